@@ -1,0 +1,41 @@
+# Two commands matter: `make ask Q="..."` and `make test`. Both set everything up first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+Q ?= what charges does Gutierrez Reed face
+export HF_HUB_OFFLINE := 1
+
+.PHONY: setup ask chat test lint bench eval clean
+
+setup: $(STAMP)
+
+# CPU torch first, from its pinned release: an unpinned torch would pull a multi-GB CUDA build.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+ask: setup
+	$(BIN)/qabot ask "$(Q)"
+
+chat: setup
+	$(BIN)/qabot chat
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/pytest
+
+eval: setup
+	$(BIN)/qabot eval ../shared/data/squad-dev-a/questions.jsonl \
+		--corpus ../shared/data/squad-dev-a/articles --baselines --report docs/quality.md
+
+bench: setup
+	$(BIN)/python -m benchmarks.run
+
+clean:
+	rm -rf $(VENV) data

@@ -1,0 +1,1 @@
+"""Reference pipelines and measurements that qabot's own figures are compared against."""

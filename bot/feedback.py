@@ -1,0 +1,174 @@
+"""SQLite log of every answer the bot gave, its buttons, and the 👍/👎 people pressed.
+
+One table row per answer holds the question, the answer and the passages, so feedback can
+be judged later and "More" can page through passages after a restart. Buttons carry only a
+random answer id; the message they were sent on is recorded too, so a forged button
+(another chat, another message, a guessed id) finds nothing to act on.
+
+Calls are synchronous on purpose: in WAL mode with synchronous=NORMAL a commit is a short
+append without fsync, cheaper than a hop to a worker thread.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+import statistics
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from index.api import Answer, Passage
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS answers (
+    answer_id TEXT PRIMARY KEY,
+    chat_id INTEGER,             -- NULL for inline-mode answers
+    user_id INTEGER,
+    question TEXT NOT NULL,
+    answer TEXT NOT NULL,
+    confident INTEGER NOT NULL,
+    passages TEXT NOT NULL,      -- JSON list of the passages offered with the answer
+    passages_shown INTEGER NOT NULL,
+    latency_ms REAL NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS answer_messages (
+    chat_id INTEGER NOT NULL,
+    message_id INTEGER NOT NULL,
+    answer_id TEXT NOT NULL REFERENCES answers(answer_id) ON DELETE CASCADE,
+    PRIMARY KEY (chat_id, message_id)
+);
+CREATE TABLE IF NOT EXISTS feedback (
+    answer_id TEXT NOT NULL REFERENCES answers(answer_id) ON DELETE CASCADE,
+    user_id INTEGER NOT NULL,
+    vote INTEGER NOT NULL CHECK (vote IN (-1, 1)),
+    created_at REAL NOT NULL,
+    PRIMARY KEY (answer_id, user_id)
+);
+CREATE INDEX IF NOT EXISTS answers_created ON answers(created_at);
+"""
+
+LATENCY_SAMPLE = 10_000  # percentiles are over the most recent answers
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    answer_id: str
+    chat_id: int | None
+    question: str
+    answer: str
+    passages: list[Passage]
+    passages_shown: int
+
+
+@dataclass(frozen=True)
+class UsageStats:
+    questions: int
+    confident: int
+    thumbs_up: int
+    thumbs_down: int
+    latency_p50_ms: float | None
+    latency_p90_ms: float | None
+    latency_p99_ms: float | None
+
+
+class FeedbackStore:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, isolation_level=None)  # autocommit; explicit tx below
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def record_answer(
+        self, answer: Answer, *, chat_id: int | None, user_id: int | None, latency_ms: float
+    ) -> str:
+        """Log one answer; returns the random id its buttons will carry."""
+        answer_id = secrets.token_urlsafe(12)
+        self._db.execute(
+            "INSERT INTO answers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                answer_id,
+                chat_id,
+                user_id,
+                answer.question,
+                answer.text,
+                int(answer.confident),
+                json.dumps([asdict(passage) for passage in answer.passages]),
+                min(1, len(answer.passages)),
+                latency_ms,
+                time.time(),
+            ),
+        )
+        return answer_id
+
+    def attach_message(self, answer_id: str, chat_id: int, message_id: int) -> None:
+        """Remember that this message carries buttons for this answer."""
+        self._db.execute(
+            "INSERT OR REPLACE INTO answer_messages VALUES (?, ?, ?)",
+            (chat_id, message_id, answer_id),
+        )
+
+    def find_answer(self, answer_id: str, chat_id: int, message_id: int) -> StoredAnswer | None:
+        """The answer behind a pressed button, only if that exact message carries it."""
+        row = self._db.execute(
+            "SELECT a.answer_id, a.chat_id, a.question, a.answer, a.passages, a.passages_shown"
+            " FROM answer_messages m JOIN answers a ON a.answer_id = m.answer_id"
+            " WHERE m.chat_id = ? AND m.message_id = ? AND m.answer_id = ?",
+            (chat_id, message_id, answer_id),
+        ).fetchone()
+        if row is None:
+            return None
+        passages = [Passage(**fields) for fields in json.loads(row[4])]
+        return StoredAnswer(row[0], row[1], row[2], row[3], passages, row[5])
+
+    def claim_next_passage(self, answer_id: str) -> int | None:
+        """Index of the next unseen passage, claimed atomically (two taps never get one twice)."""
+        row = self._db.execute(
+            "UPDATE answers SET passages_shown = passages_shown + 1"
+            " WHERE answer_id = ? AND passages_shown < json_array_length(passages)"
+            " RETURNING passages_shown",
+            (answer_id,),
+        ).fetchone()
+        return None if row is None else int(row[0]) - 1
+
+    def record_vote(self, answer_id: str, user_id: int, vote: int) -> None:
+        """One vote per person per answer; voting again changes it."""
+        self._db.execute(
+            "INSERT INTO feedback VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (answer_id, user_id)"
+            " DO UPDATE SET vote = excluded.vote, created_at = excluded.created_at",
+            (answer_id, user_id, vote, time.time()),
+        )
+
+    def stats(self) -> UsageStats:
+        questions, confident = self._db.execute(
+            "SELECT count(*), coalesce(sum(confident), 0) FROM answers"
+        ).fetchone()
+        up, down = self._db.execute(
+            "SELECT coalesce(sum(vote = 1), 0), coalesce(sum(vote = -1), 0) FROM feedback"
+        ).fetchone()
+        latencies = [
+            row[0]
+            for row in self._db.execute(
+                "SELECT latency_ms FROM answers ORDER BY created_at DESC LIMIT ?",
+                (LATENCY_SAMPLE,),
+            )
+        ]
+        p50, p90, p99 = _percentiles(latencies, (50, 90, 99))
+        return UsageStats(questions, confident, up, down, p50, p90, p99)
+
+
+def _percentiles(values: list[float], points: tuple[int, ...]) -> list[float | None]:
+    if not values:
+        return [None] * len(points)
+    if len(values) == 1:
+        return [values[0]] * len(points)
+    cuts = statistics.quantiles(values, n=100, method="inclusive")
+    return [cuts[point - 1] for point in points]

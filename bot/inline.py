@@ -1,0 +1,77 @@
+"""Inline mode: `@bot question` in any chat offers the answer as a result to send."""
+
+from __future__ import annotations
+
+import time
+
+from telegram import (
+    InlineQueryResultArticle,
+    InlineQueryResultsButton,
+    InputTextMessageContent,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.ext import BaseHandler, ContextTypes, InlineQueryHandler
+
+from bot import messages
+from bot.render import answer_messages, clean_text, format_date, plain_preview
+from bot.services import BotServices
+from index.api import Answer
+
+MIN_QUESTION_CHARS = 3
+TITLE_CHARS = 100
+CACHE_SECONDS = 60  # the same query from anyone gets the same answer
+START_PARAMETER = "inline"
+
+
+class InlineHandlers:
+    def __init__(self, services: BotServices) -> None:
+        self._services = services
+
+    def handlers(self) -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:
+        return [InlineQueryHandler(self.on_inline_query)]
+
+    async def on_inline_query(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.inline_query
+        if query is None:
+            return
+        services = self._services
+        question = clean_text(query.query).strip()
+        if not MIN_QUESTION_CHARS <= len(question) <= services.telegram.max_question_chars:
+            await query.answer([], button=_button(messages.INLINE_PROMPT), cache_time=0)
+            return
+        if not services.inline_limiter.check(query.from_user.id).allowed:
+            await query.answer(
+                [], button=_button(messages.INLINE_SLOW_DOWN), cache_time=0, is_personal=True
+            )
+            return
+        started = time.perf_counter()
+        answer = await services.engine.answer_async(question)
+        latency_ms = (time.perf_counter() - started) * 1000
+        answer_id = services.store.record_answer(
+            answer, chat_id=None, user_id=query.from_user.id, latency_ms=latency_ms
+        )
+        await query.answer([_result(answer_id, answer)], cache_time=CACHE_SECONDS)
+
+
+def _button(text: str) -> InlineQueryResultsButton:
+    return InlineQueryResultsButton(text=text, start_parameter=START_PARAMETER)
+
+
+def _result(answer_id: str, answer: Answer) -> InlineQueryResultArticle:
+    """The first message part only: an inline result is a single message."""
+    found = answer.confident and bool(answer.passages)
+    title = plain_preview(answer.text if found else messages.NOT_FOUND, TITLE_CHARS)
+    description = ""
+    if found:
+        passage = answer.passages[0]
+        source = passage.title + (f" · {format_date(passage.date)}" if passage.date else "")
+        description = plain_preview(source, TITLE_CHARS)
+    return InlineQueryResultArticle(
+        id=answer_id,
+        title=title or messages.NOT_FOUND,
+        description=description or None,
+        input_message_content=InputTextMessageContent(
+            answer_messages(answer)[0], parse_mode=ParseMode.HTML
+        ),
+    )

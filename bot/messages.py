@@ -1,0 +1,107 @@
+"""Everything the bot says in its own words, in one place.
+
+Constants are plain text without markup characters, so they are valid Telegram HTML as they
+are and can also be wrapped in render.Span. Functions escape whatever they interpolate.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+EMPTY_TEXT = "(no text)"
+NOT_FOUND = "I couldn't find that in the articles I have."
+TOPICS_INTRO = "They cover:"
+NO_SOURCES = "I don't have any articles yet."
+NOTHING_MORE = "That's everything I found on this."
+ADDED_INTRO = "Added to what I know:"
+REFUSAL = "Sorry, this bot is private."
+ONLY_ADMINS = "Sorry, only the bot's admins can do that."
+ONLY_ADMINS_UPLOAD = (
+    "Only the bot's admins can add articles. Send me a question about the articles instead!"
+)
+ERROR = "Sorry, something went wrong on my side. Please try again in a moment."
+BUTTON_EXPIRED = "This button no longer works; please ask again."
+THANKS_UP = "Thanks! Glad it helped 👍"
+THANKS_DOWN = "Thanks for telling me 👎 I'll use it to get better."
+EXAMPLE_GONE = "That example is no longer available; see /start for fresh ones."
+EMPTY_QUESTION = "Send me a question about the articles, in your own words. /help shows how."
+ASK_USAGE = "Put your question after the command, e.g. /ask who is facing charges?"
+REMOVE_USAGE = "Usage: /remove ID (the ids are listed by /sources)."
+UNKNOWN_COMMAND = "I don't know that command; /help lists what I can do."
+UNSUPPORTED = "I can only read text. Please type your question about the articles; /help shows how."
+INLINE_PROMPT = "Type a question about the articles"
+INLINE_SLOW_DOWN = "Too many questions, try again in a minute"
+START_EXAMPLES = "Try one of these, or ask in your own words:"
+MORE_BUTTON = "More ➕"
+UP_BUTTON = "👍"
+DOWN_BUTTON = "👎"
+
+NO_TOKEN_HELP = """\
+qabot serve needs a Telegram bot token in the {env} environment variable.
+
+To get one, open Telegram, talk to @BotFather, send /newbot and follow the steps;
+it replies with a token like 123456789:AA... Then run:
+
+    export {env}='<your token>'
+    qabot serve
+
+To try qabot without Telegram:
+
+    qabot ask "what charges does Gutierrez Reed face"
+    qabot chat
+"""
+
+
+def slow_down(seconds: float) -> str:
+    return (
+        "You're asking faster than I can keep up 🙂 "
+        f"Please wait {max(1, round(seconds))} s and ask again."
+    )
+
+
+def too_long(limit: int) -> str:
+    return f"That's a lot of text! Please ask a shorter question (up to {limit} characters)."
+
+
+def too_big(limit_bytes: int) -> str:
+    return f"That file is too big; the limit is {limit_bytes / 1e6:.1f} MB."
+
+
+def unsupported_file(suffixes: tuple[str, ...]) -> str:
+    return f"I can add articles from {', '.join(suffixes)} files."
+
+
+def adding(filename: str) -> str:
+    return f"Reading <i>{escape(filename)}</i>… I'll tell you when it's added."
+
+
+def unknown_document(doc_id: str) -> str:
+    return f"No article has the id <code>{escape(doc_id)}</code>; /sources lists them."
+
+
+def sources_intro(count: int) -> str:
+    return f"I know {count} article{'s' if count != 1 else ''}:"
+
+
+def start(documents: int) -> str:
+    plural = "s" if documents != 1 else ""
+    return (
+        f"👋 Hi! I answer questions about the {documents} news article{plural} "
+        "I have read, and show you the passage each answer comes from."
+    )
+
+
+def help_text(bot_username: str) -> str:
+    name = escape(bot_username)
+    return (
+        "<b>How to use me</b>\n"
+        "Send a question in your own words; I answer with the passage it comes from.\n"
+        "• Follow-ups work: I remember the last few questions in this chat.\n"
+        "• Tap <b>More</b> under an answer for further passages, 👍 or 👎 to rate it.\n"
+        f"• In groups, mention me (@{name}), reply to me, or use /ask.\n"
+        f"• In any chat, type @{name} and a question to share an answer.\n\n"
+        "/sources — the articles I know\n"
+        "/ask QUESTION — ask a question (handy in groups)\n\n"
+        "Admins: send a .txt, .md, .html or .pdf file to add an article; "
+        "/remove ID; /stats."
+    )

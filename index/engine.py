@@ -1,0 +1,400 @@
+"""The engine: a persisted index of documents and the question-answering API over it.
+
+On disk (one folder):
+  documents/      the stored documents (JSON), the source of truth
+  chunks.sqlite   chunks, sentences and their embeddings (per document, never recomputed)
+  snapshot-*/     FAISS + BM25 + lexicon derived from the store, with a manifest
+  CURRENT         names the snapshot in use (replaced atomically)
+Opening reconciles the three: damage or staleness is reported in the log and repaired
+from the layer below, never used silently.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from index.answering import Confidence, compose_answer, refusal
+from index.api import Answer, DocumentInfo, IndexStats, Turn
+from index.batching import MicroBatcher
+from index.chunking import chunk_text
+from index.documents import Document, iter_supported_files, load_file, parse_bytes
+from index.embedding import Embedder, create_embedder
+from index.errors import IndexCorrupt, IngestError, UnknownDocument
+from index.originals import Originals
+from index.retrieval import Query, Weights, build_terms, retrieve
+from index.snapshot import POINTER, Snapshot, build_snapshot, load_snapshot
+from index.store import ChunkStore, NewChunk, StoredChunk, StoredDocument
+
+log = logging.getLogger("qabot.index")
+
+MAX_QUESTION_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    index_dir: Path
+    default_corpus: Path | None = None
+    max_chars: int = 1000
+    overlap_sentences: int = 1
+    backend: str = "onnx"
+    batch_size: int = 32
+    model_cache: Path = Path("data/models")
+    batch_wait_ms: float = 2.0
+    top_k: int = 5
+    candidates: int = 40
+    hnsw_threshold: int = 200_000
+    answer_chars: int = 300
+    passage_chars: int = 1200
+    weights: Weights = field(default_factory=Weights)
+    confidence: Confidence = field(default_factory=Confidence)
+    max_document_bytes: int | None = None
+
+    @property
+    def chunking(self) -> dict[str, int]:
+        return {"max_chars": self.max_chars, "overlap_sentences": self.overlap_sentences}
+
+
+class Engine:
+    """Thread-safe: questions may be answered while documents are added or removed."""
+
+    def __init__(self, settings: EngineSettings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self.index_dir = settings.index_dir
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        self._embedder = embedder
+        self._embedder_lock = threading.Lock()
+        self._write_lock = threading.RLock()
+        self._originals = Originals(self.index_dir / "documents")
+        self._store = self._open_store()
+        self._snapshot: Snapshot | None = None
+        self._pointer_seen = 0.0
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qabot-answer")
+        self._batcher: MicroBatcher[tuple[str, tuple[Turn, ...]], Answer] = MicroBatcher(
+            self._answer_batch, self._executor, max_wait=settings.batch_wait_ms / 1000
+        )
+        with self._writing():
+            self._reconcile()
+
+    # ----- the query API -------------------------------------------------------------
+
+    def answer(self, question: str, history: Sequence[Turn] = ()) -> Answer:
+        return self.answer_many([(question, tuple(history))])[0]
+
+    async def answer_async(self, question: str, history: Sequence[Turn] = ()) -> Answer:
+        """Answer off the event loop; concurrent callers are embedded in one batch."""
+        return await self._batcher.submit((question, tuple(history)))
+
+    def answer_many(self, requests: Sequence[tuple[str, Sequence[Turn]]]) -> list[Answer]:
+        return self._answer_batch([(q, tuple(h)) for q, h in requests])
+
+    def _answer_batch(self, requests: list[tuple[str, tuple[Turn, ...]]]) -> list[Answer]:
+        snapshot = self._current_snapshot()
+        cleaned = [(_clean_question(q), history) for q, history in requests]
+        texts = [snapshot.lexicon.correct(q) if q else "" for q, _ in cleaned]
+        earlier = [[turn.question for turn in history[-2:]] for _, history in cleaned]
+        vectors = self.embedder.encode(texts + [" ".join(e) for e in earlier if e])
+        history_vectors = iter(vectors[len(texts) :])
+        answers = []
+        documents = {doc.doc_id: doc for doc in self._store.documents()}
+        for (question, _), text, previous, vector in zip(
+            cleaned, texts, earlier, vectors[: len(texts)], strict=True
+        ):
+            if previous:
+                mixed = vector + 0.5 * next(history_vectors)
+                vector = mixed / max(float(np.linalg.norm(mixed)), 1e-12)
+            answers.append(self._answer_one(question, text, previous, vector, snapshot, documents))
+        return answers
+
+    def _answer_one(
+        self,
+        question: str,
+        corrected: str,
+        earlier: list[str],
+        vector: np.ndarray,
+        snapshot: Snapshot,
+        documents: dict[str, StoredDocument],
+    ) -> Answer:
+        if not corrected.strip():
+            return refusal(question, [], documents)
+        weights = self.settings.weights
+        terms = build_terms(corrected, earlier, weights.history_terms)
+        query = Query(corrected, vector, terms)
+        ranked = retrieve(query, snapshot, self._store, self.settings.candidates, weights)
+        return compose_answer(
+            question,
+            query,
+            ranked,
+            documents,
+            self._earlier_sentences,
+            self.settings.confidence,
+            self.settings.top_k,
+            self.settings.answer_chars,
+            self.settings.passage_chars,
+        )
+
+    def _earlier_sentences(
+        self, chunk: StoredChunk, start: int, count: int
+    ) -> list[tuple[str, np.ndarray]]:
+        """Up to `count` sentences before `start`, nearest first, crossing into the chunk before."""
+        found: list[tuple[str, np.ndarray]] = []
+        sentences = self._store.sentences([chunk.chunk_id]).get(chunk.chunk_id, [])
+        for s_start, s_end, vector in reversed(sentences):
+            if s_end <= start and len(found) < count:
+                found.append((chunk.text[s_start:s_end], vector))
+        if len(found) < count:
+            before, _ = self._store.neighbours(chunk.doc_id, chunk.ordinal)
+            if before is not None:
+                overlap = chunk.start - before.start  # chunks may share whole sentences
+                for s_start, s_end, vector in reversed(
+                    self._store.sentences([before.chunk_id]).get(before.chunk_id, [])
+                ):
+                    if s_end <= overlap and len(found) < count:
+                        found.append((before.text[s_start:s_end], vector))
+        return found
+
+    @property
+    def embedder(self) -> Embedder:
+        with self._embedder_lock:
+            if self._embedder is None:
+                self._embedder = create_embedder(
+                    self.settings.backend, self.settings.model_cache, self.settings.batch_size
+                )
+            return self._embedder
+
+    # ----- managing documents ---------------------------------------------------------
+
+    def documents(self) -> list[DocumentInfo]:
+        return [_info(doc) for doc in self._store.documents()]
+
+    def add_paths(self, paths: Sequence[str | Path], progress: bool = False) -> list[DocumentInfo]:
+        """Add files or folders; every file is parsed before anything is stored."""
+        files = iter_supported_files([Path(p) for p in paths])
+        if not files:
+            raise IngestError("no .txt, .md, .html or .pdf files found there")
+        parsed = [load_file(path, self.settings.max_document_bytes) for path in files]
+        return self.add_documents(parsed, progress=progress)
+
+    def add_bytes(self, filename: str, data: bytes) -> list[DocumentInfo]:
+        limit = self.settings.max_document_bytes
+        if limit is not None and len(data) > limit:
+            raise IngestError(f"{filename} is {len(data):,} bytes; the limit is {limit:,}")
+        return self.add_documents([parse_bytes(filename, data)])
+
+    def add_documents(
+        self, documents: Sequence[Document], progress: bool = False
+    ) -> list[DocumentInfo]:
+        if not documents:
+            return []
+        with self._writing():
+            added_ids: list[np.ndarray] = []
+            added_vectors: list[np.ndarray] = []
+            removed: list[int] = []
+            for document in _progress(documents, progress, "embedding"):
+                removed.extend(self._chunk_ids_of(document.doc_id))
+                self._originals.save(document)
+                ids, vectors = self._store_document(document)
+                added_ids.append(ids)
+                added_vectors.append(vectors)
+            self._publish(
+                added=(np.concatenate(added_ids), np.concatenate(added_vectors)),
+                removed=np.asarray(removed, dtype=np.int64),
+            )
+            wanted = {document.doc_id for document in documents}
+            return [info for info in self.documents() if info.doc_id in wanted]
+
+    def remove(self, doc_id: str) -> DocumentInfo:
+        with self._writing():
+            found = next((doc for doc in self._store.documents() if doc.doc_id == doc_id), None)
+            if found is None:
+                raise UnknownDocument(f"no document with id {doc_id!r}")
+            chunk_ids = self._chunk_ids_of(doc_id)
+            self._store.remove_document(doc_id)
+            self._originals.remove(doc_id)
+            self._publish(removed=np.asarray(chunk_ids, dtype=np.int64))
+            return _info(found)
+
+    def rebuild(self, progress: bool = False) -> IndexStats:
+        """Re-chunk and re-embed every stored document, then rebuild the search index."""
+        with self._writing():
+            for doc in self._store.documents():
+                self._store.remove_document(doc.doc_id)
+            for document in _progress(
+                list(self._originals.load_all().values()), progress, "embedding"
+            ):
+                self._store_document(document)
+            self._publish()
+        return self.stats()
+
+    def stats(self) -> IndexStats:
+        documents, chunks = self._store.counts()
+        size = sum(p.stat().st_size for p in self.index_dir.rglob("*") if p.is_file())
+        return IndexStats(documents=documents, chunks=chunks, bytes_on_disk=size)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)
+        self._store.close()
+
+    # ----- internals --------------------------------------------------------------------
+
+    def _store_document(self, document: Document) -> tuple[np.ndarray, np.ndarray]:
+        chunks = chunk_text(document.text, self.settings.max_chars, self.settings.overlap_sentences)
+        sentence_texts = [chunk.text[s.start : s.end] for chunk in chunks for s in chunk.sentences]
+        vectors = self.embedder.encode([chunk.text for chunk in chunks] + sentence_texts)
+        chunk_vectors, sentence_vectors = vectors[: len(chunks)], vectors[len(chunks) :]
+        new_chunks, offset = [], 0
+        for chunk, vector in zip(chunks, chunk_vectors, strict=True):
+            count = len(chunk.sentences)
+            new_chunks.append(
+                NewChunk(
+                    chunk.ordinal,
+                    chunk.start,
+                    chunk.end,
+                    chunk.text,
+                    vector,
+                    [(s.start, s.end) for s in chunk.sentences],
+                    sentence_vectors[offset : offset + count],
+                )
+            )
+            offset += count
+        ids = self._store.replace_document(
+            document.doc_id,
+            document.title,
+            document.date,
+            document.source,
+            document.content_hash,
+            new_chunks,
+        )
+        return np.asarray(ids, dtype=np.int64), chunk_vectors
+
+    def _chunk_ids_of(self, doc_id: str) -> list[int]:
+        return self._store.chunk_ids_of(doc_id)
+
+    def _publish(
+        self, added: tuple[np.ndarray, np.ndarray] | None = None, removed: np.ndarray | None = None
+    ) -> None:
+        previous = self._snapshot if added is not None or removed is not None else None
+        self._snapshot = build_snapshot(
+            self.index_dir,
+            self._store,
+            self.settings.chunking,
+            self.settings.hnsw_threshold,
+            previous=previous,
+            added=added,
+            removed=removed,
+        )
+        self._pointer_seen = self._pointer_mtime()
+
+    def _current_snapshot(self) -> Snapshot:
+        """The snapshot in use, reloaded when another process (the CLI) published a newer one."""
+        snapshot = self._snapshot
+        if snapshot is None or self._pointer_mtime() != self._pointer_seen:
+            with self._writing():
+                if self._pointer_mtime() != self._pointer_seen or self._snapshot is None:
+                    self._reconcile()
+            snapshot = self._snapshot
+        assert snapshot is not None
+        return snapshot
+
+    def _pointer_mtime(self) -> float:
+        try:
+            return (self.index_dir / POINTER).stat().st_mtime_ns
+        except FileNotFoundError:
+            return 0.0
+
+    def _open_store(self) -> ChunkStore:
+        path = self.index_dir / "chunks.sqlite"
+        try:
+            store = ChunkStore(path)
+            store.check()
+            return store
+        except IndexCorrupt as exc:
+            aside = path.with_name(f"chunks.damaged-{int(time.time())}.sqlite")
+            log.warning("%s; moving it to %s and rebuilding from the stored documents", exc, aside)
+            for suffix in ("", "-wal", "-shm"):
+                damaged = Path(f"{path}{suffix}")
+                if damaged.exists():
+                    os.replace(damaged, Path(f"{aside}{suffix}"))
+            return ChunkStore(path)
+
+    def _reconcile(self) -> None:
+        """Bring store and snapshot in line with the stored documents, then load."""
+        originals = self._originals.load_all()
+        if not originals and self._store.get_meta("initialized") is None:
+            originals = self._seed_default_corpus()
+        self._store.set_meta("initialized", "1")
+        if self._store.get_meta("chunking") != json.dumps(self.settings.chunking):
+            if self._store.documents():
+                log.warning("chunking settings changed: re-embedding every document")
+            for doc in self._store.documents():
+                self._store.remove_document(doc.doc_id)
+            self._store.set_meta("chunking", json.dumps(self.settings.chunking))
+        stored = {doc.doc_id: doc.content_hash for doc in self._store.documents()}
+        changed = False
+        for doc_id in set(stored) - set(originals):
+            self._store.remove_document(doc_id)
+            changed = True
+        missing = [d for d in originals.values() if stored.get(d.doc_id) != d.content_hash]
+        if missing:
+            log.info("embedding %d stored document(s) missing from the chunk store", len(missing))
+        for document in missing:
+            self._store_document(document)
+            changed = True
+        try:
+            if changed:
+                raise IndexCorrupt("the chunk store changed")
+            self._snapshot = load_snapshot(
+                self.index_dir, self._store.generation, self.settings.chunking
+            )
+        except IndexCorrupt as exc:
+            log.warning("rebuilding the search index: %s", exc)
+            self._publish()
+        self._pointer_seen = self._pointer_mtime()
+
+    def _seed_default_corpus(self) -> dict[str, Document]:
+        corpus = self.settings.default_corpus
+        if corpus is None or not corpus.exists():
+            return {}
+        documents = [load_file(path) for path in iter_supported_files([corpus])]
+        for document in documents:
+            self._originals.save(document)
+        log.info("indexed the default corpus: %d document(s) from %s", len(documents), corpus)
+        return {document.doc_id: document for document in documents}
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """One writer at a time, in this process (lock) and across processes (flock)."""
+        with self._write_lock, open(self.index_dir / ".lock", "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _info(doc: StoredDocument) -> DocumentInfo:
+    return DocumentInfo(doc.doc_id, doc.title, doc.source, doc.date, doc.chunks, doc.content_hash)
+
+
+def _clean_question(question: str) -> str:
+    question = "".join(ch for ch in question if ch.isprintable() or ch in "\n\t")
+    return " ".join(question.split())[:MAX_QUESTION_CHARS]
+
+
+def _progress(items: Sequence[Document], enabled: bool, label: str) -> Sequence[Document]:
+    if not enabled or len(items) < 2:
+        return items
+    from tqdm import tqdm
+
+    return list(tqdm(items, desc=label, unit="doc"))

@@ -1,0 +1,157 @@
+"""Hybrid retrieval: dense (FAISS) and BM25 candidates, re-scored with sentence evidence.
+
+Each retriever proposes its best chunks; every candidate then gets four signals (chunk
+cosine, BM25 relative to the best candidate, best sentence cosine, best sentence term
+coverage) which a linear blend fuses. The weights were fitted on half of SQuAD-dev-a's
+articles and checked on the other half (see docs/quality.md); they are data, not code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from index.lexical import Lexicon, tokens
+from index.snapshot import Snapshot
+from index.store import ChunkStore, StoredChunk
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How much each signal counts; fitted by `qabot eval --fit` (docs/quality.md)."""
+
+    chunk_dense: float = 0.25
+    chunk_bm25: float = 0.35
+    sentence_dense: float = 0.25
+    sentence_terms: float = 0.15
+    # sentence choice inside the top chunks
+    pick_dense: float = 0.5
+    pick_terms: float = 0.5
+    pick_chunk: float = 0.3
+    # weight of an earlier question's terms in a follow-up
+    history_terms: float = 0.3
+
+
+@dataclass
+class Query:
+    """A question made ready for search: its vector and weighted terms."""
+
+    text: str
+    vector: np.ndarray
+    terms: dict[str, float]  # stemmed term -> weight (follow-ups carry earlier terms lightly)
+
+
+@dataclass
+class ScoredSentence:
+    start: int  # relative to the chunk text
+    end: int
+    dense: float
+    terms: float
+    score: float = 0.0
+
+
+@dataclass
+class ScoredChunk:
+    chunk: StoredChunk
+    dense: float
+    bm25: float
+    score: float = 0.0
+    sentences: list[ScoredSentence] = field(default_factory=list)
+
+    @property
+    def best_sentence(self) -> ScoredSentence | None:
+        return max(self.sentences, key=lambda s: s.score, default=None)
+
+
+def build_terms(question: str, earlier: list[str], history_weight: float) -> dict[str, float]:
+    terms: dict[str, float] = {}
+    for text in earlier:
+        for term in tokens(text):
+            terms[term] = history_weight
+    for term in tokens(question):
+        terms[term] = 1.0
+    return terms
+
+
+def retrieve(
+    query: Query, snapshot: Snapshot, store: ChunkStore, candidates: int, weights: Weights
+) -> list[ScoredChunk]:
+    """Candidate chunks from both retrievers, scored and sorted best first."""
+    dense_scores, dense_ids = snapshot.vectors.search(query.vector[None, :], candidates)
+    bm25_all = snapshot.bm25.scores(_bm25_query(query.terms))
+    top_bm25 = _top_positions(bm25_all, candidates)
+    ids = {int(i) for i in dense_ids[0] if i >= 0}
+    ids.update(int(snapshot.bm25.chunk_ids[p]) for p in top_bm25 if bm25_all[p] > 0)
+    chunks = store.chunks(sorted(ids))
+    if not chunks:
+        return []
+    dense_of = {int(i): float(s) for i, s in zip(dense_ids[0], dense_scores[0], strict=True)}
+    sentences = store.sentences(list(chunks))
+    best_bm25 = max(float(bm25_all.max(initial=0.0)), 1e-6)
+    scored = []
+    for chunk_id, chunk in chunks.items():
+        position = snapshot.bm25.position(chunk_id)
+        bm25 = float(bm25_all[position]) / best_bm25 if position is not None else 0.0
+        dense = dense_of.get(chunk_id)
+        if dense is None:
+            dense = _cosine_of_stored(snapshot, chunk_id, query.vector)
+        item = ScoredChunk(chunk, dense, bm25)
+        item.sentences = _score_sentences(
+            chunk.text, sentences.get(chunk_id, []), query, snapshot.lexicon
+        )
+        item.score = _fuse(item, weights)
+        for sentence in item.sentences:
+            sentence.score = (
+                weights.pick_dense * sentence.dense
+                + weights.pick_terms * sentence.terms
+                + weights.pick_chunk * item.score
+            )
+        scored.append(item)
+    scored.sort(key=lambda item: item.score, reverse=True)
+    return scored
+
+
+def _fuse(item: ScoredChunk, weights: Weights) -> float:
+    best_dense = max((s.dense for s in item.sentences), default=0.0)
+    best_terms = max((s.terms for s in item.sentences), default=0.0)
+    return (
+        weights.chunk_dense * item.dense
+        + weights.chunk_bm25 * item.bm25
+        + weights.sentence_dense * best_dense
+        + weights.sentence_terms * best_terms
+    )
+
+
+def _bm25_query(terms: dict[str, float]) -> list[str]:
+    """bm25s takes a bag of terms: repeat the question's own terms to outweigh history."""
+    bag = []
+    for term, weight in terms.items():
+        bag.extend([term] * (3 if weight >= 1.0 else 1))
+    return bag
+
+
+def _score_sentences(
+    text: str, stored: list[tuple[int, int, np.ndarray]], query: Query, lexicon: Lexicon
+) -> list[ScoredSentence]:
+    if not stored:
+        return []
+    matrix = np.stack([vector for _, _, vector in stored])
+    dense = matrix @ query.vector
+    total = sum(lexicon.idf(term) * weight for term, weight in query.terms.items()) or 1.0
+    scored = []
+    for (start, end, _), cosine in zip(stored, dense, strict=True):
+        present = set(tokens(text[start:end]))
+        matched = sum(lexicon.idf(t) * w for t, w in query.terms.items() if t in present)
+        scored.append(ScoredSentence(start, end, float(cosine), matched / total))
+    return scored
+
+
+def _top_positions(scores: np.ndarray, k: int) -> np.ndarray:
+    if len(scores) <= k:
+        return np.arange(len(scores))
+    return np.argpartition(-scores, k)[:k]
+
+
+def _cosine_of_stored(snapshot: Snapshot, chunk_id: int, vector: np.ndarray) -> float:
+    return float(snapshot.vectors.reconstruct(chunk_id) @ vector)

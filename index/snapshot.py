@@ -1,0 +1,185 @@
+"""The derived, read-only search structures of one store generation, and their manifest.
+
+A snapshot (FAISS vectors, BM25, lexicon, manifest) is built in a fresh folder and made
+current by atomically replacing the `CURRENT` pointer file, so a reader, or a process that
+crashed mid-build, never sees a half-written index. The manifest records the format, the
+model, the chunker settings, the store generation it was derived from and a checksum per
+file; any mismatch makes the snapshot stale and it is rebuilt from the chunk store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from index.atomic import write_text_atomic
+from index.embedding import DIMENSION, MODEL_NAME
+from index.errors import IndexCorrupt
+from index.lexical import Bm25Index, Lexicon, tokens
+from index.store import ChunkStore
+from index.vectors import FaissIndex
+
+FORMAT_VERSION = 1
+POINTER = "CURRENT"
+_CHECKSUM_LIMIT = 256 * 1024 * 1024  # larger files are checked by size (hashing costs seconds)
+
+
+@dataclass(frozen=True)
+class Manifest:
+    format_version: int
+    model: str
+    dimension: int
+    chunking: dict[str, int]
+    store_generation: int
+    vector_kind: str
+    chunks: int
+    files: dict[str, dict[str, object]]
+
+
+@dataclass
+class Snapshot:
+    folder: Path
+    manifest: Manifest
+    vectors: FaissIndex
+    bm25: Bm25Index
+    lexicon: Lexicon
+
+
+def build_snapshot(
+    index_dir: Path,
+    store: ChunkStore,
+    chunking: dict[str, int],
+    hnsw_threshold: int,
+    previous: Snapshot | None = None,
+    added: tuple[np.ndarray, np.ndarray] | None = None,
+    removed: np.ndarray | None = None,
+) -> Snapshot:
+    """Build the snapshot of the store's current generation and make it current.
+
+    With `previous` and the ids added/removed since, a flat vector index is updated in
+    place of being rebuilt; otherwise every vector is read back from the store.
+    """
+    generation = store.generation
+    folder = index_dir / f"snapshot-{generation}-{uuid.uuid4().hex[:8]}"
+    folder.mkdir(parents=True)
+    vectors = _vectors(store, hnsw_threshold, previous, added, removed)
+    vectors.save(folder / "vectors.faiss")
+    chunk_ids: list[int] = []
+    token_lists: list[list[str]] = []
+    texts: list[str] = []
+    for ids, batch in store.iter_texts():
+        chunk_ids.extend(ids)
+        token_lists.extend(tokens(text) for text in batch)
+        texts.extend(batch)
+    bm25 = Bm25Index.build(chunk_ids, token_lists)
+    bm25.save(folder / "bm25")
+    lexicon = Lexicon.build(token_lists, texts)
+    (folder / "lexicon.json").write_text(lexicon.to_json(), encoding="utf-8")
+    manifest = Manifest(
+        format_version=FORMAT_VERSION,
+        model=MODEL_NAME,
+        dimension=DIMENSION,
+        chunking=chunking,
+        store_generation=generation,
+        vector_kind=vectors.kind,
+        chunks=len(chunk_ids),
+        files=_fingerprints(folder),
+    )
+    write_text_atomic(folder / "manifest.json", json.dumps(asdict(manifest), indent=1))
+    write_text_atomic(index_dir / POINTER, folder.name)
+    _remove_other_snapshots(index_dir, keep=folder.name)
+    return Snapshot(folder, manifest, vectors, bm25, lexicon)
+
+
+def _vectors(
+    store: ChunkStore,
+    hnsw_threshold: int,
+    previous: Snapshot | None,
+    added: tuple[np.ndarray, np.ndarray] | None,
+    removed: np.ndarray | None,
+) -> FaissIndex:
+    incremental = previous is not None and previous.vectors.kind == "flat"
+    if incremental and previous is not None:
+        total = len(previous.vectors) + (len(added[0]) if added else 0)
+        if total < hnsw_threshold:
+            updated = FaissIndex.load(previous.folder / "vectors.faiss")  # a private copy
+            if removed is not None and len(removed):
+                updated.remove(removed)
+            if added is not None:
+                updated.add(*added)
+            return updated
+    ids, vectors = store.all_vectors()
+    return FaissIndex.build(ids, vectors, hnsw_threshold)
+
+
+def load_snapshot(index_dir: Path, store_generation: int, chunking: dict[str, int]) -> Snapshot:
+    """Load the current snapshot; IndexCorrupt says why it cannot be trusted."""
+    pointer = index_dir / POINTER
+    if not pointer.is_file():
+        raise IndexCorrupt("no search index has been built yet")
+    folder = index_dir / pointer.read_text(encoding="utf-8").strip()
+    try:
+        manifest = Manifest(**json.loads((folder / "manifest.json").read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError) as exc:
+        raise IndexCorrupt(f"the index manifest in {folder} is missing or unreadable") from exc
+    _check_manifest(manifest, store_generation, chunking)
+    if _fingerprints(folder, only=manifest.files) != manifest.files:
+        raise IndexCorrupt(f"files in {folder} do not match their manifest (truncated or changed)")
+    try:
+        vectors = FaissIndex.load(folder / "vectors.faiss")
+        bm25 = Bm25Index.load(folder / "bm25")
+        lexicon = Lexicon.from_json((folder / "lexicon.json").read_text(encoding="utf-8"))
+    except Exception as exc:  # any library error here means the files are unusable
+        raise IndexCorrupt(f"the index in {folder} cannot be read ({exc})") from exc
+    if len(vectors) != manifest.chunks or len(bm25.chunk_ids) != manifest.chunks:
+        raise IndexCorrupt(f"the index in {folder} is incomplete")
+    return Snapshot(folder, manifest, vectors, bm25, lexicon)
+
+
+def _check_manifest(manifest: Manifest, store_generation: int, chunking: dict[str, int]) -> None:
+    if manifest.format_version != FORMAT_VERSION:
+        raise IndexCorrupt(
+            f"the index is format {manifest.format_version}; this qabot reads {FORMAT_VERSION}"
+        )
+    if manifest.model != MODEL_NAME or manifest.dimension != DIMENSION:
+        raise IndexCorrupt(f"the index was built with {manifest.model}, not {MODEL_NAME}")
+    if manifest.chunking != chunking:
+        raise IndexCorrupt("the index was built with other chunking settings")
+    if manifest.store_generation != store_generation:
+        raise IndexCorrupt("the index is older than the chunk store (an update was interrupted)")
+
+
+def _fingerprints(
+    folder: Path, only: dict[str, dict[str, object]] | None = None
+) -> dict[str, dict[str, object]]:
+    names = (
+        sorted(only)
+        if only is not None
+        else sorted(
+            str(p.relative_to(folder))
+            for p in folder.rglob("*")
+            if p.is_file() and p.name != "manifest.json"
+        )
+    )
+    result: dict[str, dict[str, object]] = {}
+    for name in names:
+        path = folder / name
+        if not path.is_file():
+            result[name] = {"missing": True}
+            continue
+        size = path.stat().st_size
+        digest = hashlib.sha256(path.read_bytes()).hexdigest() if size <= _CHECKSUM_LIMIT else None
+        result[name] = {"size": size, "sha256": digest}
+    return result
+
+
+def _remove_other_snapshots(index_dir: Path, keep: str) -> None:
+    for folder in index_dir.glob("snapshot-*"):
+        if folder.name != keep:
+            shutil.rmtree(folder, ignore_errors=True)

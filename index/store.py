@@ -1,0 +1,282 @@
+"""SQLite chunk store: chunks, sentences and their embeddings, per document.
+
+Embeddings live here so that adding or removing one document never re-embeds the others:
+the FAISS and BM25 indexes are derived from this store. Every change is one transaction
+that also bumps `generation`, which the derived indexes record to detect staleness.
+WAL mode lets questions read while an admin adds a document.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from index.embedding import DIMENSION
+from index.errors import IndexCorrupt
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    doc_id TEXT PRIMARY KEY, title TEXT NOT NULL, date TEXT, source TEXT NOT NULL,
+    content_hash TEXT NOT NULL, added_at TEXT NOT NULL DEFAULT (datetime('now'))
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    chunk_id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL REFERENCES documents ON DELETE CASCADE,
+    ordinal INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL,
+    text TEXT NOT NULL, vector BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_by_doc ON chunks (doc_id, ordinal);
+CREATE TABLE IF NOT EXISTS sentences (
+    chunk_id INTEGER NOT NULL REFERENCES chunks ON DELETE CASCADE,
+    ordinal INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL,
+    vector BLOB NOT NULL, PRIMARY KEY (chunk_id, ordinal)
+) WITHOUT ROWID;
+"""
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    doc_id: str
+    title: str
+    date: str | None
+    source: str
+    content_hash: str
+    chunks: int
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    chunk_id: int
+    doc_id: str
+    ordinal: int
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class NewChunk:
+    """A chunk about to be stored, with its vector and its sentences' spans and vectors."""
+
+    ordinal: int
+    start: int
+    end: int
+    text: str
+    vector: np.ndarray
+    sentence_spans: Sequence[tuple[int, int]]  # relative to the chunk text
+    sentence_vectors: np.ndarray
+
+
+class ChunkStore:
+    """Thread-safe access to one SQLite file (one connection, serialised by a lock)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.executescript(SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise IndexCorrupt(f"the chunk store {path} is damaged ({exc})") from exc
+        self._lock = threading.RLock()
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def check(self) -> None:
+        """Raise IndexCorrupt when SQLite finds damage (quick_check reads every page)."""
+        with self._lock:
+            try:
+                result = self._db.execute("PRAGMA quick_check").fetchone()[0]
+            except sqlite3.DatabaseError as exc:
+                raise IndexCorrupt(f"the chunk store {self.path} is damaged ({exc})") from exc
+        if result != "ok":
+            raise IndexCorrupt(f"the chunk store {self.path} is damaged ({result})")
+
+    @property
+    def generation(self) -> int:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
+        return int(row[0]) if row else 0
+
+    def get_meta(self, key: str) -> str | None:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def documents(self) -> list[StoredDocument]:
+        query = """SELECT d.doc_id, d.title, d.date, d.source, d.content_hash, COUNT(c.chunk_id)
+                   FROM documents d LEFT JOIN chunks c USING (doc_id)
+                   GROUP BY d.doc_id ORDER BY d.added_at, d.doc_id"""
+        with self._lock:
+            rows = self._db.execute(query).fetchall()
+        return [StoredDocument(*row) for row in rows]
+
+    def replace_document(
+        self,
+        doc_id: str,
+        title: str,
+        date: str | None,
+        source: str,
+        content_hash: str,
+        chunks: Sequence[NewChunk],
+    ) -> list[int]:
+        """Insert (or replace) one document and its chunks atomically; return the chunk ids."""
+        with self._lock, self._transaction():
+            self._db.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
+            self._db.execute(
+                "INSERT INTO documents (doc_id, title, date, source, content_hash) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (doc_id, title, date, source, content_hash),
+            )
+            ids = [self._insert_chunk(doc_id, chunk) for chunk in chunks]
+            self._bump_generation()
+        return ids
+
+    def _insert_chunk(self, doc_id: str, chunk: NewChunk) -> int:
+        cursor = self._db.execute(
+            "INSERT INTO chunks (doc_id, ordinal, start, end, text, vector) VALUES (?,?,?,?,?,?)",
+            (doc_id, chunk.ordinal, chunk.start, chunk.end, chunk.text, _blob(chunk.vector)),
+        )
+        chunk_id = int(cursor.lastrowid or 0)
+        self._db.executemany(
+            "INSERT INTO sentences VALUES (?, ?, ?, ?, ?)",
+            [
+                (chunk_id, ordinal, start, end, _blob(vector))
+                for ordinal, ((start, end), vector) in enumerate(
+                    zip(chunk.sentence_spans, chunk.sentence_vectors, strict=True)
+                )
+            ],
+        )
+        return chunk_id
+
+    def remove_document(self, doc_id: str) -> bool:
+        with self._lock, self._transaction():
+            deleted = self._db.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,)).rowcount
+            if deleted:
+                self._bump_generation()
+        return bool(deleted)
+
+    def chunk_ids_of(self, doc_id: str) -> list[int]:
+        with self._lock:
+            rows = self._db.execute("SELECT chunk_id FROM chunks WHERE doc_id=?", (doc_id,))
+            return [row[0] for row in rows]
+
+    def all_vectors(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every chunk id and vector, for rebuilding the vector index without re-embedding."""
+        with self._lock:
+            rows = self._db.execute("SELECT chunk_id, vector FROM chunks ORDER BY chunk_id")
+            ids, blobs = [], []
+            for chunk_id, blob in rows:
+                ids.append(chunk_id)
+                blobs.append(blob)
+        vectors = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(-1, DIMENSION)
+        return np.asarray(ids, dtype=np.int64), vectors
+
+    def iter_texts(self, batch: int = 10_000) -> Iterator[tuple[list[int], list[str]]]:
+        """Chunk ids and texts in id order, in batches, for rebuilding BM25."""
+        last = -1
+        while True:
+            with self._lock:
+                rows = self._db.execute(
+                    "SELECT chunk_id, text FROM chunks WHERE chunk_id > ? ORDER BY chunk_id "
+                    "LIMIT ?",
+                    (last, batch),
+                ).fetchall()
+            if not rows:
+                return
+            last = rows[-1][0]
+            yield [row[0] for row in rows], [row[1] for row in rows]
+
+    def chunks(self, chunk_ids: Sequence[int]) -> dict[int, StoredChunk]:
+        """The chunks that still exist among `chunk_ids` (a concurrent removal may drop some)."""
+        if not chunk_ids:
+            return {}
+        marks = ",".join("?" * len(chunk_ids))
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT chunk_id, doc_id, ordinal, start, end, text FROM chunks "
+                f"WHERE chunk_id IN ({marks})",
+                list(chunk_ids),
+            ).fetchall()
+        return {row[0]: StoredChunk(*row) for row in rows}
+
+    def neighbours(
+        self, doc_id: str, ordinal: int
+    ) -> tuple[StoredChunk | None, StoredChunk | None]:
+        """The chunks just before and after one chunk of a document."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT chunk_id, doc_id, ordinal, start, end, text FROM chunks "
+                "WHERE doc_id=? AND ordinal IN (?, ?)",
+                (doc_id, ordinal - 1, ordinal + 1),
+            ).fetchall()
+        found = {row[2]: StoredChunk(*row) for row in rows}
+        return found.get(ordinal - 1), found.get(ordinal + 1)
+
+    def sentences(self, chunk_ids: Sequence[int]) -> dict[int, list[tuple[int, int, np.ndarray]]]:
+        """Sentence spans (relative to the chunk) and vectors of the given chunks."""
+        if not chunk_ids:
+            return {}
+        marks = ",".join("?" * len(chunk_ids))
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT chunk_id, start, end, vector FROM sentences "
+                f"WHERE chunk_id IN ({marks}) ORDER BY chunk_id, ordinal",
+                list(chunk_ids),
+            ).fetchall()
+        result: dict[int, list[tuple[int, int, np.ndarray]]] = {}
+        for chunk_id, start, end, blob in rows:
+            result.setdefault(chunk_id, []).append(
+                (start, end, np.frombuffer(blob, dtype=np.float32))
+            )
+        return result
+
+    def document_of(self, doc_ids: Sequence[str]) -> dict[str, StoredDocument]:
+        wanted = set(doc_ids)
+        return {doc.doc_id: doc for doc in self.documents() if doc.doc_id in wanted}
+
+    def counts(self) -> tuple[int, int]:
+        with self._lock:
+            docs = self._db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+            chunks = self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+        return int(docs), int(chunks)
+
+    def _bump_generation(self) -> None:
+        self._db.execute(
+            "INSERT INTO meta VALUES ('generation', '1') ON CONFLICT(key) "
+            "DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+        )
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._db)
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self._db.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+def _blob(vector: np.ndarray) -> bytes:
+    return np.ascontiguousarray(vector, dtype=np.float32).tobytes()

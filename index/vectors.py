@@ -1,0 +1,99 @@
+"""Vector search behind a small interface, so FAISS can be swapped for a remote engine.
+
+Below `hnsw_threshold` vectors the index is exact (flat inner product); above it, HNSW
+(M=32, efSearch 128: recall@10 ~0.96-0.99 on real embeddings at a fraction of the cost).
+FAISS runs single-threaded per query: two OpenMP threads make one query 2x slower here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Protocol
+
+import faiss
+import numpy as np
+
+from index.embedding import DIMENSION
+
+HNSW_M = 32
+HNSW_EF_SEARCH = 128
+HNSW_EF_CONSTRUCTION = 80
+
+
+class VectorIndex(Protocol):
+    """What retrieval needs from a vector store (FAISS here; Qdrant/Milvus could fit)."""
+
+    kind: str
+
+    def __len__(self) -> int: ...
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]: ...
+
+    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None: ...
+
+    def reconstruct(self, chunk_id: int) -> np.ndarray: ...
+
+    def remove(self, ids: np.ndarray) -> None: ...
+
+    def save(self, path: Path) -> None: ...
+
+
+class FaissIndex:
+    """Chunk ids -> vectors in one FAISS index (IndexIDMap2 over flat or HNSW)."""
+
+    def __init__(self, index: faiss.Index, kind: str) -> None:
+        self._index = index
+        self.kind = kind
+
+    @classmethod
+    def build(cls, ids: np.ndarray, vectors: np.ndarray, hnsw_threshold: int) -> FaissIndex:
+        kind = "hnsw" if len(ids) >= hnsw_threshold else "flat"
+        inner: faiss.Index
+        if kind == "hnsw":
+            hnsw = faiss.IndexHNSWFlat(DIMENSION, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+            hnsw.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+            hnsw.hnsw.efSearch = HNSW_EF_SEARCH
+            inner = hnsw
+        else:
+            inner = faiss.IndexFlatIP(DIMENSION)
+        index = cls(faiss.IndexIDMap2(inner), kind)
+        index.add(ids, vectors)
+        return index
+
+    @classmethod
+    def load(cls, path: Path) -> FaissIndex:
+        index = faiss.read_index(str(path))
+        inner: Any = faiss.downcast_index(index.index)  # type: ignore[attr-defined]
+        kind = "hnsw" if isinstance(inner, faiss.IndexHNSW) else "flat"
+        if kind == "hnsw":
+            inner.hnsw.efSearch = HNSW_EF_SEARCH
+        return cls(index, kind)
+
+    def __len__(self) -> int:
+        return int(self._index.ntotal)
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Scores and ids, shape (len(queries), k); missing results have id -1."""
+        faiss.omp_set_num_threads(1)  # per thread: each worker thread must set it itself
+        if len(self) == 0:
+            shape = (len(queries), k)
+            return np.zeros(shape, dtype=np.float32), np.full(shape, -1, dtype=np.int64)
+        scores, ids = self._index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
+        return scores, ids
+
+    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        if len(ids):
+            self._index.add_with_ids(
+                np.ascontiguousarray(vectors, dtype=np.float32), ids.astype(np.int64)
+            )
+
+    def reconstruct(self, chunk_id: int) -> np.ndarray:
+        return np.asarray(self._index.reconstruct(int(chunk_id)), dtype=np.float32)
+
+    def remove(self, ids: np.ndarray) -> None:
+        if self.kind == "hnsw":
+            raise NotImplementedError("HNSW cannot remove vectors; rebuild instead")
+        self._index.remove_ids(ids.astype(np.int64))  # type: ignore[arg-type]
+
+    def save(self, path: Path) -> None:
+        faiss.write_index(self._index, str(path))

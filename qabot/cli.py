@@ -1,0 +1,249 @@
+"""The `qabot` command line: index documents, ask questions, chat, evaluate, serve the bot.
+
+Heavy libraries are imported inside commands so `qabot --help` answers instantly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from qabot.config import Config, ConfigError, load_config
+
+if TYPE_CHECKING:
+    from index import Answer, Engine
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    try:
+        config = load_config(getattr(args, "config", None))
+        return int(args.handler(args, config))
+    except BrokenPipeError:  # e.g. `qabot ask --json - | head`
+        sys.stderr.close()
+        return 0
+    except ConfigError as exc:
+        print(f"qabot: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        from index import QabotError
+
+        if isinstance(exc, QabotError):
+            print(f"qabot: {exc}", file=sys.stderr)
+            return 1
+        raise
+
+
+def _parser() -> argparse.ArgumentParser:
+    # SUPPRESS: an option given before the command is not reset by the command's parser.
+    common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    common.add_argument("--config", type=Path, help="config file (default: config.yaml)")
+    common.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    with_index = argparse.ArgumentParser(add_help=False)
+    with_index.add_argument("--index", type=Path, default=None, help="index folder to use")
+
+    parser = argparse.ArgumentParser(
+        prog="qabot",
+        parents=[common],
+        description="Answer questions about articles with the passages that answer them.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    ask = commands.add_parser("ask", parents=[common, with_index], help="answer one question")
+    ask.add_argument("question", help='the question, or "-" to read one question per line')
+    ask.add_argument("--json", action="store_true", help="print JSON (one line per question)")
+    ask.set_defaults(handler=_ask)
+
+    chat = commands.add_parser(
+        "chat", parents=[common, with_index], help="interactive questions with follow-ups"
+    )
+    chat.set_defaults(handler=_chat)
+
+    index = commands.add_parser("index", parents=[common], help="manage indexed documents")
+    actions = index.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add = actions.add_parser("add", parents=[common, with_index], help="add files or folders")
+    add.add_argument("paths", nargs="+", type=Path)
+    add.set_defaults(handler=_index_add)
+    listing = actions.add_parser("list", parents=[common, with_index], help="list documents")
+    listing.set_defaults(handler=_index_list)
+    remove = actions.add_parser("remove", parents=[common, with_index], help="remove a document")
+    remove.add_argument("doc_id")
+    remove.set_defaults(handler=_index_remove)
+    rebuild = actions.add_parser(
+        "rebuild", parents=[common, with_index], help="re-embed everything"
+    )
+    rebuild.set_defaults(handler=_index_rebuild)
+
+    evaluate = commands.add_parser("eval", parents=[common], help="measure answer quality")
+    evaluate.add_argument("questions", type=Path, help="questions.jsonl")
+    evaluate.add_argument("--corpus", type=Path, required=True, help="folder of articles")
+    evaluate.add_argument("--limit", type=int, default=None, help="only the first N questions")
+    evaluate.add_argument(
+        "--baselines", action="store_true", help="also run BM25 / dense baselines"
+    )
+    evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
+    evaluate.add_argument("--report", type=Path, default=None, help="write a Markdown report here")
+    evaluate.set_defaults(handler=_eval)
+
+    serve = commands.add_parser("serve", parents=[common], help="run the Telegram bot")
+    serve.set_defaults(handler=_serve)
+    return parser
+
+
+def _engine(args: argparse.Namespace, config: Config) -> Engine:
+    from qabot.factory import open_engine
+
+    index_dir = args.index.resolve() if getattr(args, "index", None) else None
+    return open_engine(config, index_dir)
+
+
+def _ask(args: argparse.Namespace, config: Config) -> int:
+    engine = _engine(args, config)
+    try:
+        if args.question == "-":
+            for line in sys.stdin:
+                if line.strip():
+                    _print_answer(engine.answer(line.strip()), as_json=args.json)
+                    sys.stdout.flush()
+        else:
+            _print_answer(engine.answer(args.question), as_json=args.json)
+    finally:
+        engine.close()
+    return 0
+
+
+def _chat(args: argparse.Namespace, config: Config) -> int:
+    from index import Turn
+
+    engine = _engine(args, config)
+    history: list[Turn] = []
+    print("Ask about the articles; follow-up questions are understood. Empty line or Ctrl-D quits.")
+    try:
+        while True:
+            try:
+                question = input("you> ").strip()
+            except EOFError:
+                break
+            if not question:
+                break
+            answer = engine.answer(question, history[-config.telegram.conversation_turns :])
+            _print_answer(answer, as_json=False, passages=1)
+            if answer.confident:
+                history.append(Turn(question, answer.text))
+    finally:
+        engine.close()
+    return 0
+
+
+def _print_answer(answer: Answer, as_json: bool, passages: int = 3) -> None:
+    if as_json:
+        payload = {
+            "question": answer.question,
+            "answer": answer.text,
+            "confident": answer.confident,
+            "score": round(answer.score, 4),
+            "topics": answer.topics,
+            "passages": [asdict(p) for p in answer.passages],
+        }
+        print(json.dumps(payload, ensure_ascii=False))
+        return
+    print(answer.text)
+    if not answer.confident and answer.topics:
+        print("The articles I have cover: " + "; ".join(answer.topics))
+    for rank, passage in enumerate(answer.passages[:passages] if answer.confident else [], 1):
+        dated = f", {passage.date}" if passage.date else ""
+        print(f"\n[{rank}] {passage.title}{dated} ({passage.source})")
+        print("    " + passage.text.replace("\n", "\n    "))
+
+
+def _index_add(args: argparse.Namespace, config: Config) -> int:
+    engine = _engine(args, config)
+    try:
+        added = engine.add_paths(args.paths, progress=True)
+    finally:
+        engine.close()
+    for info in added:
+        print(f"added {info.doc_id}: {info.title} ({info.chunks} chunks)")
+    return 0
+
+
+def _index_list(args: argparse.Namespace, config: Config) -> int:
+    engine = _engine(args, config)
+    try:
+        documents = engine.documents()
+        stats = engine.stats()
+    finally:
+        engine.close()
+    for info in documents:
+        dated = f" {info.date}" if info.date else ""
+        print(f"{info.doc_id}\t{info.chunks} chunks{dated}\t{info.title}\t{info.source}")
+    print(f"{stats.documents} documents, {stats.chunks} chunks, {stats.bytes_on_disk / 1e6:.1f} MB")
+    return 0
+
+
+def _index_remove(args: argparse.Namespace, config: Config) -> int:
+    engine = _engine(args, config)
+    try:
+        info = engine.remove(args.doc_id)
+    finally:
+        engine.close()
+    print(f"removed {info.doc_id}: {info.title}")
+    return 0
+
+
+def _index_rebuild(args: argparse.Namespace, config: Config) -> int:
+    engine = _engine(args, config)
+    try:
+        stats = engine.rebuild(progress=True)
+    finally:
+        engine.close()
+    print(f"rebuilt: {stats.documents} documents, {stats.chunks} chunks")
+    return 0
+
+
+def _eval(args: argparse.Namespace, config: Config) -> int:
+    from qabot.evaluate import run_eval
+
+    report = run_eval(config, args.questions, args.corpus, limit=args.limit, progress=True)
+    baselines = None
+    if args.baselines:
+        from benchmarks.baselines import run_baselines
+
+        from index.embedding import create_embedder
+
+        embedder = create_embedder("onnx", config.path(config.embedding.cache_dir))
+        baselines = run_baselines(args.questions, args.corpus, embedder, limit=args.limit)
+    if args.json:
+        print(json.dumps({"qabot": report.to_dict(), "baselines": baselines}, indent=1))
+    else:
+        print(report.format())
+        for name, figures in (baselines or {}).items():
+            print(f"{name}: " + ", ".join(f"{k} {v:.3f}" for k, v in figures.items()))
+    if args.report:
+        from qabot.evaluate import write_quality_report
+
+        write_quality_report(report, baselines, args.report)
+    return 0
+
+
+def _serve(args: argparse.Namespace, config: Config) -> int:
+    from bot import serve
+
+    return serve(config)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""qabot test suite."""
