@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import blingfire
 import bm25s
@@ -42,12 +43,12 @@ class Paragraph:
     first_sentence: int  # position of its first sentence in the corpus-wide sentence list
 
 
-@dataclass(frozen=True)
-class Retrieval:
-    """A pipeline: ranks paragraphs for question i, then picks a sentence of one paragraph."""
+class Pipeline(Protocol):
+    """Ranks paragraphs for question i, then picks the answer sentence of one paragraph."""
 
-    rank_paragraphs: Callable[[int], Ranking]
-    pick_sentence: Callable[[int, Paragraph], int]
+    def rank_paragraphs(self, question: int) -> Ranking: ...
+
+    def pick_sentence(self, question: int, paragraph: Paragraph) -> int: ...
 
 
 def run_baselines(
@@ -71,13 +72,8 @@ def run_baselines(
     sentences = [s for p in paragraphs for s in p.sentences]
     lexical = LexicalScores([p.text for p in paragraphs], sentences, texts)
     dense = DenseScores([p.text for p in paragraphs], sentences, texts, embedder)
-    pipelines = {
-        "bm25": Retrieval(lexical.rank_paragraphs, lexical.pick_sentence),
-        "dense": Retrieval(dense.rank_paragraphs, dense.pick_sentence),
-        "fused": Retrieval(
-            lambda i: fuse([lexical.rank_paragraphs(i), dense.rank_paragraphs(i)]),
-            lambda i, p: _fused_sentence(lexical.sentence_scores(i, p), dense.sentence_scores(i, p)),
-        ),
+    pipelines: dict[str, Pipeline] = {
+        "bm25": lexical, "dense": dense, "fused": FusedScores(lexical, dense),
     }
     gold = [q.answers for q in chosen]
     return {name: measure(pipeline, paragraphs, gold) for name, pipeline in pipelines.items()}
@@ -100,14 +96,15 @@ def split_paragraphs(documents: Sequence[Document]) -> list[Paragraph]:
 
 
 def measure(
-    pipeline: Retrieval, paragraphs: Sequence[Paragraph], gold: Sequence[tuple[str, ...]]
+    pipeline: Pipeline, paragraphs: Sequence[Paragraph], gold: Sequence[tuple[str, ...]]
 ) -> dict[str, float]:
     ranks, answer_hits = [], []
     for i, answers in enumerate(gold):
         top = pipeline.rank_paragraphs(i)[:TOP_K]
         ranks.append(first_hit_rank([paragraphs[p].text for p in top], answers))
         first = paragraphs[top[0]]
-        answer_hits.append(contains_answer(first.sentences[pipeline.pick_sentence(i, first)], answers))
+        sentence = first.sentences[pipeline.pick_sentence(i, first)]
+        answer_hits.append(contains_answer(sentence, answers))
     return {
         "answer_hit": mean(answer_hits),
         "passage_hit_at_1": mean(rank == 1 for rank in ranks),
@@ -191,7 +188,20 @@ class DenseScores:
         return int(np.argmax(self.sentence_scores(question, paragraph)))
 
 
-def _fused_sentence(lexical: np.ndarray, dense: np.ndarray) -> int:
-    """The paragraph's sentence with the best reciprocal-rank sum of both signals."""
-    rankings = [np.argsort(-lexical, kind="stable"), np.argsort(-dense, kind="stable")]
-    return int(fuse(rankings)[0])
+class FusedScores:
+    """Reciprocal rank fusion of the two, for paragraphs and for sentences alike."""
+
+    def __init__(self, lexical: LexicalScores, dense: DenseScores) -> None:
+        self._lexical = lexical
+        self._dense = dense
+
+    def rank_paragraphs(self, question: int) -> Ranking:
+        rankings = [scores.rank_paragraphs(question) for scores in (self._lexical, self._dense)]
+        return fuse(rankings)
+
+    def pick_sentence(self, question: int, paragraph: Paragraph) -> int:
+        rankings = [
+            np.argsort(-scores.sentence_scores(question, paragraph), kind="stable")
+            for scores in (self._lexical, self._dense)
+        ]
+        return int(fuse(rankings)[0])

@@ -55,7 +55,7 @@ FLOOD_RETRIES = 3  # RetryAfter retries per request, each after the wait Telegra
 TITLES_IN_STARTUP_LINE = 5
 
 BotApplication: TypeAlias = Application[
-    ExtBot[None],
+    ExtBot[int],  # int: the rate limiter's per-call argument (max retries)
     ContextTypes.DEFAULT_TYPE,
     dict[Any, Any],
     dict[Any, Any],
@@ -188,6 +188,7 @@ def serve(config: Config) -> int:
     from qabot.factory import open_engine  # loads the model and index: only when serving
 
     engine = open_engine(config)
+    engine.embedder  # noqa: B018  load the model now rather than on the first question
     try:
         application = build_application(config, engine, token)
         return _run(application, telegram, secret)

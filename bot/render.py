@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -28,6 +27,10 @@ MAX_TOPICS = 10
 _SAFE_URL = re.compile(r"https?://[^\s<>\"'\\]{1,500}")
 _CUT_PREFERENCES = ("\n\n", "\n", ". ", "? ", "! ", "; ", ", ", " ")
 _NEWLINES = re.compile(r"\r\n?")
+_NONCHARACTERS = "".join(chr(plane << 16 | low) for plane in range(17) for low in (0xFFFE, 0xFFFF))
+# Control characters except tab and newline, lone surrogates, Unicode non-characters.
+_UNSENDABLE = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef{_NONCHARACTERS}]")
+_ESCAPED_LENGTH = {"&": 5, "<": 4, ">": 4}  # &amp; &lt; &gt;
 
 
 @dataclass(frozen=True)
@@ -52,29 +55,20 @@ class Span:
 
 def clean_text(text: str) -> str:
     """Drop what Telegram or JSON cannot carry: control chars, surrogates, non-characters."""
-    text = _NEWLINES.sub("\n", text)
-    return "".join(char for char in text if _is_sendable(char))
-
-
-def _is_sendable(char: str) -> bool:
-    if char in "\n\t":
-        return True
-    category = unicodedata.category(char)
-    if category in ("Cc", "Cs"):
-        return False
-    return (ord(char) & 0xFFFE) != 0xFFFE and not 0xFDD0 <= ord(char) <= 0xFDEF
+    return _UNSENDABLE.sub("", _NEWLINES.sub("\n", text))
 
 
 def utf16_len(text: str) -> int:
     """Length as Telegram counts it: characters outside the BMP take two units."""
-    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
+    return len(text.encode("utf-16-le")) // 2
 
 
 def pack(spans: Iterable[Span], limit: int = MAX_MESSAGE_CHARS) -> list[str]:
     """Lay spans out into as few messages as fit; a span is cut only if it fills a message."""
     packer = _Packer(limit)
     for span in spans:
-        cleaned = span.with_text(clean_text(span.text))
+        href = clean_text(span.href) if span.href is not None else None
+        cleaned = Span(clean_text(span.text), span.tag, href)
         if cleaned.text:
             packer.add(_sendable_link(cleaned))
     return packer.finish()
@@ -144,7 +138,7 @@ def _fitting_prefix(text: str, budget: int) -> int:
     """How many leading characters fit in `budget` once escaped (at least one)."""
     used = 0
     for position, char in enumerate(text):
-        used += _escaped_len(char)
+        used += _ESCAPED_LENGTH.get(char, 2 if ord(char) > 0xFFFF else 1)
         if used > budget:
             return max(1, position)
     return len(text)

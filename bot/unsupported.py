@@ -1,4 +1,4 @@
-"""A short helpful reply to whatever is not a question: stickers, photos, voice, unknown commands."""
+"""A short helpful reply to what is not a question: stickers, photos, voice, unknown commands."""
 
 from __future__ import annotations
 

@@ -31,11 +31,18 @@ class Chunk:
 
 
 def split_sentences(text: str, offset: int = 0) -> list[Span]:
-    """Sentence spans (absolute when `offset` is the text's position in its document)."""
-    if not text.strip():
-        return []
-    _, spans = blingfire.text_to_sentences_and_offsets(text)
-    return [Span(offset + start, offset + end) for start, end in spans if end > start]
+    """Sentence spans (absolute when `offset` is the text's position in its document).
+
+    A line break always ends a sentence, so a heading never runs into the text below it.
+    """
+    spans: list[Span] = []
+    for line in re.finditer(r"[^\n]+", text):
+        if not line.group().strip():
+            continue
+        _, found = blingfire.text_to_sentences_and_offsets(line.group())
+        base = offset + line.start()
+        spans.extend(Span(base + start, base + end) for start, end in found if end > start)
+    return spans
 
 
 def paragraphs(text: str) -> list[Span]:

@@ -49,6 +49,12 @@ def bundled_model_dir() -> Path:
     return path
 
 
+def model_vocabulary() -> frozenset[str]:
+    """Whole words of the model's WordPiece vocabulary: a small English dictionary."""
+    path = bundled_model_dir() / "vocab.txt"
+    return frozenset(token for token in path.read_text(encoding="utf-8").split() if token.isalpha())
+
+
 def create_embedder(backend: str, cache_dir: Path, batch_size: int = 32) -> Embedder:
     """Build the configured backend; the ONNX ones export their model on first use."""
     if backend == "torch":

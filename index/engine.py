@@ -30,7 +30,7 @@ from index.api import Answer, DocumentInfo, IndexStats, Turn
 from index.batching import MicroBatcher
 from index.chunking import chunk_text
 from index.documents import Document, iter_supported_files, load_file, parse_bytes
-from index.embedding import Embedder, create_embedder
+from index.embedding import Embedder, create_embedder, model_vocabulary
 from index.errors import IndexCorrupt, IngestError, UnknownDocument
 from index.originals import Originals
 from index.retrieval import Query, Weights, build_terms, retrieve
@@ -75,6 +75,7 @@ class Engine:
         self.index_dir.mkdir(parents=True, exist_ok=True)
         self._embedder = embedder
         self._embedder_lock = threading.Lock()
+        self._known_words: frozenset[str] | None = None
         self._write_lock = threading.RLock()
         self._originals = Originals(self.index_dir / "documents")
         self._store = self._open_store()
@@ -102,7 +103,8 @@ class Engine:
     def _answer_batch(self, requests: list[tuple[str, tuple[Turn, ...]]]) -> list[Answer]:
         snapshot = self._current_snapshot()
         cleaned = [(_clean_question(q), history) for q, history in requests]
-        texts = [snapshot.lexicon.correct(q) if q else "" for q, _ in cleaned]
+        dictionary = self._dictionary()
+        texts = [snapshot.lexicon.correct(q, dictionary) if q else "" for q, _ in cleaned]
         earlier = [[turn.question for turn in history[-2:]] for _, history in cleaned]
         vectors = self.embedder.encode(texts + [" ".join(e) for e in earlier if e])
         history_vectors = iter(vectors[len(texts) :])
@@ -163,6 +165,11 @@ class Engine:
                     if s_end <= overlap and len(found) < count:
                         found.append((before.text[s_start:s_end], vector))
         return found
+
+    def _dictionary(self) -> frozenset[str]:
+        if self._known_words is None:
+            self._known_words = model_vocabulary()
+        return self._known_words
 
     @property
     def embedder(self) -> Embedder:

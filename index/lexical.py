@@ -127,21 +127,34 @@ class Lexicon:
         freq = self.doc_freq.get(term, 0)
         return math.log(1 + (self.documents - freq + 0.5) / (freq + 0.5))
 
-    def correct(self, text: str) -> str:
-        """Replace words the corpus never uses by the closest frequent word it does use."""
+    def correct(self, text: str, dictionary: frozenset[str] = frozenset()) -> str:
+        """Replace misspelt words by the closest word the corpus uses.
+
+        A word is left alone when the corpus uses it, when it is a real word (`dictionary`,
+        e.g. the embedding model's vocabulary: "France" must not become "face"), or when it
+        is too short to correct safely.
+        """
         fixed = []
         for word in _WORD.findall(text):
             lower = word.lower()
-            if len(lower) < 4 or lower in self.surface or lower in STOP_WORDS or lower.isdigit():
+            if (
+                len(lower) < 4
+                or lower in self.surface
+                or lower in STOP_WORDS
+                or lower in dictionary
+                or not lower.isalpha()
+            ):
                 fixed.append(word)
                 continue
             fixed.append(self._closest(lower) or word)
         return " ".join(fixed)
 
     def _closest(self, word: str) -> str | None:
-        limit = 1 if len(word) <= 5 else 2
+        """Same first letter, edit distance 1 (2 for words of 8+ letters), most frequent."""
+        limit = 1 if len(word) < 8 else 2
+        candidates = [w for w in self._surface_words if w[:1] == word[:1]]
         matches = process.extract(
-            word, self._surface_words, scorer=Levenshtein.distance, score_cutoff=limit, limit=8
+            word, candidates, scorer=Levenshtein.distance, score_cutoff=limit, limit=8
         )
         if not matches:
             return None

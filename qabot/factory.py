@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from index import Engine, EngineSettings
+from index.answering import Confidence
 from qabot.config import Config
 
 
@@ -23,6 +24,7 @@ def engine_settings(config: Config, index_dir: Path | None = None) -> EngineSett
         hnsw_threshold=config.retrieval.hnsw_threshold,
         answer_chars=config.answer.max_chars,
         passage_chars=config.answer.passage_max_chars,
+        confidence=Confidence(threshold=config.answer.min_confidence),
         max_document_bytes=config.telegram.max_document_bytes,
     )
 

@@ -32,6 +32,8 @@ async def get_updates(world: World, params: Params) -> list[dict[str, Any]]:
     deadline = loop.time() + max(params.number("timeout", 0.0), 0.0)
     while True:
         if not queue.is_current_poll(ticket):
+            if not params.client_connected():
+                return []  # an abandoned poll (client gone): nobody to tell about the conflict
             raise conflict(
                 "terminated by other getUpdates request; "
                 "make sure that only one bot instance is running"

@@ -6,7 +6,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import bad_request
-from .html_check import Entity, HtmlParseError, ParsedText, parse_telegram_html, utf16_len
+from .html_check import (
+    Entity,
+    HtmlParseError,
+    ParsedText,
+    parse_telegram_html,
+    require_utf8,
+    utf16_len,
+)
 
 MAX_MESSAGE_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024
@@ -35,6 +42,7 @@ def format_text(
     raw: str, parse_mode: str | None, entities: Any = None, limits: TextLimits = MESSAGE_TEXT
 ) -> ParsedText:
     """Parse, trim surrounding whitespace as Telegram does, then enforce the length limits."""
+    require_utf8(raw)
     parsed = _parse(raw, parse_mode, entities)
     trimmed = _trim(parsed)
     if not trimmed.text and limits.empty is not None:

@@ -34,6 +34,10 @@ SUPPORTED_TAGS = frozenset({*_SIMPLE_ENTITY_TYPES, "a", "blockquote", "tg-emoji"
 _NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _EMPTY_END_TAG = re.compile(r"</\s*>")
 _TAG_NAME = re.compile(r"[^\s>]*")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+# html.parser silently drops a "&" that ends its input ("Q&A" would parse as "QA"); a final
+# noncharacter makes every reference look terminated, and is removed again from the text.
+_END_SENTINEL = "\uffff"
 
 
 class HtmlParseError(ValueError):
@@ -58,14 +62,21 @@ def utf16_len(text: str) -> int:
 
 def parse_telegram_html(markup: str) -> ParsedText:
     """Parse HTML-formatted message text into visible text and entities (not whitespace-trimmed)."""
+    require_utf8(markup)
     empty_end_tag = _EMPTY_END_TAG.search(markup)
     if empty_end_tag:
         offset = _byte_offset(markup, empty_end_tag.start())
         raise HtmlParseError(f"Empty end tag at byte offset {offset} is not supported")
     parser = _TelegramHtmlParser(markup)
-    parser.feed(markup)
+    parser.feed(markup + _END_SENTINEL)
     parser.close()
     return parser.result()
+
+
+def require_utf8(text: str) -> None:
+    """Lone surrogates cannot be sent as UTF-8; Telegram refuses such strings."""
+    if _LONE_SURROGATE.search(text):
+        raise ValueError("strings must be encoded in UTF-8")
 
 
 def validate_telegram_html(markup: str) -> str:
@@ -193,6 +204,8 @@ class _TelegramHtmlParser(HTMLParser):
 
     # --- text and character references ------------------------------------------------------
     def handle_data(self, data: str) -> None:
+        if self._char_index() + len(data) > len(self._markup):
+            data = data.removesuffix(_END_SENTINEL)
         for index, char in enumerate(data):
             if char == "<":
                 self._reject_open_bracket(self._char_index() + index)
@@ -239,7 +252,8 @@ class _TelegramHtmlParser(HTMLParser):
         end = self._char_index() + reference_length
         if self._markup[end : end + 1] != ";":
             raise HtmlParseError(
-                f"Can't find end of the entity starting at byte offset {self._here()}"
+                f"Can't find end of the entity starting at byte offset {self._here()}; "
+                'a literal "&" must be written as "&amp;"'
             )
 
     # --- constructs Telegram never accepts ---------------------------------------------------

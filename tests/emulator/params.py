@@ -8,6 +8,7 @@ the emulator approximates that: fields known to be strings stay raw, the rest ar
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,8 +91,11 @@ def _resolve_attachments(params: dict[str, Any], uploads: dict[str, UploadedFile
 class Params:
     """Typed access to one call's parameters; a wrong type or missing value is Telegram's 400."""
 
-    def __init__(self, values: dict[str, Any]) -> None:
+    def __init__(
+        self, values: dict[str, Any], client_connected: Callable[[], bool] = lambda: True
+    ) -> None:
         self.values = values
+        self.client_connected = client_connected  # False once the HTTP client hung up
 
     def has(self, name: str) -> bool:
         return self.values.get(name) is not None

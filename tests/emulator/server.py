@@ -29,7 +29,7 @@ from .world import World
 
 _LOGGER = logging.getLogger(__name__)
 MAX_REQUEST_BYTES = 60 * 1024 * 1024  # Telegram accepts 50 MB uploads from bots
-_SHUTDOWN_GRACE_SECONDS = 1.0
+_SHUTDOWN_GRACE_SECONDS = 0.25  # then in-flight (delayed) handlers are cancelled
 Found = TypeVar("Found")
 
 
@@ -92,10 +92,9 @@ class BotApiEmulator(UserActions):
         app = web.Application(client_max_size=MAX_REQUEST_BYTES)
         app.router.add_route("*", "/bot{token}/{method}", self._on_method)
         app.router.add_get("/file/bot{token}/{file_path:.+}", self._on_file)
-        self._runner = web.AppRunner(app, access_log=None)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=_SHUTDOWN_GRACE_SECONDS)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0, shutdown_timeout=_SHUTDOWN_GRACE_SECONDS)
-        await site.start()
+        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
         self._port = self._runner.addresses[0][1]
         self._world.updates.closed = False
 
@@ -135,31 +134,39 @@ class BotApiEmulator(UserActions):
 
     # --- HTTP side ---------------------------------------------------------------------------
     async def _on_method(self, request: web.Request) -> web.StreamResponse:
-        arrived = time.monotonic()
-        requested = request.match_info["method"]
-        method = canonical_method(requested)
-        try:
-            params = await read_params(request)
-        except ApiError as error:
-            return self._reply(ApiCall(method or requested, {}, arrived), error)
-        call = ApiCall(method or requested, params, arrived)
-        if request.match_info["token"] != self.token:
-            return self._reply(call, ApiError(401, "Unauthorized"))
-        if method is None:
-            return self._reply(call, ApiError(404, "Not Found"))
-        faults = self._faults.take(method)
+        call, rejection = await self._admit(request)
+        if rejection is not None:
+            return self._reply(call, rejection)
+        faults = self._faults.take(call.method)
         if faults.delay:
             await asyncio.sleep(faults.delay)
         if faults.drop is not None and not faults.drop.processed:
             return self._drop(request, call)
-        outcome = faults.failure or await self._execute(method, params)
+        params = Params(call.params, client_connected=lambda: _client_connected(request))
+        outcome = faults.failure or await self._execute(call.method, params)
         if faults.drop is not None:
             return self._drop(request, call)
         return self._reply(call, outcome)
 
-    async def _execute(self, method: str, params: dict[str, Any]) -> ApiError | _Success:
+    async def _admit(self, request: web.Request) -> tuple[ApiCall, ApiError | None]:
+        """Decode the request; reject a malformed body, a wrong token or an unknown method."""
+        arrived = time.monotonic()
+        requested = request.match_info["method"]
+        method = canonical_method(requested)
+        call = ApiCall(method or requested, {}, arrived)
         try:
-            return _Success(await HANDLERS[method](self._world, Params(params)))
+            call.params = await read_params(request)
+        except ApiError as error:
+            return call, error
+        if request.match_info["token"] != self.token:
+            return call, ApiError(401, "Unauthorized")
+        if method is None:
+            return call, ApiError(404, "Not Found")
+        return call, None
+
+    async def _execute(self, method: str, params: Params) -> ApiError | _Success:
+        try:
+            return _Success(await HANDLERS[method](self._world, params))
         except ApiError as error:
             return error
         except Exception as error:  # an emulator bug must not look like a Telegram answer
@@ -318,6 +325,10 @@ class BotApiEmulator(UserActions):
 @dataclass(frozen=True)
 class _Success:
     result: Any
+
+
+def _client_connected(request: web.Request) -> bool:
+    return request.transport is not None and not request.transport.is_closing()
 
 
 def _rule_method(method: str) -> str:

@@ -1,0 +1,55 @@
+"""Timing and memory helpers shared by every benchmark.
+
+The machine is noisy (2 shared cores), so a figure is never one run: each run yields its own
+percentiles and the report keeps the median of those across runs.
+"""
+
+from __future__ import annotations
+
+import resource
+import statistics
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TypeVar
+
+import numpy as np
+
+T = TypeVar("T")
+GIB = 1024**3
+
+
+def percentiles(samples_ms: Sequence[float]) -> dict[str, float]:
+    """p50/p95/p99 and mean of one run's latencies, in milliseconds."""
+    values = np.asarray(samples_ms, dtype=np.float64)
+    p50, p95, p99 = np.percentile(values, [50, 95, 99])
+    return {"p50": float(p50), "p95": float(p95), "p99": float(p99), "mean": float(values.mean())}
+
+
+def median_of_runs(runs: Iterable[Mapping[str, float]]) -> dict[str, float]:
+    """Key by key, the median over runs (each run measured the same things)."""
+    runs = list(runs)
+    return {key: float(statistics.median(run[key] for run in runs)) for key in runs[0]}
+
+
+def timed_ms(call: Callable[[], T]) -> tuple[T, float]:
+    started = time.perf_counter()
+    result = call()
+    return result, (time.perf_counter() - started) * 1000
+
+
+def latencies_ms(call: Callable[[str], object], questions: Sequence[str]) -> list[float]:
+    """One run: each question answered in turn, its wall-clock time recorded."""
+    samples = []
+    for question in questions:
+        _, elapsed = timed_ms(lambda q=question: call(q))  # type: ignore[misc]
+        samples.append(elapsed)
+    return samples
+
+
+def peak_rss_bytes() -> int:
+    """This process's peak resident memory so far (the kernel's high-water mark)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def ratio(value: float, baseline: float) -> float:
+    return value / baseline if baseline else float("nan")

@@ -1,0 +1,92 @@
+"""End to end: admins add articles by sending files, /remove them and read /stats; others cannot."""
+
+from __future__ import annotations
+
+from index import Engine
+from tests.bot_fixtures import (
+    StartBot,
+    ADMIN_ID,
+    CHAT,
+    HEADLINE_QUESTION,
+    visible,
+)
+
+pytest_plugins = ("tests.bot_fixtures",)  # fixtures: bot, start_bot, private_engine
+
+ARTICLE = b"""date 2024-03-05
+Harbour Bridge Repairs Finish Early
+
+The city council said the repairs of the old harbour bridge finished three weeks early.
+The work cost 4.2 million euros, less than the 5 million that was planned.
+Engineers replaced 340 rivets and repainted the whole span in its original green.
+"""
+
+
+async def test_admin_upload_then_question_then_remove(
+    start_bot: StartBot,
+    private_engine: Engine,
+) -> None:
+    async with start_bot(engine=private_engine) as bot:
+        emulator = bot.emulator
+        admin = {"chat_id": ADMIN_ID, "user_id": ADMIN_ID}
+        emulator.user_sends_document(
+            "harbour-bridge.md", ARTICLE, mime_type="text/markdown", **admin
+        )
+        reading = visible(await emulator.wait_for_message(ADMIN_ID))
+        assert "harbour-bridge.md" in reading
+        added = visible(await emulator.wait_for_message(ADMIN_ID, timeout=30))
+        assert "Added" in added and "Harbour Bridge Repairs Finish Early" in added
+        assert "harbour-bridge" in added  # the id /remove takes
+
+        answer = visible(await bot.ask("How much did the bridge repairs cost?", **admin))
+        assert "4.2 million euros" in answer
+        assert "Harbour Bridge Repairs Finish Early" in answer
+
+        sources = visible(await bot.ask("/sources", **admin))
+        assert "I know 2 articles" in sources and "harbour-bridge" in sources
+
+        removed = visible(await bot.ask("/remove harbour-bridge", **admin))
+        assert "Removed" in removed and "Harbour Bridge" in removed
+        gone = visible(await bot.ask("How much did the bridge repairs cost?", **admin))
+        assert "4.2 million" not in gone
+        unknown = visible(await bot.ask("/remove harbour-bridge", **admin))
+        assert "No article has the id harbour-bridge" in unknown
+
+
+async def test_bad_uploads_are_explained(start_bot: StartBot, private_engine: Engine) -> None:
+    async with start_bot(engine=private_engine, max_document_bytes=2000) as bot:
+        emulator = bot.emulator
+        admin = {"chat_id": ADMIN_ID, "user_id": ADMIN_ID}
+        emulator.user_sends_document("photo.exe", b"MZ...", **admin)
+        assert ".pdf" in visible(await emulator.wait_for_message(ADMIN_ID))
+        emulator.user_sends_document("huge.txt", b"word " * 1000, **admin)
+        assert "too big" in visible(await emulator.wait_for_message(ADMIN_ID))
+        emulator.user_sends_document("broken.pdf", b"%PDF-1.4 not really", **admin)
+        await emulator.wait_for_message(ADMIN_ID)  # "Reading broken.pdf..."
+        assert "not a readable PDF" in visible(await emulator.wait_for_message(ADMIN_ID))
+        assert emulator.downloads  # the file was fetched through base_file_url
+        assert [d.doc_id for d in private_engine.documents()] == [
+            "rust-shooting-rourke-baldwin-2023-01-30"
+        ]
+
+
+async def test_only_admins_upload_remove_and_see_stats(
+    start_bot: StartBot,
+    private_engine: Engine,
+) -> None:
+
+    async with start_bot(engine=private_engine) as bot:
+        bot.emulator.user_sends_document("x.txt", ARTICLE)
+        assert "Only the bot's admins" in visible(await bot.emulator.wait_for_message(CHAT))
+        assert "only the bot's admins" in visible(await bot.ask("/remove rust-shooting"))
+        stats_refused = visible(await bot.ask("/stats"))
+        assert "only the bot's admins" in stats_refused and "Latency" not in stats_refused
+        assert len(private_engine.documents()) == 1
+
+        await bot.ask(HEADLINE_QUESTION)
+        await bot.ask("who is the president of France")
+        stats = visible(await bot.ask("/stats", chat_id=ADMIN_ID, user_id=ADMIN_ID))
+        assert "Questions answered: 2 (1 found in the articles)" in stats
+        assert "Feedback: 👍 0 · 👎 0" in stats
+        assert "Latency p50 / p90 / p99:" in stats
+        assert "Index: 1 articles, 10 passages" in stats

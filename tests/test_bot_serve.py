@@ -1,0 +1,102 @@
+"""`bot.serve`: refuses to start without a token, and as a real process serves the emulator,
+registers its commands, and stops cleanly on SIGTERM without losing a question in flight."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot import serve
+from qabot.config import Config
+from tests.bot_fixtures import HEADLINE_QUESTION
+from tests.emulator import BotApiEmulator
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ADMIN = 4242
+
+
+def test_without_a_token_it_explains_how_to_get_one(
+    config: Config, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv(config.telegram.token_env, raising=False)
+    assert serve(config) == 2
+    message = capsys.readouterr().err
+    assert "TELEGRAM_BOT_TOKEN" in message and "@BotFather" in message
+    assert "qabot ask" in message and "qabot chat" in message
+
+
+def test_webhook_mode_needs_a_url_and_a_secret(
+    config: Config, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(config.telegram.token_env, "123:abc")
+    monkeypatch.delenv(config.telegram.webhook.secret_token_env, raising=False)
+    webhook = config.model_copy(
+        update={"telegram": config.telegram.model_copy(update={"mode": "webhook"})}
+    )
+    assert serve(webhook) == 2
+    assert "TELEGRAM_WEBHOOK_SECRET" in capsys.readouterr().err
+
+
+def write_config(tmp_path: Path, emulator: BotApiEmulator) -> Path:
+    settings = {
+        "index": {"dir": str(tmp_path / "index"), "default_corpus": str(PROJECT_ROOT / "corpus")},
+        "embedding": {"cache_dir": str(PROJECT_ROOT / "data" / "models")},
+        "telegram": {
+            "base_url": emulator.base_url,
+            "feedback_db": str(tmp_path / "feedback.sqlite"),
+            "admin_user_ids": [ADMIN],
+        },
+    }
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(settings), encoding="utf-8")
+    return path
+
+
+async def test_serve_process_answers_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    async with BotApiEmulator() as emulator:
+        config_path = write_config(tmp_path, emulator)
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            "import sys; from qabot.config import load_config; from bot import serve; "
+            "sys.exit(serve(load_config(sys.argv[1])))",
+            str(config_path),
+            cwd=PROJECT_ROOT,
+            env={**os.environ, "TELEGRAM_BOT_TOKEN": emulator.token, "HF_HUB_OFFLINE": "1"},
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        try:
+            # start_polling clears any webhook, then polls: from here updates are taken
+            await emulator.wait_for_call("deleteWebhook", timeout=60)
+            assert [c["command"] for c in emulator.commands()] == [
+                "start",
+                "help",
+                "sources",
+                "ask",
+            ]
+            admin_scope = {"type": "chat", "chat_id": ADMIN}
+            assert "stats" in [c["command"] for c in emulator.commands(admin_scope)]
+
+            emulator.delay_next("sendMessage", 1.5)  # the answer is in flight at SIGTERM
+            emulator.user_sends_text(HEADLINE_QUESTION)
+            await emulator.wait_for_call("sendChatAction", timeout=10)
+            process.send_signal(signal.SIGTERM)
+            output, _ = await asyncio.wait_for(process.communicate(), timeout=30)
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+        log = output.decode()
+        assert process.returncode == 0, log
+        [answer] = emulator.sent_messages(1001)
+        assert "involuntary manslaughter" in answer["text"]
+        assert emulator.pending_updates() == []  # the update was confirmed, not left behind
+        assert "serving 1 articles (10 passages" in log  # the one startup line
+        assert emulator.token not in log
