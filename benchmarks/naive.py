@@ -57,7 +57,11 @@ class NaivePipeline:
         _, dense = self._flat.search(vector[None, :].astype(np.float32), CANDIDATES)
         dense_ids = [int(self._ids[p]) for p in dense[0] if p >= 0]
         scores = self._bm25.scores(tokens(question))
-        top = np.argpartition(-scores, CANDIDATES)[:CANDIDATES] if len(scores) > CANDIDATES else []
+        top = (
+            np.argpartition(-scores, CANDIDATES)[:CANDIDATES]
+            if len(scores) > CANDIDATES
+            else np.arange(len(scores))
+        )
         best = sorted(top, key=lambda p: -scores[p])
         lexical = [int(self._bm25.chunk_ids[p]) for p in best if scores[p] > 0]
         order = np.asarray(sorted(set(dense_ids) | set(lexical)), dtype=np.int64)
@@ -72,3 +76,17 @@ class NaivePipeline:
 
     def close(self) -> None:
         self._store.close()
+
+
+def main() -> None:
+    """`python -m benchmarks.naive INDEX_DIR QUESTION`: the naive cold start, for comparison."""
+    import sys
+
+    pipeline = NaivePipeline(Path(sys.argv[1]))
+    answer = pipeline.answer(sys.argv[2])
+    print(answer.texts[0] if answer.texts else "no passage found")
+    pipeline.close()
+
+
+if __name__ == "__main__":
+    main()

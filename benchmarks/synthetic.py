@@ -10,6 +10,7 @@ realistic while the build costs minutes, not days.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Iterator
@@ -20,13 +21,15 @@ import numpy as np
 
 from index.documents import Document
 from index.engine import EngineSettings
+from index.errors import IndexCorrupt
 from index.originals import Originals
-from index.snapshot import Snapshot, build_snapshot
+from index.snapshot import Snapshot, build_snapshot, load_snapshot
 from index.store import ChunkStore, NewChunk
 
 SENTENCE_NOISE = 0.25  # norm of the noise added to a sentence vector (cosine to it ~0.97)
 CHUNK_NOISE = 0.10
 CHUNKS_PER_DOCUMENT = 10  # a news article of ~8,000 characters
+RECIPE = "synthetic-recipe.json"  # how the corpus in a folder was made
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,42 @@ def load_pool(store_path: Path) -> SentencePool:
     return SentencePool(texts, vectors, np.asarray([c for c in counts if c], dtype=np.int64))
 
 
+def corpus_is_current(
+    index_dir: Path, pool: SentencePool, chunks: int, settings: EngineSettings
+) -> bool:
+    """A stand-in built earlier from the same pool and size that the engine still accepts.
+
+    Opening a stale one would make the engine re-embed every synthetic document with the
+    real model (hours at 1e6), so anything doubtful means "build it again".
+    """
+    try:
+        recorded = json.loads((index_dir / RECIPE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if recorded != _recipe(pool, chunks):
+        return False
+    store = ChunkStore(index_dir / "chunks.sqlite")
+    try:
+        if store.get_meta("chunking") != json.dumps(settings.chunking):
+            return False
+        load_snapshot(index_dir, store.generation, settings.chunking)
+        return store.counts()[1] == chunks
+    except IndexCorrupt:
+        return False
+    finally:
+        store.close()
+
+
+def _recipe(pool: SentencePool, chunks: int) -> dict[str, object]:
+    digest = hashlib.sha256(pool.vectors.tobytes()).hexdigest()[:16]
+    return {
+        "chunks": chunks,
+        "pool": digest,
+        "noise": [SENTENCE_NOISE, CHUNK_NOISE],
+        "chunks_per_document": CHUNKS_PER_DOCUMENT,
+    }
+
+
 @dataclass(frozen=True)
 class BuildTimes:
     chunks: int
@@ -77,14 +116,14 @@ def build_corpus(
     import time
 
     store = ChunkStore(index_dir / "chunks.sqlite")
-    originals = Originals(index_dir / "documents")
+    originals = Originals(index_dir / "documents")  # for its folder; files written below
     try:
         store.set_meta("initialized", "1")
         store.set_meta("chunking", json.dumps(settings.chunking))
         started = time.perf_counter()
         documents = 0
         for document, new_chunks in synthesize(pool, chunks, np.random.default_rng(seed)):
-            originals.save(document)
+            _save_original(originals, document)
             store.replace_document(
                 document.doc_id,
                 document.title,
@@ -97,12 +136,17 @@ def build_corpus(
         stored = time.perf_counter()
         snapshot = build_snapshot(index_dir, store, settings.chunking, settings.hnsw_threshold)
         done = time.perf_counter()
+        (index_dir / RECIPE).write_text(json.dumps(_recipe(pool, chunks)), encoding="utf-8")
     finally:
         store.close()
-    times = BuildTimes(
-        chunks, documents, stored - started, done - stored, snapshot.vectors.kind
-    )
+    times = BuildTimes(chunks, documents, stored - started, done - stored, snapshot.vectors.kind)
     return times, snapshot
+
+
+def _save_original(originals: Originals, document: Document) -> None:
+    """What Originals.save writes, without its per-file fsync (a million fsyncs take hours)."""
+    path = originals.folder / f"{document.doc_id}.json"
+    path.write_text(json.dumps(dataclasses.asdict(document)), encoding="utf-8")
 
 
 def synthesize(

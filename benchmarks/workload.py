@@ -58,8 +58,9 @@ class Plan:
         )
 
     def to_json(self) -> str:
-        return json.dumps({k: str(v) if isinstance(v, Path) else v
-                           for k, v in dataclasses.asdict(self).items()})
+        return json.dumps(
+            {k: str(v) if isinstance(v, Path) else v for k, v in dataclasses.asdict(self).items()}
+        )
 
     @classmethod
     def from_json(cls, text: str) -> Plan:

@@ -153,7 +153,8 @@ def _startup_line(services: BotServices, username: str) -> str:
     stats = services.engine.stats()
     titles = [document.title for document in services.engine.documents()]
     shown = "; ".join(titles[:TITLES_IN_STARTUP_LINE])
-    more = f" and {len(titles) - TITLES_IN_STARTUP_LINE} more" if len(titles) > 5 else ""
+    hidden = len(titles) - TITLES_IN_STARTUP_LINE
+    more = f" and {hidden} more" if hidden > 0 else ""
     return (
         f"@{username} serving {stats.documents} articles ({stats.chunks} passages, "
         f"{stats.bytes_on_disk / 1e6:.1f} MB): {shown}{more}"

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes
 
 from bot import messages
@@ -60,8 +62,10 @@ class ButtonHandlers:
             return
         await query.answer()
         total = len(stored.passages)
-        # The new message carries the next More button; the tapped one goes away.
-        await message.edit_reply_markup(_without_more(message.reply_markup))
+        # The new message carries the next More button; the tapped one goes away (cosmetic:
+        # Telegram refuses edits of old messages, which must not cost the passage).
+        with contextlib.suppress(BadRequest):
+            await message.edit_reply_markup(_without_more(message.reply_markup))
         keyboard = answer_keyboard(stored.answer_id, more=index + 1 < total, feedback=False)
         sent = await reply_parts(
             message, more_messages(stored.passages[index], index, total), keyboard

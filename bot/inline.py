@@ -20,7 +20,7 @@ from index.api import Answer
 
 MIN_QUESTION_CHARS = 3
 TITLE_CHARS = 100
-CACHE_SECONDS = 60  # the same query from anyone gets the same answer
+CACHE_SECONDS = 60
 START_PARAMETER = "inline"
 
 
@@ -51,7 +51,13 @@ class InlineHandlers:
         answer_id = services.store.record_answer(
             answer, chat_id=None, user_id=query.from_user.id, latency_ms=latency_ms
         )
-        await query.answer([_result(answer_id, answer)], cache_time=CACHE_SECONDS)
+        # Telegram may serve cached results to anyone typing the same query; behind an
+        # allow-list they must stay personal, or strangers would get answers from the cache.
+        await query.answer(
+            [_result(answer_id, answer)],
+            cache_time=CACHE_SECONDS,
+            is_personal=services.access.restricted,
+        )
 
 
 def _button(text: str) -> InlineQueryResultsButton:

@@ -76,7 +76,7 @@ class QuestionHandlers:
         )
         sent = await reply_parts(reply_to, answer_messages(answer), keyboard)
         services.store.attach_message(answer_id, chat_id, sent.message_id)
-        if answer.confident:
+        if answer.confident:  # a miss would pull the next question away from the topic
             services.memory.remember(chat_id, Turn(question, answer.text))
 
 

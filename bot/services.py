@@ -12,6 +12,9 @@ from bot.feedback import FeedbackStore
 from index.api import DocumentInfo, QuestionAnswerer
 from qabot.config import TelegramConfig
 
+INLINE_QUERIES_PER_QUESTION = 5  # Telegram sends an inline query as the person types
+REFUSALS_PER_MINUTE = 2
+
 
 class BotEngine(QuestionAnswerer, Protocol):
     """The engine as the bot uses it: the shared protocol plus adding uploaded bytes."""
@@ -51,7 +54,3 @@ class BotServices:
             refusal_limiter=SlidingWindowLimiter(REFUSALS_PER_MINUTE),
             example_questions=tuple(example_questions),
         )
-
-
-INLINE_QUERIES_PER_QUESTION = 5  # Telegram sends an inline query as the person types
-REFUSALS_PER_MINUTE = 2

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import blingfire
 
+CHUNKER_VERSION = 2  # bump when a change moves chunk or sentence boundaries
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n|\n(?=\S)")
 
 

@@ -10,15 +10,36 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import time
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from index.errors import IngestError
 
+if TYPE_CHECKING:
+    from pypdf import PdfReader
+
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
+MAX_FILE_BYTES = 200_000_000  # refused before reading, whatever the configured limit says
 MAX_TEXT_CHARS = 5_000_000  # a bigger "article" is almost surely not one
 MAX_PDF_PAGES = 2_000
+PDF_SECONDS = 30.0  # a PDF that takes longer to read is hostile or broken
+# pypdf's defaults allow 75 MB per stream and 2M tokens per content stream (~15 s of parsing):
+# far beyond any article, so a crafted PDF could hold a worker for minutes.
+_PDF_LIMITS: dict[str, Any] = {
+    "zlib_maximum_output_length": 10_000_000,
+    "lzw_maximum_output_length": 10_000_000,
+    "run_length_maximum_output_length": 10_000_000,
+    "brotli_maximum_output_length": 10_000_000,
+    "array_based_stream_maximum_output_length": 10_000_000,
+    "stream_decoding_work_maximum_length": 40_000_000,
+    "stream_parsing_work_maximum_count": 250_000,
+    "page_tree_maximum_entries": 10_000,
+    "page_tree_maximum_page_entries": 200_000,
+    "xform_maximum_invocations_per_extraction": 500,
+}
 
 _DATE_LINE = re.compile(r"^\s*date:?\s+(\d{4}-\d{2}-\d{2})\b[ \t]*", re.IGNORECASE)
 _ISO_DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
@@ -39,10 +60,17 @@ def load_file(path: Path, max_bytes: int | None = None) -> Document:
     """Read one supported file from disk."""
     if not path.is_file():
         raise IngestError(f"{path} is not a file")
-    size = path.stat().st_size
-    if max_bytes is not None and size > max_bytes:
-        raise IngestError(f"{path.name} is {size:,} bytes; the limit is {max_bytes:,}")
-    return parse_bytes(path.name, path.read_bytes(), source=str(path))
+    limit = min(max_bytes or MAX_FILE_BYTES, MAX_FILE_BYTES)
+    check_size(path.name, path.stat().st_size, limit)
+    with open(path, "rb") as handle:
+        data = handle.read(limit + 1)  # the file may have grown since stat()
+    check_size(path.name, len(data), limit)
+    return parse_bytes(path.name, data, source=str(path))
+
+
+def check_size(filename: str, size: int, limit: int = MAX_FILE_BYTES) -> None:
+    if size > limit:
+        raise IngestError(f"{filename} is {size:,} bytes; the limit is {limit:,}")
 
 
 def parse_bytes(filename: str, data: bytes, source: str | None = None) -> Document:
@@ -50,6 +78,7 @@ def parse_bytes(filename: str, data: bytes, source: str | None = None) -> Docume
     suffix = Path(filename).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise IngestError(f"{filename}: unsupported file type; send .txt, .md, .html or .pdf")
+    check_size(filename, len(data))
     if not data.strip():
         raise IngestError(f"{filename} is empty")
     if suffix == ".pdf":
@@ -156,35 +185,57 @@ def _parse_html(filename: str, data: bytes) -> tuple[str | None, str | None, str
 
 
 def _parse_pdf(filename: str, data: bytes) -> tuple[str | None, str | None, str]:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    import pypdf
 
     try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            raise IngestError(f"{filename} is an encrypted PDF; please send an unlocked copy")
-        if len(reader.pages) > MAX_PDF_PAGES:
-            raise IngestError(f"{filename} has more than {MAX_PDF_PAGES} pages")
-        pages: list[str] = []
-        total = 0
-        for page in reader.pages:
-            page_text = page.extract_text() or ""
-            total += len(page_text)
-            if total > MAX_TEXT_CHARS:
-                raise IngestError(f"{filename} has more than {MAX_TEXT_CHARS:,} characters of text")
-            pages.append(page_text)
-        meta = reader.metadata
+        with pypdf.apply_configuration(**_PDF_LIMITS):
+            reader = pypdf.PdfReader(io.BytesIO(data))
+            _refuse_if_locked(filename, reader)
+            if len(reader.pages) > MAX_PDF_PAGES:
+                raise IngestError(f"{filename} has more than {MAX_PDF_PAGES} pages")
+            pages = _pdf_pages(filename, reader)
+            meta = reader.metadata
+            title = meta.title if meta is not None and meta.title else None
+            created = meta.creation_date if meta is not None else None
     except IngestError:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+    except pypdf.errors.LimitReachedError as exc:
+        raise IngestError(f"{filename} is too large or too complex a PDF to read") from exc
+    except Exception as exc:  # pypdf raises many types on malformed input; none is our bug
         raise IngestError(f"{filename} is not a readable PDF ({type(exc).__name__})") from exc
-    text = "\n\n".join(pages)
-    title = meta.title if meta is not None and meta.title else None
-    date = None
-    if meta is not None and meta.creation_date is not None:
-        date = meta.creation_date.date().isoformat()
-    _, text_date, text = _parse_text(text)
-    return title or _headline(text), text_date or date, text
+    _, text_date, text = _parse_text("\n\n".join(pages))
+    date = text_date or (created.date().isoformat() if created is not None else None)
+    return title or _headline(text), date, text
+
+
+def _refuse_if_locked(filename: str, reader: PdfReader) -> None:
+    """pypdf already tried the empty password; anything else needs one we don't have."""
+    import pypdf
+
+    if not reader.is_encrypted:
+        return
+    try:
+        unlocked = reader.decrypt("") != pypdf.PasswordType.NOT_DECRYPTED
+    except (pypdf.errors.DependencyError, pypdf.errors.PdfReadError):
+        unlocked = False
+    if not unlocked:
+        raise IngestError(f"{filename} is an encrypted PDF; please send an unlocked copy")
+
+
+def _pdf_pages(filename: str, reader: PdfReader) -> list[str]:
+    """Each page's text, within the text and time budgets."""
+    deadline = time.monotonic() + PDF_SECONDS
+    pages: list[str] = []
+    total = 0
+    for page in reader.pages:
+        page_text = page.extract_text() or ""
+        total += len(page_text)
+        if total > MAX_TEXT_CHARS:
+            raise IngestError(f"{filename} has more than {MAX_TEXT_CHARS:,} characters of text")
+        if time.monotonic() > deadline:
+            raise IngestError(f"{filename} took more than {PDF_SECONDS:.0f} s to read; giving up")
+        pages.append(page_text)
+    return pages
 
 
 def _iso_date(value: object) -> str | None:

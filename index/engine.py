@@ -28,7 +28,7 @@ import numpy as np
 from index.answering import Confidence, compose_answer, refusal
 from index.api import Answer, DocumentInfo, IndexStats, Turn
 from index.batching import MicroBatcher
-from index.chunking import chunk_text
+from index.chunking import CHUNKER_VERSION, chunk_text
 from index.documents import Document, iter_supported_files, load_file, parse_bytes
 from index.embedding import Embedder, create_embedder, model_vocabulary
 from index.errors import IndexCorrupt, IngestError, UnknownDocument
@@ -63,7 +63,12 @@ class EngineSettings:
 
     @property
     def chunking(self) -> dict[str, int]:
-        return {"max_chars": self.max_chars, "overlap_sentences": self.overlap_sentences}
+        """Everything that decides chunk boundaries: a change means re-chunking."""
+        return {
+            "max_chars": self.max_chars,
+            "overlap_sentences": self.overlap_sentences,
+            "chunker_version": CHUNKER_VERSION,
+        }
 
 
 class Engine:

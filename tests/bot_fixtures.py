@@ -1,96 +1,25 @@
-"""Shared harness for the bot's end-to-end tests: the real Application against the emulator.
+"""Fixtures for the bot's end-to-end tests; test modules load them with
+`pytest_plugins = ("tests.bot_fixtures",)`.
 
 Each test gets a fresh emulator and Application (cheap); the engine is the session's one
-real engine over the shipped article (conftest.seed_engine), or a private copy for tests
-that change the index.
+real engine over the shipped article (conftest.seed_engine), or a module's private engine
+for tests that add or remove articles.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from telegram import Update
 
-from bot import build_application
-from bot.app import BotApplication
 from bot.services import BotEngine
 from index import Engine
 from qabot.config import Config
 from qabot.factory import engine_settings
-from tests.emulator import BotApiEmulator, validate_telegram_html
-
-HEADLINE_QUESTION = "what charges does Gutierrez Reed face"
-ADMIN_ID = 4242
-CHAT = 1001
-
-
-@dataclass
-class BotUnderTest:
-    emulator: BotApiEmulator
-    application: BotApplication
-    config: Config
-
-    @property
-    def feedback_db(self) -> Path:
-        return self.config.path(self.config.telegram.feedback_db)
-
-    def rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-        with contextlib.closing(sqlite3.connect(self.feedback_db)) as db:
-            return db.execute(sql, params).fetchall()
-
-    async def ask(self, text: str, *, chat_id: int = CHAT, **sender: Any) -> dict[str, Any]:
-        """Send text as a person and return the bot's next message to that chat."""
-        self.emulator.user_sends_text(text, chat_id=chat_id, **sender)
-        return await self.emulator.wait_for_message(chat_id)
-
-    async def assert_silent(self, chat_id: int, settle: float = 0.5) -> None:
-        """Nothing was (or gets, within `settle` s) sent to chat_id beyond what was consumed."""
-        with pytest.raises(AssertionError):
-            await self.emulator.wait_for_message(chat_id, timeout=settle)
-
-
-@contextlib.asynccontextmanager
-async def running_bot(
-    engine: BotEngine, tmp_path: Path, base_config: Config, **telegram: Any
-) -> AsyncIterator[BotUnderTest]:
-    """Emulator + the bot polling it, stopped (and its store closed) on exit."""
-    async with BotApiEmulator() as emulator:
-        telegram_config = base_config.telegram.model_copy(
-            update={
-                "base_url": emulator.base_url,
-                "base_file_url": emulator.base_file_url,
-                "feedback_db": tmp_path / "feedback.sqlite",
-                "admin_user_ids": [ADMIN_ID],
-                **telegram,
-            }
-        )
-        config = base_config.model_copy(update={"telegram": telegram_config})
-        application = build_application(config, engine, emulator.token)
-        assert application.post_init is not None and application.post_shutdown is not None
-        await application.initialize()
-        await application.post_init(application)  # run_polling would call these two
-        await application.start()
-        assert application.updater is not None
-        await application.updater.start_polling(
-            poll_interval=0.0, timeout=1, allowed_updates=Update.ALL_TYPES
-        )
-        try:
-            yield BotUnderTest(emulator, application, config)
-        finally:
-            await application.updater.stop()
-            await application.stop()
-            await application.shutdown()
-            await application.post_shutdown(application)
-
-
-StartBot = Callable[..., contextlib.AbstractAsyncContextManager[BotUnderTest]]
+from tests.bot_harness import BotUnderTest, StartBot, running_bot
 
 
 @pytest.fixture
@@ -111,29 +40,15 @@ async def bot(start_bot: StartBot) -> AsyncIterator[BotUnderTest]:
         yield running
 
 
-@pytest.fixture
-def private_engine(seed_engine: Engine, config: Config, tmp_path: Path) -> Iterator[Engine]:
-    """An engine of its own (for tests that add or remove articles), sharing the loaded model."""
-    engine = Engine(engine_settings(config, tmp_path / "index"), embedder=seed_engine.embedder)
+@pytest.fixture(scope="module")
+def private_engine(
+    seed_engine: Engine, config: Config, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
+    """An engine of the module's own (its tests add and remove articles), sharing the model.
+
+    Tests that use it leave it as they found it: the shipped article only.
+    """
+    index_dir = tmp_path_factory.mktemp("private-index")
+    engine = Engine(engine_settings(config, index_dir), embedder=seed_engine.embedder)
     yield engine
     engine.close()
-
-
-def visible(message: dict[str, Any]) -> str:
-    """The text a person sees; the emulator already refused invalid markup with a 400."""
-    text = str(message.get("text", ""))
-    assert text, f"not a text message: {message}"
-    return text
-
-
-def assert_valid_html_calls(emulator: BotApiEmulator) -> None:
-    """Every text the bot sent parsed as Telegram HTML (no 400s for markup or length)."""
-    for call in emulator.calls:
-        if call.method in ("sendMessage", "editMessageText"):
-            assert call.status != 400, call.summary()
-            validate_telegram_html(call.params["text"])
-
-
-async def settle() -> None:
-    """Give handlers of updates already fetched a moment to act."""
-    await asyncio.sleep(0.3)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from index import Engine
-from tests.bot_fixtures import (
-    StartBot,
+from tests.bot_harness import (
     ADMIN_ID,
     CHAT,
     HEADLINE_QUESTION,
+    StartBot,
     visible,
 )
 
@@ -28,7 +30,7 @@ async def test_admin_upload_then_question_then_remove(
 ) -> None:
     async with start_bot(engine=private_engine) as bot:
         emulator = bot.emulator
-        admin = {"chat_id": ADMIN_ID, "user_id": ADMIN_ID}
+        admin: dict[str, Any] = {"chat_id": ADMIN_ID, "user_id": ADMIN_ID}
         emulator.user_sends_document(
             "harbour-bridge.md", ARTICLE, mime_type="text/markdown", **admin
         )
@@ -56,7 +58,7 @@ async def test_admin_upload_then_question_then_remove(
 async def test_bad_uploads_are_explained(start_bot: StartBot, private_engine: Engine) -> None:
     async with start_bot(engine=private_engine, max_document_bytes=2000) as bot:
         emulator = bot.emulator
-        admin = {"chat_id": ADMIN_ID, "user_id": ADMIN_ID}
+        admin: dict[str, Any] = {"chat_id": ADMIN_ID, "user_id": ADMIN_ID}
         emulator.user_sends_document("photo.exe", b"MZ...", **admin)
         assert ".pdf" in visible(await emulator.wait_for_message(ADMIN_ID))
         emulator.user_sends_document("huge.txt", b"word " * 1000, **admin)
@@ -90,3 +92,22 @@ async def test_only_admins_upload_remove_and_see_stats(
         assert "Feedback: 👍 0 · 👎 0" in stats
         assert "Latency p50 / p90 / p99:" in stats
         assert "Index: 1 articles, 10 passages" in stats
+
+
+async def test_an_upload_does_not_hold_up_other_peoples_questions(
+    start_bot: StartBot, private_engine: Engine
+) -> None:
+    # One update at a time: only the upload handler running on its own lets the question in.
+    async with start_bot(engine=private_engine, concurrent_updates=1) as bot:
+        emulator = bot.emulator
+        emulator.delay_next("getFile", 2.0)  # a slow download
+        emulator.user_sends_document(
+            "harbour-bridge.txt", ARTICLE, chat_id=ADMIN_ID, user_id=ADMIN_ID
+        )
+        assert "Reading" in visible(await emulator.wait_for_message(ADMIN_ID))
+        answer = visible(await bot.ask(HEADLINE_QUESTION))
+        assert "involuntary manslaughter" in answer
+        assert not any("Added" in m.get("text", "") for m in emulator.sent_messages(ADMIN_ID))
+        added = visible(await emulator.wait_for_message(ADMIN_ID, timeout=30))
+        assert "Harbour Bridge Repairs Finish Early" in added
+        private_engine.remove("harbour-bridge")

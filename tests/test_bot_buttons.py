@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.bot_fixtures import (
+from tests.bot_harness import (
     CHAT,
     HEADLINE_QUESTION,
     BotUnderTest,

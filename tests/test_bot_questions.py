@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.bot_fixtures import (
-    StartBot,
+from tests.bot_harness import (
     CHAT,
     HEADLINE_QUESTION,
     BotUnderTest,
+    StartBot,
     assert_valid_html_calls,
     settle,
     visible,

@@ -14,7 +14,7 @@ import yaml
 
 from bot import serve
 from qabot.config import Config
-from tests.bot_fixtures import HEADLINE_QUESTION
+from tests.bot_harness import HEADLINE_QUESTION
 from tests.emulator import BotApiEmulator
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

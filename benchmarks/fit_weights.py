@@ -1,0 +1,196 @@
+"""Fit the retrieval weights and the refusal model on half of SQuAD-dev-a's articles.
+
+    python -m benchmarks.fit_weights [--questions Q.jsonl] [--corpus DIR] [--index DIR]
+
+1. Dump, for every question, the candidates' four signals and whether each chunk and
+   sentence holds a gold answer (one retrieval pass with the current weights).
+2. Grid-search the chunk blend (passage-hit@1) and the sentence choice (answer-hit) on the
+   training articles (every other article in name order); print both halves' figures.
+3. Fit the logistic "answerable" model: positives are the questions, negatives the same
+   questions with their own article's chunks removed; choose the threshold that keeps false
+   refusals near 1% on the training half.
+The printed values are what `index.retrieval.Weights` and `index.answering.Confidence` hold.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import itertools
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+
+from index import Engine
+from index.documents import doc_id_for
+from index.retrieval import Query, build_terms, retrieve
+from qabot.config import load_config
+from qabot.factory import engine_settings
+
+DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "squad-dev-a"
+
+
+def _normalise(text: str) -> str:
+    return re.sub(r"\s+", " ", text.lower()).strip()
+
+
+def dump(engine: Engine, questions: list[dict]) -> list[dict]:
+    snapshot = engine._current_snapshot()
+    rows = []
+    for start in range(0, len(questions), 64):
+        batch = questions[start : start + 64]
+        vectors = engine.embedder.encode([q["question"] for q in batch])
+        for question, vector in zip(batch, vectors, strict=True):
+            text = question["question"]
+            query = Query(text, vector, build_terms(text, [], 0.3))
+            ranked = retrieve(query, snapshot, engine._store, 40, engine.settings.weights)
+            golds = [_normalise(a) for a in question["answers"]]
+            candidates = []
+            for item in ranked:
+                sentences = [
+                    (s.dense, s.terms, _normalise(item.chunk.text[s.start : s.end]))
+                    for s in item.sentences
+                ]
+                candidates.append(
+                    {
+                        "doc": item.chunk.doc_id,
+                        "dense": item.dense,
+                        "bm25": item.bm25,
+                        "label": any(g in _normalise(item.chunk.text) for g in golds),
+                        "sentences": sentences,
+                    }
+                )
+            rows.append({"article": question["article"], "golds": golds, "cands": candidates})
+    return rows
+
+
+def _signals(candidates: list[dict]) -> np.ndarray:
+    best_bm25 = max((c["bm25"] for c in candidates), default=1.0) or 1e-6
+    return np.array(
+        [
+            [
+                c["dense"],
+                c["bm25"] / best_bm25,
+                max((s[0] for s in c["sentences"]), default=0.0),
+                max((s[1] for s in c["sentences"]), default=0.0),
+            ]
+            for c in candidates
+        ]
+    )
+
+
+def fit_chunk_blend(rows: list[dict], train: set[str]) -> np.ndarray:
+    def hit_at_1(weights: np.ndarray, keep: bool) -> float:
+        hits = [
+            r["cands"][int(np.argmax(_signals(r["cands"]) @ weights))]["label"]
+            for r in rows
+            if r["cands"] and (r["article"] in train) == keep
+        ]
+        return float(np.mean(hits))
+
+    grid = [
+        w for w in itertools.product(np.arange(0, 1.01, 0.1), repeat=4) if abs(sum(w) - 1) < 1e-6
+    ]
+    best = max(grid, key=lambda w: hit_at_1(np.array(w), True))
+    weights = np.round(np.array(best), 2)
+    print(
+        f"chunk blend {weights}: passage-hit@1 train {hit_at_1(weights, True):.3f}, "
+        f"held-out {hit_at_1(weights, False):.3f}"
+    )
+    return weights
+
+
+def fit_sentence_choice(rows: list[dict], train: set[str], blend: np.ndarray) -> None:
+    """Weights of sentence cosine, term coverage and chunk score when picking the answer."""
+    prepared = []
+    for row in rows:
+        if not row["cands"]:
+            continue
+        scores = _signals(row["cands"]) @ blend
+        top = [(float(scores[i]), row["cands"][i]["sentences"]) for i in np.argsort(-scores)[:3]]
+        prepared.append((row["article"] in train, row["golds"], top))
+
+    def answer_hit(weights: tuple[float, float, float], keep: bool) -> float:
+        hits = []
+        for in_train, golds, top in prepared:
+            if in_train != keep:
+                continue
+            _, text = max(
+                (
+                    (weights[0] * s[0] + weights[1] * s[1] + weights[2] * score, s[2])
+                    for score, sentences in top
+                    for s in sentences
+                ),
+                default=(0.0, ""),
+            )
+            hits.append(any(g in text for g in golds))
+        return float(np.mean(hits))
+
+    grid = list(itertools.product([0, 0.25, 0.5, 0.75, 1], [0, 0.25, 0.5, 0.75, 1], [0, 0.5, 1, 2]))
+    best = max(grid, key=lambda w: answer_hit(w, True))
+    print(
+        f"sentence choice {best}: best-sentence answer-hit train {answer_hit(best, True):.3f}, "
+        f"held-out {answer_hit(best, False):.3f}"
+    )
+
+
+def fit_refusal(rows: list[dict], train: set[str], blend: np.ndarray) -> None:
+    features, labels, in_train = [], [], []
+    for row in rows:
+        own = doc_id_for(row["article"])
+        for label, candidates in (
+            (1, row["cands"]),
+            (0, [c for c in row["cands"] if c["doc"] != own]),
+        ):
+            if not candidates:
+                continue
+            top = candidates[int(np.argmax(_signals(candidates) @ blend))]
+            best = max(top["sentences"], key=lambda s: 0.5 * s[0] + 0.75 * s[1], default=(0, 0, ""))
+            features.append([best[0], best[1], top["dense"]])
+            labels.append(label)
+            in_train.append(row["article"] in train)
+    x, y, t = np.array(features), np.array(labels), np.array(in_train)
+    mean, std = x[t].mean(0), x[t].std(0)
+    z = (x - mean) / std
+    w, b = np.zeros(3), 0.0
+    for _ in range(3000):
+        p = 1 / (1 + np.exp(-(z[t] @ w + b)))
+        w -= 0.5 * z[t].T @ (p - y[t]) / t.sum()
+        b -= 0.5 * float(np.mean(p - y[t]))
+    raw_w, raw_b = w / std, b - float((mean * w / std).sum())
+    probability = 1 / (1 + np.exp(-(x @ raw_w + raw_b)))
+    threshold = float(np.quantile(probability[t & (y == 1)], 0.01))
+    print(
+        f"refusal model: bias {raw_b:.2f}, weights (sentence dense, sentence terms, "
+        f"chunk dense) {np.round(raw_w, 2)}, threshold {threshold:.3f}"
+    )
+    for name, mask in (("train", t), ("held-out", ~t)):
+        print(
+            f"  {name}: false refusals {np.mean(probability[mask & (y == 1)] < threshold):.3f}, "
+            f"out-of-corpus refused {np.mean(probability[mask & (y == 0)] < threshold):.3f}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--questions", type=Path, default=DATA / "questions.jsonl")
+    parser.add_argument("--corpus", type=Path, default=DATA / "articles")
+    parser.add_argument("--index", type=Path, default=Path("data/squad-index"))
+    args = parser.parse_args()
+    settings = dataclasses.replace(engine_settings(load_config(), args.index), default_corpus=None)
+    engine = Engine(settings)
+    if not engine.documents():
+        engine.add_paths([args.corpus], progress=True)
+    questions = [json.loads(line) for line in args.questions.open(encoding="utf-8")]
+    rows = dump(engine, questions)
+    articles = sorted({r["article"] for r in rows})
+    train = set(articles[::2])
+    blend = fit_chunk_blend(rows, train)
+    fit_sentence_choice(rows, train, blend)
+    fit_refusal(rows, train, blend)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,157 @@
+"""The `qabot` command line, driven as a user would (in-process `main`, plus the real script)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from qabot.cli import main
+from tests.conftest import PROJECT_ROOT, SEED_QUESTION
+
+ARTICLE = """date 2024-05-02
+Lighthouse keepers return to Skerry Point
+
+The Skerry Point lighthouse will be staffed again from June, the harbour board said on Tuesday.
+It has been automated since 1987. Two keepers, Maren Holt and Ivo Brandt, were hired.
+"""
+
+
+@pytest.fixture()
+def index_dir(tmp_path: Path) -> Path:
+    return tmp_path / "index"
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_ask_builds_the_default_index_and_answers(
+    capsys: pytest.CaptureFixture[str], index_dir: Path
+) -> None:
+    code, out, _ = run(capsys, "ask", SEED_QUESTION, "--index", str(index_dir))
+    assert code == 0
+    assert "involuntary manslaughter" in out.splitlines()[0]
+    assert "Mickey Rourke Stands Firm" in out and "2023-01-30" in out
+    assert (index_dir / "CURRENT").is_file()
+
+
+def test_ask_json_and_stdin_batch(
+    capsys: pytest.CaptureFixture[str], index_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, _ = run(capsys, "ask", "--json", SEED_QUESTION, "--index", str(index_dir))
+    payload = json.loads(out)
+    assert code == 0 and payload["confident"] is True
+    assert set(payload) >= {"question", "answer", "confident", "passages"}
+    assert "involuntary manslaughter" in payload["answer"] and len(payload["answer"]) <= 300
+    first = payload["passages"][0]
+    assert set(first) >= {"text", "score", "title", "source", "date", "start", "end"}
+    assert all(len(p["text"]) <= 1200 for p in payload["passages"])
+
+    import io
+
+    monkeypatch.setattr(
+        sys, "stdin", io.StringIO("baldwin jail time\n\nWho won the 2022 World Cup?\n")
+    )
+    code, out, _ = run(capsys, "ask", "--json", "-", "--index", str(index_dir))
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert [line["confident"] for line in lines] == [True, False]
+    assert "18 months" in lines[0]["answer"]
+
+
+def test_index_add_list_remove_rebuild(
+    capsys: pytest.CaptureFixture[str], index_dir: Path, tmp_path: Path
+) -> None:
+    article = tmp_path / "skerry-point.txt"
+    article.write_text(ARTICLE, encoding="utf-8")
+    code, out, _ = run(capsys, "index", "add", str(article), "--index", str(index_dir))
+    assert code == 0 and "added skerry-point" in out
+    code, out, _ = run(capsys, "index", "list", "--index", str(index_dir))
+    assert "skerry-point" in out and "rust-shooting" in out and "2 documents" in out
+    code, out, _ = run(capsys, "ask", "who are the new keepers", "--index", str(index_dir))
+    assert "Maren Holt" in out
+    code, out, _ = run(capsys, "index", "rebuild", "--index", str(index_dir))
+    assert code == 0 and "2 documents" in out
+    code, out, _ = run(capsys, "index", "remove", "skerry-point", "--index", str(index_dir))
+    assert code == 0 and "removed skerry-point" in out
+    code, out, _ = run(capsys, "index", "list", "--index", str(index_dir))
+    assert "skerry-point" not in out and "1 documents" in out
+
+
+def test_bad_input_gets_a_clear_error_and_keeps_the_index(
+    capsys: pytest.CaptureFixture[str], index_dir: Path, tmp_path: Path
+) -> None:
+    run(capsys, "index", "list", "--index", str(index_dir))
+    bad = tmp_path / "latin1.txt"
+    bad.write_bytes("Café au lait, naïve résumé".encode("latin-1"))
+    code, _, err = run(capsys, "index", "add", str(bad), "--index", str(index_dir))
+    assert code == 1 and "not UTF-8" in err
+    code, _, err = run(capsys, "index", "remove", "no-such-doc", "--index", str(index_dir))
+    assert code == 1 and "no-such-doc" in err
+    code, out, _ = run(capsys, "index", "list", "--index", str(index_dir))
+    assert "rust-shooting" in out
+
+
+def test_config_errors_name_the_bad_key(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = run(capsys, "--config", str(tmp_path / "missing.yaml"), "index", "list")
+    assert code == 2 and "not found" in err
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("retrieval:\n  top_k: 0\nindex:\n  dirr: x\n", encoding="utf-8")
+    code, _, err = run(capsys, "index", "list", "--config", str(bad))
+    assert code == 2 and "retrieval.top_k" in err and "index.dirr" in err
+
+
+def test_chat_understands_follow_ups(tmp_path: Path) -> None:
+    """The real console script, as a person types into it."""
+    script = Path(sys.executable).parent / "qabot"
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "qabot.cli"]
+    result = subprocess.run(
+        [*command, "chat", "--index", str(tmp_path / "index")],
+        input=f"{SEED_QUESTION}\nand what about Halls?\n\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=PROJECT_ROOT,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "involuntary manslaughter" in result.stdout
+    assert "plea deal" in result.stdout
+
+
+def test_help_does_not_import_torch() -> None:
+    code = (
+        "import sys; from qabot.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "assert 'torch' not in sys.modules, 'torch imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=PROJECT_ROOT, capture_output=True)
+
+
+def test_index_list_does_not_import_torch(tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    main(["index", "list", "--index", str(index)])  # builds it (may export the model)
+    code = (
+        "import sys; from qabot.cli import main\n"
+        f"main(['index', 'list', '--index', {str(index)!r}])\n"
+        "assert 'torch' not in sys.modules, 'torch imported'\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert "rust-shooting" in result.stdout
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_readme_names_both_setup_commands() -> None:
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    first_block = readme.split("```")[1]
+    assert "make ask" in first_block and "make test" in first_block
+    assert "make test" in (PROJECT_ROOT / ".ci" / "run").read_text(encoding="utf-8")
