@@ -153,6 +153,7 @@ def _squad_is_current(plan: Plan) -> bool:
             return False
         if store.get_meta("chunking") != json.dumps(settings.chunking):
             return False
+        store.check()  # what Engine() checks first: damage or another store format
         load_snapshot(plan.squad_index, store.generation, settings.chunking)
         return True
     except IndexCorrupt:

@@ -21,19 +21,28 @@ from benchmarks.workload import Plan, settings_for
 from index import Engine
 
 Ask = Callable[[str], Awaitable[object]]
-TOTAL_QUESTIONS = 256  # per level and run; at least MIN_PER_ASKER each
 
 
-def questions_per_asker(askers: int, total: int = TOTAL_QUESTIONS, least: int = 3) -> int:
-    return max(least, math.ceil(total / askers))
+def questions_per_asker(askers: int, total: int) -> int:
+    """About `total` questions per level, at least two per asker (one is no sequence)."""
+    return max(2, math.ceil(total / askers))
 
 
-async def load_test(ask: Ask, questions: list[str], askers: int, each: int) -> dict[str, float]:
-    """Start `askers` tasks at once; each asks `each` questions in turn. q/s and latency."""
+async def load_test(
+    ask: Ask, questions: list[str], askers: int, each: int, budget_s: float = float("inf")
+) -> dict[str, float]:
+    """Start `askers` tasks at once; each asks `each` questions in turn. q/s and latency.
+
+    After `budget_s` no asker starts another question (each finishes at least one), so a
+    slow server is measured on fewer questions instead of stalling the run.
+    """
     latencies: list[float] = []
+    deadline = time.perf_counter() + budget_s
 
     async def asker(number: int) -> None:
         for turn in range(each):
+            if turn and time.perf_counter() > deadline:
+                return
             question = questions[(number * each + turn) % len(questions)]
             started = time.perf_counter()
             await ask(question)
@@ -42,11 +51,11 @@ async def load_test(ask: Ask, questions: list[str], askers: int, each: int) -> d
     started = time.perf_counter()
     await asyncio.gather(*(asker(number) for number in range(askers)))
     elapsed = time.perf_counter() - started
-    return {"qps": len(latencies) / elapsed, **percentiles(latencies)}
+    return {"qps": len(latencies) / elapsed, "answered": len(latencies), **percentiles(latencies)}
 
 
 def concurrency(plan: Plan, index_dir: Path) -> dict[str, Any]:
-    questions = plan.question_texts(max(TOTAL_QUESTIONS, plan.questions))
+    questions = plan.question_texts(max(plan.concurrency_questions, plan.questions))
     engine = Engine(settings_for(index_dir))
     naive = NaivePipeline(index_dir)
     servers: dict[str, Ask] = {
@@ -65,13 +74,15 @@ async def _all_levels(plan: Plan, servers: dict[str, Ask], questions: list[str])
     for ask in servers.values():  # warm up every path (and the thread pool)
         await load_test(ask, questions, 4, 2)
     levels: dict[str, Any] = {}
-    runs = max(2, plan.runs - 2)
+    runs = plan.runs
     for askers in plan.askers:
-        each = questions_per_asker(askers)
+        each = questions_per_asker(askers, plan.concurrency_questions)
         results: dict[str, list[dict[str, float]]] = {name: [] for name in servers}
         for _ in range(runs):  # servers alternate within each run: same noise for all
             for name, ask in servers.items():
-                results[name].append(await load_test(ask, questions, askers, each))
+                results[name].append(
+                    await load_test(ask, questions, askers, each, plan.run_budget_s)
+                )
         levels[str(askers)] = {
             "questions_per_asker": each,
             **{name: median_of_runs(runs_of) for name, runs_of in results.items()},

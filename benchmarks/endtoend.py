@@ -24,6 +24,7 @@ from qabot.config import Config, load_config
 from tests.emulator import BotApiEmulator
 
 QUESTIONS_PER_ASKER = {1: 12, 8: 4, 64: 2, 200: 2}  # under the bot's 20 questions/min/person
+QUICK_QUESTIONS_PER_ASKER = {1: 4, 8: 2, 64: 1, 200: 1}
 REPLY_TIMEOUT = 120.0
 
 
@@ -67,9 +68,10 @@ async def _bot_levels(plan: Plan, engine: Engine) -> dict[str, Any]:
         try:
             users = _Users()
             await _bot_run(emulator, users, questions, 4, 1)  # warm up
-            runs = max(2, plan.runs - 2)
+            runs = plan.runs
+            per_asker = QUICK_QUESTIONS_PER_ASKER if plan.quick else QUESTIONS_PER_ASKER
             for askers in plan.askers:
-                each = QUESTIONS_PER_ASKER.get(askers, 2)
+                each = per_asker.get(askers, 2)
                 bot_runs, direct_runs = [], []
                 for _ in range(runs):
                     bot_runs.append(await _bot_run(emulator, users, questions, askers, each))

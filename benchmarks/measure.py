@@ -16,6 +16,7 @@ import numpy as np
 
 T = TypeVar("T")
 GIB = 1024**3
+MIN_SAMPLES = 10
 
 
 def percentiles(samples_ms: Sequence[float]) -> dict[str, float]:
@@ -37,10 +38,19 @@ def timed_ms(call: Callable[[], T]) -> tuple[T, float]:
     return result, (time.perf_counter() - started) * 1000
 
 
-def latencies_ms(call: Callable[[str], object], questions: Sequence[str]) -> list[float]:
-    """One run: each question answered in turn, its wall-clock time recorded."""
-    samples = []
+def latencies_ms(
+    call: Callable[[str], object], questions: Sequence[str], budget_s: float = float("inf")
+) -> list[float]:
+    """One run: each question answered in turn, its wall-clock time recorded.
+
+    Past `budget_s` the run stops early (after at least MIN_SAMPLES questions), so a slow
+    configuration costs minutes, not hours; the caller reports how many were asked.
+    """
+    samples: list[float] = []
+    deadline = time.perf_counter() + budget_s
     for question in questions:
+        if len(samples) >= MIN_SAMPLES and time.perf_counter() > deadline:
+            break
         _, elapsed = timed_ms(lambda q=question: call(q))  # type: ignore[misc]
         samples.append(elapsed)
     return samples

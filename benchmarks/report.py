@@ -243,8 +243,9 @@ def _latency(results: Results) -> str:
         "engine.answer (embed + hybrid search + sentence scoring + answer) one question at a "
         "time on one thread; p50 / p95 / p99 over "
         f"{_questions_per_run(results)} "
-        "real questions per run. *open* is Engine() on the index; *peak RSS* is the whole "
-        "process (open, model, all questions) before the baseline was loaded."
+        "real questions per run (fewer where a run hit its time budget). *open* is Engine() "
+        "on the index; *peak RSS* is the whole process (open, model, all questions) before "
+        "the baseline was loaded."
     )
     return (
         "## Question latency (in-process)\n\n"
@@ -295,7 +296,8 @@ def _concurrency(results: Results) -> str:
         "together; each asks its questions one after another. *qabot* = "
         "`engine.answer_async` (micro-batched); *unbatched* = `engine.answer` via "
         "`asyncio.to_thread`; *naive* = the naive pipeline via `asyncio.to_thread`, one "
-        f"torch encode per request. Median of {data['runs']} runs; latency p50 / p95.\n\n"
+        f"torch encode per request. Median of {data['runs']} runs; latency p50 / p95. A run "
+        "stops starting new questions after its time budget, so slow servers answer fewer.\n\n"
         + _table(
             [
                 "askers",

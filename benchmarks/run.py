@@ -120,6 +120,7 @@ def _run_phase(phase: Phase, plan: Plan, work: Path, reuse: bool) -> dict[str, A
     if reuse:
         command.append("--reuse")
     print(f"[bench] {phase.key} ...", flush=True)
+    load_before = os.getloadavg()[0]  # other work on the machine skews every figure
     started = time.perf_counter()
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     with (logs / f"{phase.key}.log").open("w", encoding="utf-8") as log:
@@ -142,7 +143,8 @@ def _run_phase(phase: Phase, plan: Plan, work: Path, reuse: bool) -> dict[str, A
         print(f"[bench] {phase.key} FAILED (see {logs / phase.key}.log)", flush=True)
         return {"error": f"exit status {done.returncode}", "seconds": seconds}
     print(f"[bench] {phase.key} done in {seconds:.0f} s", flush=True)
-    return {**json.loads(lines[-1][len(RESULT_PREFIX) :]), "phase_seconds": seconds}
+    load = {"load_before": load_before, "load_after": os.getloadavg()[0]}
+    return {**json.loads(lines[-1][len(RESULT_PREFIX) :]), "phase_seconds": seconds, **load}
 
 
 def _meta(plan: Plan, seconds: float) -> dict[str, Any]:

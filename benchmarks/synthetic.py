@@ -82,6 +82,7 @@ def corpus_is_current(
     try:
         if store.get_meta("chunking") != json.dumps(settings.chunking):
             return False
+        store.check()  # what Engine() checks first: damage or another store format
         load_snapshot(index_dir, store.generation, settings.chunking)
         return store.counts()[1] == chunks
     except IndexCorrupt:

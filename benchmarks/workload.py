@@ -23,7 +23,9 @@ class Plan:
     concurrency_size: int  # corpus size (chunks) for throughput
     askers: tuple[int, ...]
     questions: int  # questions per latency run
+    concurrency_questions: int  # questions per concurrency level, server and run
     runs: int  # runs per figure; the report keeps the median
+    run_budget_s: float  # a run stops asking new questions after this long
     squad_articles: int | None  # None: all of squad-dev-a
     embed_sentences: int  # sentences for the embedding-backend comparison
     work_dir: Path
@@ -37,8 +39,10 @@ class Plan:
                 sizes=(1_000, 10_000),
                 concurrency_size=10_000,
                 askers=(1, 8, 64, 200),
-                questions=40,
+                questions=20,
+                concurrency_questions=48,
                 runs=2,
+                run_budget_s=8.0,
                 squad_articles=2,
                 embed_sentences=300,
                 work_dir=work_dir,
@@ -49,8 +53,10 @@ class Plan:
             sizes=(1_000, 100_000, 1_000_000),
             concurrency_size=100_000,
             askers=(1, 8, 64, 200),
-            questions=200,
-            runs=5,
+            questions=100,
+            concurrency_questions=256,
+            runs=3,
+            run_budget_s=40.0,
             squad_articles=None,
             embed_sentences=2_000,
             work_dir=work_dir,
@@ -64,12 +70,15 @@ class Plan:
 
     @classmethod
     def from_json(cls, text: str) -> Plan:
+        """The plan a parent process sent; fields it did not know take their defaults."""
         raw = json.loads(text)
+        base = cls.create(bool(raw["quick"]), Path(raw["work_dir"]), Path(raw["squad_dir"]))
+        known = {field.name for field in dataclasses.fields(cls)}
         for key in ("sizes", "askers"):
             raw[key] = tuple(raw[key])
         for key in ("work_dir", "squad_dir"):
             raw[key] = Path(raw[key])
-        return cls(**raw)
+        return dataclasses.replace(base, **{k: v for k, v in raw.items() if k in known})
 
     @property
     def squad_index(self) -> Path:

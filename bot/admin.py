@@ -37,7 +37,7 @@ class AdminHandlers:
             CommandHandler("stats", self.on_stats, filters=NEW_MESSAGES),
             # block=False: reading a big file must not hold up anyone else's question,
             # even when updates are processed one at a time.
-            MessageHandler(NEW_MESSAGES & filters.Document.ALL, self.on_document, block=True),
+            MessageHandler(NEW_MESSAGES & filters.Document.ALL, self.on_document, block=False),
         ]
 
     async def _admin_message(self, update: Update) -> Message | None:

@@ -163,7 +163,7 @@ def answer_messages(answer: Answer) -> list[str]:
     """The short answer, then the best passage as a quote, then its source."""
     if not answer.confident or not answer.passages:
         return not_found_messages(answer.topics)
-    spans = [Span(answer.text), PARAGRAPH, *passage_spans(answer.passages[0])]
+    spans = [Span(answer.text, "b"), PARAGRAPH, *passage_spans(answer.passages[0])]
     return pack(spans) or not_found_messages(answer.topics)
 
 

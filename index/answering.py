@@ -38,11 +38,11 @@ class Confidence:
     false refusals near 1% on the articles used for fitting.
     """
 
-    bias: float = -12.68
-    sentence_dense: float = 7.58
-    sentence_terms: float = 9.18
-    chunk_dense: float = 11.03
-    threshold: float = 0.10
+    bias: float = -12.12
+    sentence_dense: float = 7.67
+    sentence_terms: float = 8.71
+    chunk_dense: float = 10.21
+    threshold: float = 0.077
 
     def probability(self, chunk: ScoredChunk, sentence: ScoredSentence) -> float:
         z = (

@@ -35,7 +35,7 @@ _PDF_LIMITS: dict[str, Any] = {
     "brotli_maximum_output_length": 10_000_000,
     "array_based_stream_maximum_output_length": 10_000_000,
     "stream_decoding_work_maximum_length": 40_000_000,
-    "stream_parsing_work_maximum_count": 250_000,
+    "stream_parsing_work_maximum_count": 500_000,
     "page_tree_maximum_entries": 10_000,
     "page_tree_maximum_page_entries": 200_000,
     "xform_maximum_invocations_per_extraction": 500,

@@ -17,9 +17,9 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,14 +27,21 @@ import numpy as np
 
 from index.answering import Confidence, compose_answer, refusal
 from index.api import Answer, DocumentInfo, IndexStats, Turn
+from index.atomic import remove_partials
 from index.batching import MicroBatcher
 from index.chunking import CHUNKER_VERSION, chunk_text
 from index.documents import Document, iter_supported_files, load_file, parse_bytes
-from index.embedding import Embedder, create_embedder, model_vocabulary
+from index.embedding import DIMENSION, Embedder, create_embedder, model_vocabulary
 from index.errors import IndexCorrupt, IngestError, UnknownDocument
 from index.originals import Originals
 from index.retrieval import Query, Weights, build_terms, retrieve
-from index.snapshot import POINTER, Snapshot, build_snapshot, load_snapshot
+from index.snapshot import (
+    POINTER,
+    Snapshot,
+    build_snapshot,
+    load_snapshot,
+    remove_other_snapshots,
+)
 from index.store import ChunkStore, NewChunk, StoredChunk, StoredDocument
 
 log = logging.getLogger("qabot.index")
@@ -83,14 +90,14 @@ class Engine:
         self._known_words: frozenset[str] | None = None
         self._write_lock = threading.RLock()
         self._originals = Originals(self.index_dir / "documents")
-        self._store = self._open_store()
         self._snapshot: Snapshot | None = None
         self._pointer_seen = 0.0
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qabot-answer")
         self._batcher: MicroBatcher[tuple[str, tuple[Turn, ...]], Answer] = MicroBatcher(
             self._answer_batch, self._executor, max_wait=settings.batch_wait_ms / 1000
         )
-        with self._writing():
+        with self._writing():  # another process may be repairing the same folder
+            self._store = self._open_store()
             self._reconcile()
 
     # ----- the query API -------------------------------------------------------------
@@ -207,27 +214,36 @@ class Engine:
     def add_documents(
         self, documents: Sequence[Document], progress: bool = False
     ) -> list[DocumentInfo]:
+        """Store and index documents; one that fails leaves its previous version in place."""
         if not documents:
             return []
+        unique = list({document.doc_id: document for document in documents}.values())
         with self._writing():
+            self._catch_up()
             added_ids: list[np.ndarray] = []
             added_vectors: list[np.ndarray] = []
             removed: list[int] = []
-            for document in _progress(documents, progress, "embedding"):
-                removed.extend(self._chunk_ids_of(document.doc_id))
-                self._originals.save(document)
-                ids, vectors = self._store_document(document)
-                added_ids.append(ids)
-                added_vectors.append(vectors)
-            self._publish(
-                added=(np.concatenate(added_ids), np.concatenate(added_vectors)),
-                removed=np.asarray(removed, dtype=np.int64),
-            )
+            try:
+                for document in _progress(unique, progress, "embedding"):
+                    chunks = self._embed(document)  # before any write: a failure changes nothing
+                    previous_ids = self._chunk_ids_of(document.doc_id)
+                    with self._originals.replacing(document):
+                        ids, vectors = self._save_chunks(document, chunks)
+                    removed.extend(previous_ids)
+                    added_ids.append(ids)
+                    added_vectors.append(vectors)
+            finally:
+                if added_ids:  # what was stored is searchable, even if a later document failed
+                    self._publish(
+                        added=(np.concatenate(added_ids), np.concatenate(added_vectors)),
+                        removed=np.asarray(removed, dtype=np.int64),
+                    )
             wanted = {document.doc_id for document in documents}
             return [info for info in self.documents() if info.doc_id in wanted]
 
     def remove(self, doc_id: str) -> DocumentInfo:
         with self._writing():
+            self._catch_up()
             found = next((doc for doc in self._store.documents() if doc.doc_id == doc_id), None)
             if found is None:
                 raise UnknownDocument(f"no document with id {doc_id!r}")
@@ -251,8 +267,7 @@ class Engine:
 
     def stats(self) -> IndexStats:
         documents, chunks = self._store.counts()
-        size = sum(p.stat().st_size for p in self.index_dir.rglob("*") if p.is_file())
-        return IndexStats(documents=documents, chunks=chunks, bytes_on_disk=size)
+        return IndexStats(documents, chunks, bytes_on_disk=_disk_usage(self.index_dir))
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)
@@ -260,7 +275,11 @@ class Engine:
 
     # ----- internals --------------------------------------------------------------------
 
-    def _store_document(self, document: Document) -> tuple[np.ndarray, np.ndarray]:
+    def _store_document(self, document: Document) -> None:
+        self._save_chunks(document, self._embed(document))
+
+    def _embed(self, document: Document) -> list[NewChunk]:
+        """Chunk and embed one document (the slow part; it writes nothing)."""
         chunks = chunk_text(document.text, self.settings.max_chars, self.settings.overlap_sentences)
         sentence_texts = [chunk.text[s.start : s.end] for chunk in chunks for s in chunk.sentences]
         vectors = self.embedder.encode([chunk.text for chunk in chunks] + sentence_texts)
@@ -280,15 +299,22 @@ class Engine:
                 )
             )
             offset += count
+        return new_chunks
+
+    def _save_chunks(
+        self, document: Document, chunks: list[NewChunk]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Store one document's chunks in one transaction; their ids and vectors."""
         ids = self._store.replace_document(
             document.doc_id,
             document.title,
             document.date,
             document.source,
             document.content_hash,
-            new_chunks,
+            chunks,
         )
-        return np.asarray(ids, dtype=np.int64), chunk_vectors
+        vectors = np.asarray([chunk.vector for chunk in chunks], dtype=np.float32)
+        return np.asarray(ids, dtype=np.int64), vectors.reshape(-1, DIMENSION)
 
     def _chunk_ids_of(self, doc_id: str) -> list[int]:
         return self._store.chunk_ids_of(doc_id)
@@ -307,6 +333,17 @@ class Engine:
             removed=removed,
         )
         self._pointer_seen = self._pointer_mtime()
+
+    def _catch_up(self) -> None:
+        """Before a change: if another process changed the index since we loaded it, start
+        from what is on disk (an incremental update of a stale snapshot would lose its work)."""
+        snapshot = self._snapshot
+        if (
+            snapshot is None
+            or snapshot.manifest.store_generation != self._store.generation
+            or self._pointer_mtime() != self._pointer_seen
+        ):
+            self._reconcile()
 
     def _current_snapshot(self) -> Snapshot:
         """The snapshot in use, reloaded when another process (the CLI) published a newer one."""
@@ -341,38 +378,70 @@ class Engine:
             return ChunkStore(path)
 
     def _reconcile(self) -> None:
-        """Bring store and snapshot in line with the stored documents, then load."""
+        """Bring store and snapshot in line with the stored documents, then load.
+
+        Each repair of damage or staleness is logged as a warning, never done silently.
+        """
         originals = self._originals.load_all()
-        if not originals and self._store.get_meta("initialized") is None:
+        fresh_store = self._store.get_meta("initialized") is None
+        if fresh_store and not originals:
             originals = self._seed_default_corpus()
+        elif fresh_store:
+            log.warning(
+                "the chunk store is new but %d stored document(s) exist (it was lost or "
+                "replaced): embedding them again",
+                len(originals),
+            )
         self._store.set_meta("initialized", "1")
-        if self._store.get_meta("chunking") != json.dumps(self.settings.chunking):
+        rechunk = self._store.get_meta("chunking") != json.dumps(self.settings.chunking)
+        if rechunk:
             if self._store.documents():
                 log.warning("chunking settings changed: re-embedding every document")
             for doc in self._store.documents():
                 self._store.remove_document(doc.doc_id)
             self._store.set_meta("chunking", json.dumps(self.settings.chunking))
-        stored = {doc.doc_id: doc.content_hash for doc in self._store.documents()}
-        changed = False
-        for doc_id in set(stored) - set(originals):
+        changed = self._drop_documents_without_original(originals)
+        changed |= self._embed_missing(originals, expected=fresh_store or rechunk)
+        remove_partials(self.index_dir)
+        remove_partials(self._originals.folder)
+        if changed or fresh_store:
+            log.info("building the search index")
+            self._publish()
+        else:
+            try:
+                self._snapshot = load_snapshot(
+                    self.index_dir, self._store.generation, self.settings.chunking
+                )
+                remove_other_snapshots(self.index_dir, keep=self._snapshot.folder.name)
+            except IndexCorrupt as exc:
+                log.warning("rebuilding the search index: %s", exc)
+                self._publish()
+        self._pointer_seen = self._pointer_mtime()
+
+    def _drop_documents_without_original(self, originals: dict[str, Document]) -> bool:
+        """Drop stored documents whose original was deleted. One whose file is merely
+        unreadable (reported when loading) keeps its chunks: damage must not lose an article."""
+        on_disk = set(originals) | self._originals.ids()
+        gone = [doc.doc_id for doc in self._store.documents() if doc.doc_id not in on_disk]
+        if gone:
+            log.warning("dropping %d document(s) whose original is gone: %s", len(gone), gone)
+        for doc_id in gone:
             self._store.remove_document(doc_id)
-            changed = True
+        return bool(gone)
+
+    def _embed_missing(self, originals: dict[str, Document], expected: bool) -> bool:
+        stored = {doc.doc_id: doc.content_hash for doc in self._store.documents()}
         missing = [d for d in originals.values() if stored.get(d.doc_id) != d.content_hash]
         if missing:
-            log.info("embedding %d stored document(s) missing from the chunk store", len(missing))
+            log.log(
+                logging.INFO if expected else logging.WARNING,
+                "embedding %d stored document(s) missing from the chunk store "
+                "(new, or the store was lost or an update interrupted)",
+                len(missing),
+            )
         for document in missing:
             self._store_document(document)
-            changed = True
-        try:
-            if changed:
-                raise IndexCorrupt("the chunk store changed")
-            self._snapshot = load_snapshot(
-                self.index_dir, self._store.generation, self.settings.chunking
-            )
-        except IndexCorrupt as exc:
-            log.warning("rebuilding the search index: %s", exc)
-            self._publish()
-        self._pointer_seen = self._pointer_mtime()
+        return bool(missing)
 
     def _seed_default_corpus(self) -> dict[str, Document]:
         corpus = self.settings.default_corpus
@@ -404,9 +473,20 @@ def _clean_question(question: str) -> str:
     return " ".join(question.split())[:MAX_QUESTION_CHARS]
 
 
-def _progress(items: Sequence[Document], enabled: bool, label: str) -> Sequence[Document]:
+def _progress(items: Sequence[Document], enabled: bool, label: str) -> Iterable[Document]:
     if not enabled or len(items) < 2:
         return items
     from tqdm import tqdm
 
-    return list(tqdm(items, desc=label, unit="doc"))
+    return tqdm(items, desc=label, unit="doc")  # advances as the caller iterates
+
+
+def _disk_usage(folder: Path) -> int:
+    """Bytes below `folder`; what a concurrent update deletes meanwhile counts as gone
+    (os.walk skips vanished folders, where Path.rglob raises)."""
+    total = 0
+    for root, _, names in os.walk(folder):
+        for name in names:
+            with suppress(FileNotFoundError):
+                total += os.stat(os.path.join(root, name)).st_size
+    return total

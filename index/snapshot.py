@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import uuid
 from dataclasses import asdict, dataclass
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.atomic import write_text_atomic
+from index.atomic import fsync_tree, write_text_atomic
 from index.embedding import DIMENSION, MODEL_NAME
 from index.errors import IndexCorrupt
 from index.lexical import Bm25Index, Lexicon, tokens
@@ -27,6 +28,7 @@ from index.vectors import FaissIndex
 
 FORMAT_VERSION = 1
 POINTER = "CURRENT"
+_FOLDER_NAME = re.compile(r"snapshot-\d+-[0-9a-f]{8}")
 _CHECKSUM_LIMIT = 256 * 1024 * 1024  # larger files are checked by size (hashing costs seconds)
 
 
@@ -91,9 +93,10 @@ def build_snapshot(
         chunks=len(chunk_ids),
         files=_fingerprints(folder),
     )
+    fsync_tree(folder)
     write_text_atomic(folder / "manifest.json", json.dumps(asdict(manifest), indent=1))
     write_text_atomic(index_dir / POINTER, folder.name)
-    _remove_other_snapshots(index_dir, keep=folder.name)
+    remove_other_snapshots(index_dir, keep=folder.name)
     return Snapshot(folder, manifest, vectors, bm25, lexicon)
 
 
@@ -120,16 +123,10 @@ def _vectors(
 
 def load_snapshot(index_dir: Path, store_generation: int, chunking: dict[str, int]) -> Snapshot:
     """Load the current snapshot; IndexCorrupt says why it cannot be trusted."""
-    pointer = index_dir / POINTER
-    if not pointer.is_file():
-        raise IndexCorrupt("no search index has been built yet")
-    folder = index_dir / pointer.read_text(encoding="utf-8").strip()
-    try:
-        manifest = Manifest(**json.loads((folder / "manifest.json").read_text(encoding="utf-8")))
-    except (OSError, ValueError, TypeError) as exc:
-        raise IndexCorrupt(f"the index manifest in {folder} is missing or unreadable") from exc
+    folder = current_folder(index_dir)
+    manifest = _read_manifest(folder)
     _check_manifest(manifest, store_generation, chunking)
-    if _fingerprints(folder, only=manifest.files) != manifest.files:
+    if _fingerprints(folder) != manifest.files:
         raise IndexCorrupt(f"files in {folder} do not match their manifest (truncated or changed)")
     try:
         vectors = FaissIndex.load(folder / "vectors.faiss")
@@ -142,44 +139,65 @@ def load_snapshot(index_dir: Path, store_generation: int, chunking: dict[str, in
     return Snapshot(folder, manifest, vectors, bm25, lexicon)
 
 
+def current_folder(index_dir: Path) -> Path:
+    """The snapshot folder the `CURRENT` pointer names."""
+    pointer = index_dir / POINTER
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except FileNotFoundError as exc:
+        raise IndexCorrupt("no search index has been built yet") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise IndexCorrupt(f"the index pointer {pointer} is unreadable ({exc})") from exc
+    if not _FOLDER_NAME.fullmatch(name):
+        raise IndexCorrupt(f"the index pointer {pointer} is damaged")
+    return index_dir / name
+
+
+def _read_manifest(folder: Path) -> Manifest:
+    """The manifest, its format checked first: another format may have other fields."""
+    try:
+        raw = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IndexCorrupt(f"the index manifest in {folder} is missing or unreadable") from exc
+    version = raw.get("format_version") if isinstance(raw, dict) else None
+    if version != FORMAT_VERSION:
+        raise IndexCorrupt(f"the index is format {version}; this qabot reads {FORMAT_VERSION}")
+    try:
+        return Manifest(**raw)
+    except TypeError as exc:
+        raise IndexCorrupt(f"the index manifest in {folder} is incomplete ({exc})") from exc
+
+
 def _check_manifest(manifest: Manifest, store_generation: int, chunking: dict[str, int]) -> None:
-    if manifest.format_version != FORMAT_VERSION:
-        raise IndexCorrupt(
-            f"the index is format {manifest.format_version}; this qabot reads {FORMAT_VERSION}"
-        )
     if manifest.model != MODEL_NAME or manifest.dimension != DIMENSION:
         raise IndexCorrupt(f"the index was built with {manifest.model}, not {MODEL_NAME}")
     if manifest.chunking != chunking:
         raise IndexCorrupt("the index was built with other chunking settings")
     if manifest.store_generation != store_generation:
-        raise IndexCorrupt("the index is older than the chunk store (an update was interrupted)")
-
-
-def _fingerprints(
-    folder: Path, only: dict[str, dict[str, object]] | None = None
-) -> dict[str, dict[str, object]]:
-    names = (
-        sorted(only)
-        if only is not None
-        else sorted(
-            str(p.relative_to(folder))
-            for p in folder.rglob("*")
-            if p.is_file() and p.name != "manifest.json"
+        raise IndexCorrupt(
+            f"the index is of chunk store generation {manifest.store_generation}, the store is "
+            f"at {store_generation} (an update was interrupted)"
         )
+
+
+def _fingerprints(folder: Path) -> dict[str, dict[str, object]]:
+    """Size and checksum of every file of a snapshot but its manifest."""
+    names = sorted(
+        str(p.relative_to(folder))
+        for p in folder.rglob("*")
+        if p.is_file() and p.name != "manifest.json"
     )
     result: dict[str, dict[str, object]] = {}
     for name in names:
         path = folder / name
-        if not path.is_file():
-            result[name] = {"missing": True}
-            continue
         size = path.stat().st_size
         digest = hashlib.sha256(path.read_bytes()).hexdigest() if size <= _CHECKSUM_LIMIT else None
         result[name] = {"size": size, "sha256": digest}
     return result
 
 
-def _remove_other_snapshots(index_dir: Path, keep: str) -> None:
+def remove_other_snapshots(index_dir: Path, keep: str | None) -> None:
+    """Delete older snapshots and those a crash left unfinished (call only as the one writer)."""
     for folder in index_dir.glob("snapshot-*"):
         if folder.name != keep:
             shutil.rmtree(folder, ignore_errors=True)

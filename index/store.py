@@ -3,7 +3,8 @@
 Embeddings live here so that adding or removing one document never re-embeds the others:
 the FAISS and BM25 indexes are derived from this store. Every change is one transaction
 that also bumps `generation`, which the derived indexes record to detect staleness.
-WAL mode lets questions read while an admin adds a document.
+WAL mode lets questions read while an admin adds a document. Chunk ids are never reused
+(AUTOINCREMENT), so an id held by an older snapshot can only name the chunk it was built from.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import numpy as np
 from index.embedding import DIMENSION
 from index.errors import IndexCorrupt
 
+STORE_FORMAT = 2  # PRAGMA user_version; bump when the schema or a column's meaning changes
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS documents (
@@ -26,7 +28,8 @@ CREATE TABLE IF NOT EXISTS documents (
     content_hash TEXT NOT NULL, added_at TEXT NOT NULL DEFAULT (datetime('now'))
 );
 CREATE TABLE IF NOT EXISTS chunks (
-    chunk_id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL REFERENCES documents ON DELETE CASCADE,
+    chunk_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    doc_id TEXT NOT NULL REFERENCES documents ON DELETE CASCADE,
     ordinal INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL,
     text TEXT NOT NULL, vector BLOB NOT NULL
 );
@@ -83,7 +86,10 @@ class ChunkStore:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA foreign_keys=ON")
-            self._db.executescript(SCHEMA)
+            if not self._has_tables():  # one transaction: a crash leaves no half-made schema
+                self._db.executescript(
+                    f"BEGIN; {SCHEMA} PRAGMA user_version={STORE_FORMAT}; COMMIT;"
+                )
         except sqlite3.DatabaseError as exc:
             raise IndexCorrupt(f"the chunk store {path} is damaged ({exc})") from exc
         self._lock = threading.RLock()
@@ -93,14 +99,24 @@ class ChunkStore:
             self._db.close()
 
     def check(self) -> None:
-        """Raise IndexCorrupt when SQLite finds damage (quick_check reads every page)."""
+        """Raise IndexCorrupt when SQLite finds damage (quick_check reads every page)
+        or the store was written by another format of qabot."""
         with self._lock:
             try:
                 result = self._db.execute("PRAGMA quick_check").fetchone()[0]
+                version = self._db.execute("PRAGMA user_version").fetchone()[0]
             except sqlite3.DatabaseError as exc:
                 raise IndexCorrupt(f"the chunk store {self.path} is damaged ({exc})") from exc
         if result != "ok":
             raise IndexCorrupt(f"the chunk store {self.path} is damaged ({result})")
+        if version != STORE_FORMAT:
+            raise IndexCorrupt(
+                f"the chunk store {self.path} is format {version}; this qabot uses {STORE_FORMAT}"
+            )
+
+    def _has_tables(self) -> bool:
+        query = "SELECT 1 FROM sqlite_master WHERE type='table' AND name='documents'"
+        return self._db.execute(query).fetchone() is not None
 
     @property
     def generation(self) -> int:

@@ -51,7 +51,7 @@ class RetrievalConfig(_Strict):
 class AnswerConfig(_Strict):
     max_chars: int = Field(300, ge=80, le=1000)
     passage_max_chars: int = Field(1200, ge=200, le=4000)
-    min_confidence: float = Field(0.10, ge=0.0, le=1.0)
+    min_confidence: float = Field(0.077, ge=0.0, le=1.0)
 
 
 class WebhookConfig(_Strict):

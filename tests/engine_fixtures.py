@@ -1,0 +1,80 @@
+"""Fixtures for the engine's reliability tests; test modules load them with
+`pytest_plugins = ("tests.engine_fixtures",)` (helpers they import live in engine_support).
+
+Every test gets a small engine of its own in its own folder (faults must not leak between
+tests), over three short articles, sharing the session's real model: the embedding is
+real, only the amount of text is kept small so the suite stays fast.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from index import Engine, EngineSettings
+from index.documents import parse_bytes
+from index.embedding import Embedder
+from qabot.config import Config
+from tests.engine_support import ARTICLES, CountingEmbedder, OpenEngine
+
+
+@pytest.fixture(scope="session")
+def shared_embedder(seed_engine: Engine) -> Embedder:
+    """The session's model (the seed engine's), so no test pays for loading it again."""
+    return seed_engine.embedder
+
+
+@pytest.fixture(scope="session")
+def base_settings(config: Config, tmp_path_factory: pytest.TempPathFactory) -> EngineSettings:
+    """Settings of a test engine: the real defaults, no default corpus, the shared model cache."""
+    return EngineSettings(
+        index_dir=tmp_path_factory.mktemp("unused"),
+        default_corpus=None,
+        backend="onnx",
+        model_cache=config.path(config.embedding.cache_dir),
+        batch_wait_ms=1.0,
+    )
+
+
+@pytest.fixture
+def open_engine(base_settings: EngineSettings, shared_embedder: Embedder) -> Iterator[OpenEngine]:
+    """open_engine(index_dir, **settings) -> (engine, its counting embedder); closed after."""
+    opened: list[Engine] = []
+
+    def open_at(index_dir: Path, **overrides: Any) -> tuple[Engine, CountingEmbedder]:
+        counting = CountingEmbedder(shared_embedder)
+        settings = replace(base_settings, index_dir=index_dir, **overrides)
+        engine = Engine(settings, embedder=counting)
+        opened.append(engine)
+        return engine, counting
+
+    yield open_at
+    for engine in opened:
+        engine.close()
+
+
+@pytest.fixture(scope="session")
+def articles_index(
+    base_settings: EngineSettings,
+    shared_embedder: Embedder,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Path:
+    """A closed index of the three articles, built once; tests work on copies of it."""
+    index_dir = tmp_path_factory.mktemp("articles-index")
+    engine = Engine(replace(base_settings, index_dir=index_dir), embedder=shared_embedder)
+    engine.add_documents([parse_bytes(name, text.encode()) for name, text in ARTICLES.items()])
+    engine.close()
+    return index_dir
+
+
+@pytest.fixture
+def index_copy(articles_index: Path, tmp_path: Path) -> Path:
+    """A private copy of the three-article index."""
+    target = tmp_path / "index"
+    shutil.copytree(articles_index, target)
+    return target

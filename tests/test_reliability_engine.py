@@ -1,0 +1,513 @@
+"""The engine under faults: damaged files, crashes in the middle of an update, failing
+embedders, another process writing, and questions asked while documents come and go.
+
+Whatever happens, the engine either answers from a complete, verified index or repairs it
+from the stored documents and says so in the log; it never answers from a torn one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import random
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from contextlib import closing
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index import Answer, Engine, EngineSettings, UnknownDocument
+from index.chunking import chunk_text
+from index.documents import Document, parse_bytes
+from index.snapshot import POINTER
+from tests.engine_support import (
+    ARTICLES,
+    EXTRA_ARTICLE,
+    EXTRA_QUESTION,
+    QUESTIONS,
+    CountingEmbedder,
+    OpenEngine,
+    answers_of,
+)
+
+pytest_plugins = ("tests.engine_fixtures",)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def snapshot_folder(index_dir: Path) -> Path:
+    return index_dir / (index_dir / POINTER).read_text().strip()
+
+
+def warnings_of(caplog: pytest.LogCaptureFixture) -> str:
+    return "\n".join(
+        r.getMessage() for r in caplog.records if r.name == "qabot.index" and r.levelno >= 30
+    )
+
+
+def expected_texts(document: Document, max_chars: int = 1000, overlap: int = 1) -> list[str]:
+    """What embedding one document must encode: its chunks, then their sentences."""
+    chunks = chunk_text(document.text, max_chars, overlap)
+    return [c.text for c in chunks] + [c.text[s.start : s.end] for c in chunks for s in c.sentences]
+
+
+def check_consistent(index_dir: Path) -> None:
+    """Store, snapshot and stored documents agree, and nothing half-written is left about."""
+    manifest = json.loads((snapshot_folder(index_dir) / "manifest.json").read_text())
+    with closing(sqlite3.connect(index_dir / "chunks.sqlite")) as db:
+        (chunks,) = db.execute("SELECT COUNT(*) FROM chunks").fetchone()
+        stored = {doc_id for (doc_id,) in db.execute("SELECT doc_id FROM documents")}
+    assert manifest["chunks"] == chunks
+    assert stored == {path.stem for path in (index_dir / "documents").glob("*.json")}
+    assert [p.name for p in index_dir.glob("snapshot-*")] == [snapshot_folder(index_dir).name]
+    assert not list(index_dir.rglob("*.partial"))
+
+
+# ----- one document in or out re-embeds nothing else ---------------------------------------
+
+
+def test_adding_or_removing_a_document_embeds_only_that_document(
+    index_copy: Path, open_engine: OpenEngine
+) -> None:
+    engine, embedder = open_engine(index_copy)
+    name, text = EXTRA_ARTICLE
+    extra = parse_bytes(name, text.encode())
+
+    engine.add_documents([extra])
+
+    assert embedder.texts == expected_texts(extra)
+    embedder.texts.clear()
+    engine.remove("bees")
+    assert embedder.texts == []
+    assert {d.doc_id for d in engine.documents()} == {"moon", "lighthouse", "glaciers"}
+    question, fact = EXTRA_QUESTION
+    assert fact in engine.answer(question).text
+    check_consistent(index_copy)
+
+
+def test_re_adding_a_changed_document_replaces_it(
+    index_copy: Path, open_engine: OpenEngine
+) -> None:
+    engine, embedder = open_engine(index_copy)
+    changed = ARTICLES["moon.txt"].replace("27 days", "27.3 days")
+
+    engine.add_bytes("moon.txt", changed.encode())
+
+    assert embedder.texts == expected_texts(parse_bytes("moon.txt", changed.encode()))
+    answer = engine.answer(QUESTIONS["moon"][0])
+    assert "27.3 days" in answer.text
+    assert all("once every 27 days" not in p.text for p in answer.passages)
+    assert len(engine.documents()) == 3
+    check_consistent(index_copy)
+
+
+def test_removing_an_unknown_document_says_so(index_copy: Path, open_engine: OpenEngine) -> None:
+    engine, _ = open_engine(index_copy)
+
+    with pytest.raises(UnknownDocument, match="no document with id 'nothing'"):
+        engine.remove("nothing")
+
+
+# ----- damaged files on disk are found at start and repaired from the stored documents ---------
+
+
+def overwrite(path: Path, offset: int, size: int) -> None:
+    with open(path, "r+b") as handle:
+        handle.seek(offset)
+        handle.write(random.Random(offset).randbytes(size))
+
+
+def truncate_half(path: Path) -> None:
+    os.truncate(path, path.stat().st_size // 2)
+
+
+STORE = "chunks.sqlite"
+STORE_FAULTS: dict[str, Callable[[Path], None]] = {
+    "store missing": lambda d: (d / STORE).unlink(),
+    "store empty": lambda d: os.truncate(d / STORE, 0),
+    "store truncated": lambda d: truncate_half(d / STORE),
+    "store header random": lambda d: overwrite(d / STORE, 0, 100),
+    "store page random": lambda d: overwrite(d / STORE, 12 * 4096, 4096),
+    "store all random": lambda d: overwrite(d / STORE, 0, (d / STORE).stat().st_size),
+}
+SNAPSHOT_FAULTS: dict[str, Callable[[Path], None]] = {
+    "pointer missing": lambda d: (d / POINTER).unlink(),
+    "pointer random": lambda d: overwrite(d / POINTER, 0, 19),
+    "pointer elsewhere": lambda d: (d / POINTER).write_text("../../etc"),
+    "snapshot missing": lambda d: shutil.rmtree(snapshot_folder(d)),
+    "manifest random": lambda d: overwrite(snapshot_folder(d) / "manifest.json", 10, 50),
+    "vectors truncated": lambda d: truncate_half(snapshot_folder(d) / "vectors.faiss"),
+    "vectors random": lambda d: overwrite(snapshot_folder(d) / "vectors.faiss", 100, 64),
+    "vectors missing": lambda d: (snapshot_folder(d) / "vectors.faiss").unlink(),
+    "bm25 random": lambda d: overwrite(snapshot_folder(d) / "bm25" / "chunk_ids.npy", 128, 8),
+    "lexicon truncated": lambda d: truncate_half(snapshot_folder(d) / "lexicon.json"),
+}
+
+
+@pytest.mark.parametrize("fault", list(SNAPSHOT_FAULTS))
+def test_a_damaged_search_index_is_rebuilt_from_the_store_without_embedding(
+    fault: str,
+    index_copy: Path,
+    articles_index: Path,
+    open_engine: OpenEngine,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    SNAPSHOT_FAULTS[fault](index_copy)
+
+    with caplog.at_level(logging.INFO, logger="qabot.index"):
+        engine, embedder = open_engine(index_copy)
+
+    assert "rebuilding the search index" in warnings_of(caplog)
+    assert embedder.texts == []
+    check_consistent(index_copy)
+    for (question, fact), answer in zip(QUESTIONS.values(), answers_of(engine), strict=True):
+        assert fact in answer.text, question
+
+
+@pytest.mark.parametrize("fault", list(STORE_FAULTS))
+def test_a_damaged_chunk_store_is_rebuilt_from_the_stored_documents(
+    fault: str, index_copy: Path, open_engine: OpenEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine, _ = open_engine(index_copy)
+    answers, documents = answers_of(engine), set(engine.documents())
+    engine.close()
+    STORE_FAULTS[fault](index_copy)
+
+    with caplog.at_level(logging.INFO, logger="qabot.index"):
+        reopened, embedder = open_engine(index_copy)
+
+    assert "the chunk store" in warnings_of(caplog)
+    assert len(embedder.texts) > 0  # re-embedded from documents/, the source of truth
+    assert set(reopened.documents()) == documents
+    assert answers_of(reopened) == answers
+    check_consistent(index_copy)
+
+
+def test_an_unreadable_stored_document_is_reported_and_its_chunks_kept(
+    index_copy: Path, open_engine: OpenEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    overwrite(index_copy / "documents" / "moon.json", 0, 40)
+
+    with caplog.at_level(logging.INFO, logger="qabot.index"):
+        engine, embedder = open_engine(index_copy)
+
+    assert "moon.json is unreadable" in warnings_of(caplog)
+    assert "moon" in {d.doc_id for d in engine.documents()}
+    assert QUESTIONS["moon"][1] in engine.answer(QUESTIONS["moon"][0]).text
+    assert embedder.texts == [QUESTIONS["moon"][0].rstrip("?")]
+
+
+def test_a_deleted_stored_document_is_dropped_with_a_warning(
+    index_copy: Path, open_engine: OpenEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    (index_copy / "documents" / "bees.json").unlink()
+
+    with caplog.at_level(logging.INFO, logger="qabot.index"):
+        engine, _ = open_engine(index_copy)
+
+    assert "dropping 1 document(s) whose original is gone: ['bees']" in warnings_of(caplog)
+    assert {d.doc_id for d in engine.documents()} == {"moon", "lighthouse"}
+    check_consistent(index_copy)
+
+
+# ----- failures in the middle of an update leave the previous state ---------------------------
+
+
+class FailingEmbedder(CountingEmbedder):
+    """The real model until `fail_after` more texts were encoded; then it fails like OOM."""
+
+    def __init__(self, inner: CountingEmbedder, fail_after: int) -> None:
+        super().__init__(inner.inner)
+        self.budget = fail_after
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if len(texts) > self.budget:
+            raise MemoryError("the embedder ran out of memory")
+        self.budget -= len(texts)
+        return super().encode(texts)
+
+
+def test_a_failed_add_leaves_no_trace_even_after_a_restart(
+    index_copy: Path, open_engine: OpenEngine
+) -> None:
+    engine, embedder = open_engine(index_copy)
+    documents, answers = set(engine.documents()), answers_of(engine)
+    moon_before = (index_copy / "documents" / "moon.json").read_bytes()
+    engine._embedder = FailingEmbedder(embedder, fail_after=0)
+    name, text = EXTRA_ARTICLE
+    changed_moon = ARTICLES["moon.txt"].replace("27 days", "99 days")
+
+    with pytest.raises(MemoryError):
+        engine.add_bytes(name, text.encode())
+    with pytest.raises(MemoryError):
+        engine.add_bytes("moon.txt", changed_moon.encode())
+
+    engine._embedder = embedder
+    assert set(engine.documents()) == documents
+    assert answers_of(engine) == answers
+    engine.close()
+    reopened, _ = open_engine(index_copy)
+    assert set(reopened.documents()) == documents  # no ghost of the failed adds
+    assert (index_copy / "documents" / "moon.json").read_bytes() == moon_before
+    assert answers_of(reopened) == answers
+    check_consistent(index_copy)
+
+
+def test_when_one_file_of_a_batch_fails_the_ones_before_it_are_kept(
+    index_copy: Path, open_engine: OpenEngine, tmp_path: Path
+) -> None:
+    engine, embedder = open_engine(index_copy)
+    name, text = EXTRA_ARTICLE
+    first = parse_bytes(name, text.encode())
+    second = parse_bytes("storm.txt", b"A storm closed the harbour of Brest for two days in May.")
+    engine._embedder = FailingEmbedder(embedder, fail_after=len(expected_texts(first)))
+
+    with pytest.raises(MemoryError):
+        engine.add_documents([first, second])
+
+    assert {d.doc_id for d in engine.documents()} == {*QUESTIONS, "glaciers"}
+    assert EXTRA_QUESTION[1] in engine.answer(EXTRA_QUESTION[0]).text
+    check_consistent(index_copy)
+
+
+# ----- a crash (SIGKILL) in the middle of adding a document --------------------------------
+
+CHILD = """
+import sys
+from pathlib import Path
+from index import Engine, EngineSettings
+from index.embedding import create_embedder
+
+index_dir, cache, article = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
+engine = Engine(EngineSettings(index_dir, model_cache=cache), create_embedder("onnx", cache))
+print("adding", flush=True)
+engine.add_paths([article])
+print("added", flush=True)
+"""
+BIG_QUESTION = ("Where was the aurora seen from?", "Tromsø")
+
+
+def big_article() -> str:
+    """~12 chunks of weather-station log, with one fact to ask about."""
+    lines = ["Weather station log\n\nThe aurora was seen from the station at Tromsø on 3 March."]
+    for day in range(1, 121):
+        lines.append(
+            f"On day {day} the station at post {day % 7} recorded {day * 3 % 17} millimetres "
+            f"of rain and a wind of {day * 11 % 60} km/h."
+        )
+        if day % 10 == 0:
+            lines.append("\n\n")
+    return " ".join(lines)
+
+
+def store_generation(index_dir: Path) -> int:
+    try:
+        with closing(sqlite3.connect(index_dir / "chunks.sqlite", timeout=0.1)) as db:
+            row = db.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
+    except sqlite3.OperationalError:  # busy: the child is writing right now
+        return -1
+    return int(row[0]) if row else 0
+
+
+def kill_when(
+    index_dir: Path, model_cache: Path, article: Path, moment: Callable[[float], bool]
+) -> bool:
+    """Start adding `article` in a child process, SIGKILL it at `moment`; was it killed?"""
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(index_dir), str(model_cache), str(article)],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
+    assert child.stdout is not None
+    assert child.stdout.readline().strip() == "adding"
+    started = time.monotonic()
+    try:
+        while child.poll() is None:
+            if moment(time.monotonic() - started):
+                child.send_signal(signal.SIGKILL)
+                break
+            time.sleep(0.001)
+        child.wait(timeout=120)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    return child.returncode == -signal.SIGKILL
+
+
+@pytest.mark.slow
+def test_a_crash_while_adding_a_document_leaves_the_old_or_the_new_set(
+    index_copy: Path,
+    open_engine: OpenEngine,
+    base_settings: EngineSettings,
+    tmp_path: Path,
+) -> None:
+    article = tmp_path / "aurora-log.txt"
+    article.write_text(big_article(), encoding="utf-8")
+    old_set = set(QUESTIONS)
+    snapshots = {p.name for p in index_copy.glob("snapshot-*")}
+    generation = store_generation(index_copy)
+    moments: dict[str, Callable[[float], bool]] = {
+        "while embedding": lambda elapsed: elapsed > 0.3,
+        "once the document is saved": lambda _: (
+            index_copy / "documents" / "aurora-log.json"
+        ).exists(),
+        "once the store committed": lambda _: store_generation(index_copy) > generation,
+        "while the index is built": lambda _: bool(
+            {p.name for p in index_copy.glob("snapshot-*")} - snapshots
+        ),
+    }
+    outcomes = {}
+    for name, moment in moments.items():
+        run_dir = tmp_path / name.replace(" ", "-")
+        shutil.copytree(index_copy, run_dir)
+        killed = kill_when(run_dir, base_settings.model_cache, article, moment)
+
+        engine, _ = open_engine(run_dir)
+
+        ids = {d.doc_id for d in engine.documents()}
+        assert ids in (old_set, old_set | {"aurora-log"}), name
+        outcomes[name] = (killed, "aurora-log" in ids)
+        for (question, fact), answer in zip(QUESTIONS.values(), answers_of(engine), strict=True):
+            assert fact in answer.text, (name, question)
+        aurora = engine.answer(BIG_QUESTION[0])
+        if "aurora-log" in ids:
+            assert BIG_QUESTION[1] in aurora.text, name
+        else:
+            assert all(p.doc_id != "aurora-log" for p in aurora.passages), name
+        check_consistent(run_dir)
+    assert outcomes["while embedding"] == (True, False), outcomes  # killed before any write
+    assert any(killed and added for killed, added in outcomes.values()), outcomes
+
+
+# ----- another process (the CLI) writes to the same index ----------------------------------
+
+
+def test_two_engines_on_one_folder_see_each_others_documents(
+    index_copy: Path, open_engine: OpenEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot, _ = open_engine(index_copy)
+    cli, _ = open_engine(index_copy)
+    name, text = EXTRA_ARTICLE
+
+    cli.add_bytes(name, text.encode())
+    bot.add_bytes("storm.txt", b"A storm closed the harbour of Brest for two days in May.")
+
+    for engine in (bot, cli):
+        assert {d.doc_id for d in engine.documents()} == {*QUESTIONS, "glaciers", "storm"}
+        assert EXTRA_QUESTION[1] in engine.answer(EXTRA_QUESTION[0]).text
+        assert "two days" in engine.answer("How long was the harbour of Brest closed?").text
+    bot.close()
+    cli.close()
+    with caplog.at_level(logging.INFO, logger="qabot.index"):
+        fresh, embedder = open_engine(index_copy)
+    assert warnings_of(caplog) == ""  # what they left is complete: nothing to repair
+    assert embedder.texts == []
+    check_consistent(index_copy)
+
+
+# ----- questions keep being answered while documents come and go ------------------------------
+
+
+class Versions:
+    """Every text each document id ever had, to check passages against."""
+
+    def __init__(self, documents: Sequence[Document]) -> None:
+        self.texts: dict[str, list[str]] = {}
+        for document in documents:
+            self.texts.setdefault(document.doc_id, []).append(document.text)
+
+    def check(self, answer: Answer) -> None:
+        assert isinstance(answer, Answer)
+        assert answer.text.strip()
+        for passage in answer.passages:
+            assert passage.doc_id in self.texts, passage  # never a document never added
+            assert any(
+                text[passage.start : passage.end] == passage.text
+                for text in self.texts[passage.doc_id]
+            ), passage  # offsets and text of one and the same version
+
+
+def churn_documents() -> tuple[list[Document], Versions]:
+    name, text = EXTRA_ARTICLE
+    changing = [
+        parse_bytes(name, text.encode()),
+        parse_bytes(name, text.replace("a tenth", "an eighth").encode()),
+    ]
+    originals = [parse_bytes(n, t.encode()) for n, t in ARTICLES.items()]
+    return changing, Versions(originals + changing)
+
+
+def churn(engine: Engine, changing: list[Document], cycles: int) -> None:
+    for cycle in range(cycles):
+        engine.add_documents([changing[cycle % 2]])
+        engine.add_documents([changing[(cycle + 1) % 2]])  # replaced while questions run
+        engine.remove(changing[0].doc_id)
+
+
+QUESTIONS_ASKED = [q for q, _ in QUESTIONS.values()] + [EXTRA_QUESTION[0], "glacier ice 2021"]
+
+
+def test_threads_asking_while_documents_are_added_and_removed(
+    index_copy: Path, open_engine: OpenEngine
+) -> None:
+    engine, _ = open_engine(index_copy)
+    changing, versions = churn_documents()
+    done = threading.Event()
+    failures: list[BaseException] = []
+    answered = [0]
+
+    def ask() -> None:
+        try:
+            while not done.is_set():
+                for question in QUESTIONS_ASKED:
+                    versions.check(engine.answer(question))
+                    answered[0] += 1
+                ids = {d.doc_id for d in engine.documents()}
+                assert ids in (set(QUESTIONS), {*QUESTIONS, "glaciers"})
+                assert engine.stats().documents in (3, 4)
+        except BaseException as exc:
+            failures.append(exc)
+
+    askers = [threading.Thread(target=ask) for _ in range(3)]
+    for thread in askers:
+        thread.start()
+    try:
+        churn(engine, changing, cycles=4)
+    finally:
+        done.set()
+        for thread in askers:
+            thread.join(timeout=60)
+    assert failures == []
+    assert answered[0] > len(QUESTIONS_ASKED)
+    assert {d.doc_id for d in engine.documents()} == set(QUESTIONS)
+    check_consistent(index_copy)
+
+
+async def test_async_questions_while_documents_are_added_and_removed(
+    index_copy: Path, open_engine: OpenEngine
+) -> None:
+    engine, _ = open_engine(index_copy)
+    changing, versions = churn_documents()
+    writer = asyncio.create_task(asyncio.to_thread(churn, engine, changing, 4))
+    rounds = 0
+    while not writer.done():
+        answers = await asyncio.gather(*(engine.answer_async(q) for q in QUESTIONS_ASKED * 3))
+        for answer in answers:
+            versions.check(answer)
+        rounds += 1
+    await writer
+    assert rounds > 1
+    for (question, fact), answer in zip(QUESTIONS.values(), answers_of(engine), strict=True):
+        assert fact in answer.text, question
