@@ -43,11 +43,14 @@ def base_settings(config: Config, tmp_path_factory: pytest.TempPathFactory) -> E
 
 @pytest.fixture
 def open_engine(base_settings: EngineSettings, shared_embedder: Embedder) -> Iterator[OpenEngine]:
-    """open_engine(index_dir, **settings) -> (engine, its counting embedder); closed after."""
+    """open_engine(index_dir, embedder=None, **settings) -> (engine, its counting embedder),
+    closed after the test."""
     opened: list[Engine] = []
 
-    def open_at(index_dir: Path, **overrides: Any) -> tuple[Engine, CountingEmbedder]:
-        counting = CountingEmbedder(shared_embedder)
+    def open_at(
+        index_dir: Path, embedder: CountingEmbedder | None = None, **overrides: Any
+    ) -> tuple[Engine, CountingEmbedder]:
+        counting = embedder or CountingEmbedder(shared_embedder)
         settings = replace(base_settings, index_dir=index_dir, **overrides)
         engine = Engine(settings, embedder=counting)
         opened.append(engine)

@@ -85,7 +85,7 @@ def page_tree_bomb(depth: int = 30) -> bytes:
     return pdf_file(objects)
 
 
-def deflate_bomb(megabytes: int = 1000) -> bytes:
+def deflate_bomb(megabytes: int) -> bytes:
     """A one-page PDF whose content stream inflates from ~1 MB to `megabytes` MB."""
     packer = zlib.compressobj(9)
     block = b" " * (1 << 20)

@@ -49,18 +49,42 @@ ARTICLES = {
     ),
 }
 QUESTIONS = [
-    {"id": "1", "question": "What is the maximum depth of Lake Baikal?",
-     "answers": ["1,642 metres"], "article": "Lake_Baikal"},
-    {"id": "2", "question": "Which freshwater seal lives only in Lake Baikal?",
-     "answers": ["nerpa", "the nerpa"], "article": "Lake_Baikal"},
-    {"id": "3", "question": "When was the Eiffel Tower completed?",
-     "answers": ["1889"], "article": "Eiffel_Tower"},
-    {"id": "4", "question": "How tall was the entrance arch of the 1889 World's Fair?",
-     "answers": ["330 metres"], "article": "Eiffel_Tower"},
-    {"id": "5", "question": "How do worker bees communicate the location of flowers?",
-     "answers": ["waggle dance"], "article": "Honey_Bee"},
-    {"id": "6", "question": "Who scored the winning goal in the 1966 World Cup final?",
-     "answers": ["Geoff Hurst"], "article": "1966_FIFA_World_Cup"},
+    {
+        "id": "1",
+        "question": "What is the maximum depth of Lake Baikal?",
+        "answers": ["1,642 metres"],
+        "article": "Lake_Baikal",
+    },
+    {
+        "id": "2",
+        "question": "Which freshwater seal lives only in Lake Baikal?",
+        "answers": ["nerpa", "the nerpa"],
+        "article": "Lake_Baikal",
+    },
+    {
+        "id": "3",
+        "question": "When was the Eiffel Tower completed?",
+        "answers": ["1889"],
+        "article": "Eiffel_Tower",
+    },
+    {
+        "id": "4",
+        "question": "How tall was the entrance arch of the 1889 World's Fair?",
+        "answers": ["330 metres"],
+        "article": "Eiffel_Tower",
+    },
+    {
+        "id": "5",
+        "question": "How do worker bees communicate the location of flowers?",
+        "answers": ["waggle dance"],
+        "article": "Honey_Bee",
+    },
+    {
+        "id": "6",
+        "question": "Who scored the winning goal in the 1966 World Cup final?",
+        "answers": ["Geoff Hurst"],
+        "article": "1966_FIFA_World_Cup",
+    },
 ]
 
 
@@ -167,8 +191,13 @@ def test_questions_marked_unanswerable(tmp_path: Path) -> None:
     path = tmp_path / "q.jsonl"
     rows = [
         {"id": "a", "question": "q?", "answers": ["x"], "article": "Jacksonville,_Florida"},
-        {"id": "b", "question": "q?", "answers": ["x"], "article": "Jacksonville,_Florida",
-         "answerable": False},
+        {
+            "id": "b",
+            "question": "q?",
+            "answers": ["x"],
+            "article": "Jacksonville,_Florida",
+            "answerable": False,
+        },
         {"id": "c", "question": "q?", "answers": ["x"], "article": "St._Louis"},
         {"id": "d", "question": "q?", "answers": ["x"], "article": "Missing"},
     ]
@@ -192,11 +221,16 @@ def test_paragraphs_drop_the_title(dataset: tuple[Path, Path]) -> None:
     assert len(paragraphs[1].sentences) == 2 and paragraphs[1].first_sentence == 2
 
 
-def test_quality_report_sets_qabot_beside_the_baselines(
-    report: EvalReport, tmp_path: Path
-) -> None:
-    baselines = {"bm25": {"answer_hit": 0.5, "passage_hit_at_1": 0.25, "passage_hit_at_5": 1.0,
-                          "mrr": 0.5, "n": 5.0}}
+def test_quality_report_sets_qabot_beside_the_baselines(report: EvalReport, tmp_path: Path) -> None:
+    baselines = {
+        "bm25": {
+            "answer_hit": 0.5,
+            "passage_hit_at_1": 0.25,
+            "passage_hit_at_5": 1.0,
+            "mrr": 0.5,
+            "n": 5.0,
+        }
+    }
     target = tmp_path / "docs" / "quality.md"
     write_quality_report(report, baselines, target)
     text = target.read_text(encoding="utf-8")

@@ -29,6 +29,7 @@ import pytest
 from index import Answer, Engine, EngineSettings, UnknownDocument
 from index.chunking import chunk_text
 from index.documents import Document, parse_bytes
+from index.embedding import Embedder
 from index.snapshot import POINTER
 from tests.engine_support import (
     ARTICLES,
@@ -224,35 +225,35 @@ def test_a_deleted_stored_document_is_dropped_with_a_warning(
 
 
 class FailingEmbedder(CountingEmbedder):
-    """The real model until `fail_after` more texts were encoded; then it fails like OOM."""
+    """The real model, until told to fail like a model out of memory after `budget` texts."""
 
-    def __init__(self, inner: CountingEmbedder, fail_after: int) -> None:
-        super().__init__(inner.inner)
-        self.budget = fail_after
+    budget: int | None = None
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        if len(texts) > self.budget:
-            raise MemoryError("the embedder ran out of memory")
-        self.budget -= len(texts)
+        if self.budget is not None:
+            if len(texts) > self.budget:
+                raise MemoryError("the embedder ran out of memory")
+            self.budget -= len(texts)
         return super().encode(texts)
 
 
 def test_a_failed_add_leaves_no_trace_even_after_a_restart(
-    index_copy: Path, open_engine: OpenEngine
+    index_copy: Path, open_engine: OpenEngine, shared_embedder: Embedder
 ) -> None:
-    engine, embedder = open_engine(index_copy)
+    embedder = FailingEmbedder(shared_embedder)
+    engine, _ = open_engine(index_copy, embedder=embedder)
     documents, answers = set(engine.documents()), answers_of(engine)
     moon_before = (index_copy / "documents" / "moon.json").read_bytes()
-    engine._embedder = FailingEmbedder(embedder, fail_after=0)
     name, text = EXTRA_ARTICLE
     changed_moon = ARTICLES["moon.txt"].replace("27 days", "99 days")
 
+    embedder.budget = 0
     with pytest.raises(MemoryError):
         engine.add_bytes(name, text.encode())
     with pytest.raises(MemoryError):
         engine.add_bytes("moon.txt", changed_moon.encode())
+    embedder.budget = None
 
-    engine._embedder = embedder
     assert set(engine.documents()) == documents
     assert answers_of(engine) == answers
     engine.close()
@@ -264,16 +265,18 @@ def test_a_failed_add_leaves_no_trace_even_after_a_restart(
 
 
 def test_when_one_file_of_a_batch_fails_the_ones_before_it_are_kept(
-    index_copy: Path, open_engine: OpenEngine, tmp_path: Path
+    index_copy: Path, open_engine: OpenEngine, shared_embedder: Embedder
 ) -> None:
-    engine, embedder = open_engine(index_copy)
+    embedder = FailingEmbedder(shared_embedder)
+    engine, _ = open_engine(index_copy, embedder=embedder)
     name, text = EXTRA_ARTICLE
     first = parse_bytes(name, text.encode())
     second = parse_bytes("storm.txt", b"A storm closed the harbour of Brest for two days in May.")
-    engine._embedder = FailingEmbedder(embedder, fail_after=len(expected_texts(first)))
 
+    embedder.budget = len(expected_texts(first))
     with pytest.raises(MemoryError):
         engine.add_documents([first, second])
+    embedder.budget = None
 
     assert {d.doc_id for d in engine.documents()} == {*QUESTIONS, "glaciers"}
     assert EXTRA_QUESTION[1] in engine.answer(EXTRA_QUESTION[0]).text
@@ -298,9 +301,9 @@ BIG_QUESTION = ("Where was the aurora seen from?", "Tromsø")
 
 
 def big_article() -> str:
-    """~12 chunks of weather-station log, with one fact to ask about."""
+    """Three chunks of weather-station log (~30 texts to embed), with one fact to ask."""
     lines = ["Weather station log\n\nThe aurora was seen from the station at Tromsø on 3 March."]
-    for day in range(1, 121):
+    for day in range(1, 31):
         lines.append(
             f"On day {day} the station at post {day % 7} recorded {day * 3 % 17} millimetres "
             f"of rain and a wind of {day * 11 % 60} km/h."
@@ -319,9 +322,10 @@ def store_generation(index_dir: Path) -> int:
     return int(row[0]) if row else 0
 
 
-def kill_when(
-    index_dir: Path, model_cache: Path, article: Path, moment: Callable[[float], bool]
-) -> bool:
+Moment = Callable[[Path, float], bool]  # (index folder, seconds since the add began)
+
+
+def kill_when(index_dir: Path, model_cache: Path, article: Path, moment: Moment) -> bool:
     """Start adding `article` in a child process, SIGKILL it at `moment`; was it killed?"""
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, str(index_dir), str(model_cache), str(article)],
@@ -335,7 +339,7 @@ def kill_when(
     started = time.monotonic()
     try:
         while child.poll() is None:
-            if moment(time.monotonic() - started):
+            if moment(index_dir, time.monotonic() - started):
                 child.send_signal(signal.SIGKILL)
                 break
             time.sleep(0.001)
@@ -344,6 +348,10 @@ def kill_when(
         if child.poll() is None:
             child.kill()
     return child.returncode == -signal.SIGKILL
+
+
+def new_snapshot_folder(index_dir: Path) -> bool:
+    return len(list(index_dir.glob("snapshot-*"))) > 1
 
 
 @pytest.mark.slow
@@ -356,17 +364,11 @@ def test_a_crash_while_adding_a_document_leaves_the_old_or_the_new_set(
     article = tmp_path / "aurora-log.txt"
     article.write_text(big_article(), encoding="utf-8")
     old_set = set(QUESTIONS)
-    snapshots = {p.name for p in index_copy.glob("snapshot-*")}
     generation = store_generation(index_copy)
-    moments: dict[str, Callable[[float], bool]] = {
-        "while embedding": lambda elapsed: elapsed > 0.3,
-        "once the document is saved": lambda _: (
-            index_copy / "documents" / "aurora-log.json"
-        ).exists(),
-        "once the store committed": lambda _: store_generation(index_copy) > generation,
-        "while the index is built": lambda _: bool(
-            {p.name for p in index_copy.glob("snapshot-*")} - snapshots
-        ),
+    moments: dict[str, Moment] = {
+        "while embedding": lambda _, elapsed: elapsed > 0.1,
+        "once the store committed": lambda folder, _: store_generation(folder) > generation,
+        "while the index is built": lambda folder, _: new_snapshot_folder(folder),
     }
     outcomes = {}
     for name, moment in moments.items():
@@ -387,8 +389,12 @@ def test_a_crash_while_adding_a_document_leaves_the_old_or_the_new_set(
         else:
             assert all(p.doc_id != "aurora-log" for p in aurora.passages), name
         check_consistent(run_dir)
-    assert outcomes["while embedding"] == (True, False), outcomes  # killed before any write
-    assert any(killed and added for killed, added in outcomes.values()), outcomes
+    # Killed before any write, the old set; killed after the commit, the new one.
+    assert outcomes == {
+        "while embedding": (True, False),
+        "once the store committed": (True, True),
+        "while the index is built": (True, True),
+    }
 
 
 # ----- another process (the CLI) writes to the same index ----------------------------------
@@ -411,7 +417,7 @@ def test_two_engines_on_one_folder_see_each_others_documents(
     bot.close()
     cli.close()
     with caplog.at_level(logging.INFO, logger="qabot.index"):
-        fresh, embedder = open_engine(index_copy)
+        _, embedder = open_engine(index_copy)
     assert warnings_of(caplog) == ""  # what they left is complete: nothing to repair
     assert embedder.texts == []
     check_consistent(index_copy)
