@@ -62,9 +62,11 @@ def run_baselines(
     documents = [load_file(path) for path in iter_supported_files([corpus])]
     paragraphs = split_paragraphs(documents)
     chosen = [
-        q for q in mark_unanswerable(
+        q
+        for q in mark_unanswerable(
             load_questions(questions, limit=limit, articles=articles),
-            (d.doc_id for d in documents), (d.title for d in documents),
+            (d.doc_id for d in documents),
+            (d.title for d in documents),
         )
         if q.answerable
     ]
@@ -73,7 +75,9 @@ def run_baselines(
     lexical = LexicalScores([p.text for p in paragraphs], sentences, texts)
     dense = DenseScores([p.text for p in paragraphs], sentences, texts, embedder)
     pipelines: dict[str, Pipeline] = {
-        "bm25": lexical, "dense": dense, "fused": FusedScores(lexical, dense),
+        "bm25": lexical,
+        "dense": dense,
+        "fused": FusedScores(lexical, dense),
     }
     gold = [q.answers for q in chosen]
     return {name: measure(pipeline, paragraphs, gold) for name, pipeline in pipelines.items()}
@@ -98,15 +102,17 @@ def split_paragraphs(documents: Sequence[Document]) -> list[Paragraph]:
 def measure(
     pipeline: Pipeline, paragraphs: Sequence[Paragraph], gold: Sequence[tuple[str, ...]]
 ) -> dict[str, float]:
-    ranks, answer_hits = [], []
+    ranks, answer_hits, lengths = [], [], []
     for i, answers in enumerate(gold):
         top = pipeline.rank_paragraphs(i)[:TOP_K]
         ranks.append(first_hit_rank([paragraphs[p].text for p in top], answers))
         first = paragraphs[top[0]]
         sentence = first.sentences[pipeline.pick_sentence(i, first)]
         answer_hits.append(contains_answer(sentence, answers))
+        lengths.append(len(sentence))
     return {
         "answer_hit": mean(answer_hits),
+        "answer_chars": mean(lengths),
         "passage_hit_at_1": mean(rank == 1 for rank in ranks),
         "passage_hit_at_5": mean(rank is not None for rank in ranks),
         "mrr": mean(reciprocal_rank(rank) for rank in ranks),
@@ -164,7 +170,10 @@ class DenseScores:
     """Cosine similarity of MiniLM vectors; paragraphs searched in an exact FAISS index."""
 
     def __init__(
-        self, paragraphs: list[str], sentences: list[str], questions: list[str],
+        self,
+        paragraphs: list[str],
+        sentences: list[str],
+        questions: list[str],
         embedder: Embedder,
     ) -> None:
         vectors = embedder.encode(paragraphs)

@@ -48,10 +48,16 @@ async def load_test(
             await ask(question)
             latencies.append((time.perf_counter() - started) * 1000)
 
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     await asyncio.gather(*(asker(number) for number in range(askers)))
     elapsed = time.perf_counter() - started
-    return {"qps": len(latencies) / elapsed, "answered": len(latencies), **percentiles(latencies)}
+    cpu_ms = (time.process_time() - cpu_started) * 1000 / len(latencies)  # all threads
+    return {
+        "qps": len(latencies) / elapsed,
+        "answered": len(latencies),
+        "cpu_ms": cpu_ms,
+        **percentiles(latencies),
+    }
 
 
 def concurrency(plan: Plan, index_dir: Path) -> dict[str, Any]:

@@ -189,9 +189,11 @@ def serve(config: Config) -> int:
     from qabot.factory import open_engine  # loads the model and index: only when serving
 
     engine = open_engine(config)
-    engine.embedder  # noqa: B018  load the model now rather than on the first question
+    engine.warm_up()  # load the model now rather than on the first question
     try:
-        application = build_application(config, engine, token)
+        application = build_application(
+            config, engine, token, example_questions=telegram.example_questions
+        )
         return _run(application, telegram, secret)
     finally:
         engine.close()

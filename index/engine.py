@@ -178,6 +178,10 @@ class Engine:
                         found.append((before.text[s_start:s_end], vector))
         return found
 
+    def warm_up(self) -> None:
+        """Load the model and answer once, so the first real question is not the slow one."""
+        self.answer("warm up")
+
     def _dictionary(self) -> frozenset[str]:
         if self._known_words is None:
             self._known_words = model_vocabulary()

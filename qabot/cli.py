@@ -90,7 +90,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("eval", parents=[common], help="measure answer quality")
     evaluate.add_argument("questions", type=Path, help="questions.jsonl")
     evaluate.add_argument("--corpus", type=Path, required=True, help="folder of articles")
-    evaluate.add_argument("--limit", type=int, default=None, help="only the first N questions")
+    evaluate.add_argument("--limit", type=int, default=None, help="an evenly spread sample of N questions")
     evaluate.add_argument(
         "--baselines", action="store_true", help="also run BM25 / dense baselines"
     )

@@ -77,6 +77,7 @@ class TelegramConfig(_Strict):
     conversation_turns: int = Field(4, ge=0, le=50)
     feedback_db: Path = Path("data/feedback.sqlite")
     concurrent_updates: int = Field(64, ge=1, le=1024)
+    example_questions: list[str] = []
 
 
 class Config(_Strict):

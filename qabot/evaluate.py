@@ -61,6 +61,7 @@ class EvalReport:
     passage_hit_at_1: float
     passage_hit_at_5: float
     mrr: float
+    answer_chars: float  # mean length of confident answers: longer answers hit more easily
     confident_rate: float
     false_refusal: float
     no_answer_accuracy: float | None
@@ -89,6 +90,7 @@ class EvalReport:
             ("passage hit@1", _ratio(self.passage_hit_at_1)),
             ("passage hit@5", _ratio(self.passage_hit_at_5)),
             ("MRR", _ratio(self.mrr)),
+            ("mean answer length", f"{self.answer_chars:.0f} chars"),
             ("confident", _ratio(self.confident_rate)),
             ("false refusal", _ratio(self.false_refusal)),
             ("no-answer accuracy", _ratio(self.no_answer_accuracy)),
@@ -309,6 +311,7 @@ def summarise(
         passage_hit_at_1=mean(o.hit_rank == 1 for o in answerable),
         passage_hit_at_5=mean(o.hit_rank is not None and o.hit_rank <= 5 for o in answerable),
         mrr=mean(reciprocal_rank(o.hit_rank) for o in answerable),
+        answer_chars=mean(len(o.answer.text) for o in outcomes if o.answer.confident),
         confident_rate=mean(o.answer.confident for o in outcomes),
         false_refusal=mean(not o.answer.confident for o in answerable),
         no_answer_accuracy=(
@@ -353,6 +356,7 @@ BASELINE_NAMES = {
 }
 SHARED_METRICS = [
     ("answer_hit", "answer hit"),
+    ("answer_chars", "mean answer length (chars)"),
     ("passage_hit_at_1", "passage hit@1"),
     ("passage_hit_at_5", "passage hit@5"),
     ("mrr", "MRR (top 5)"),
@@ -378,7 +382,11 @@ def render_quality_report(
     others = dict(baselines or {})
     header = ["metric", "qabot", *(BASELINE_NAMES.get(name, name) for name in others)]
     rows = [
-        [label, _ratio(getattr(report, key)), *(_ratio(others[name].get(key)) for name in others)]
+        [
+            label,
+            _figure(key, getattr(report, key)),
+            *(_figure(key, others[name].get(key)) for name in others),
+        ]
         for key, label in SHARED_METRICS
     ]
     lines = [
@@ -391,7 +399,9 @@ def render_quality_report(
         "",
         "A hit is a gold answer string (case-insensitive, whitespace-normalised) inside the "
         "text: for qabot the short answer it shows (a refusal never hits) and its passages; for "
-        "the baselines the best sentence of their first paragraph and their top-5 paragraphs.",
+        "the baselines the best sentence of their first paragraph and their top-5 paragraphs. "
+        "qabot's answer may join a neighbouring sentence (see its mean length), which makes a "
+        "hit easier than for a single sentence.",
         "",
         "## Confidence and speed (qabot)",
         "",
@@ -425,6 +435,12 @@ def _markdown_table(header: list[str], rows: list[list[str]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines.extend("| " + " | ".join(row) + " |" for row in rows)
     return lines
+
+
+def _figure(key: str, value: float | None) -> str:
+    if value is not None and key == "answer_chars":
+        return f"{value:.0f}"
+    return _ratio(value)
 
 
 def _ratio(value: float | None) -> str:

@@ -113,6 +113,7 @@ def test_eval_scores_an_easy_question_set(report: EvalReport) -> None:
     assert report.passage_hit_at_1 == 1.0
     assert report.mrr == 1.0
     assert report.answer_hit >= 0.8
+    assert 40 < report.answer_chars <= Config().answer.max_chars
     assert report.false_refusal <= 0.2
     assert report.no_answer_accuracy == 1.0  # the football question is refused
     assert 0 < report.latency_p50_ms <= report.latency_p95_ms
@@ -159,6 +160,7 @@ def test_baselines_rank_the_gold_paragraph_first(dataset: tuple[Path, Path]) -> 
         assert scores["passage_hit_at_5"] == 1.0, name
         # the answer is a sentence of the first paragraph: it cannot hit when that misses
         assert scores["answer_hit"] <= scores["passage_hit_at_1"], name
+        assert 20 < scores["answer_chars"] < 200, name  # one sentence, not a paragraph
     # BM25 alone picks the wrong sentence twice, e.g. "The Eiffel Tower is a wrought-iron
     # lattice tower in Paris." for "When was the Eiffel Tower completed?"
     assert figures["bm25"]["answer_hit"] == pytest.approx(0.6)
@@ -225,6 +227,7 @@ def test_quality_report_sets_qabot_beside_the_baselines(report: EvalReport, tmp_
     baselines = {
         "bm25": {
             "answer_hit": 0.5,
+            "answer_chars": 141.7,
             "passage_hit_at_1": 0.25,
             "passage_hit_at_5": 1.0,
             "mrr": 0.5,
@@ -236,5 +239,6 @@ def test_quality_report_sets_qabot_beside_the_baselines(report: EvalReport, tmp_
     text = target.read_text(encoding="utf-8")
     assert "| metric | qabot | BM25 (paragraphs) |" in text
     assert f"| passage hit@1 | {report.passage_hit_at_1:.3f} | 0.250 |" in text
+    assert f"| mean answer length (chars) | {report.answer_chars:.0f} | 142 |" in text
     assert "qabot eval" in text
     assert "BM25" not in render_quality_report(report, None)

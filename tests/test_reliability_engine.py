@@ -426,6 +426,26 @@ def test_two_engines_on_one_folder_see_each_others_documents(
 # ----- questions keep being answered while documents come and go ------------------------------
 
 
+def test_a_chunk_id_is_never_reused(index_copy: Path, open_engine: OpenEngine) -> None:
+    """A question still running on the previous snapshot looks chunks up by id: a reused id
+    would hand it another document's text."""
+    engine, _ = open_engine(index_copy)
+    name, text = EXTRA_ARTICLE
+
+    def chunk_ids(doc_id: str) -> set[int]:
+        with closing(sqlite3.connect(index_copy / "chunks.sqlite")) as db:
+            rows = db.execute("SELECT chunk_id FROM chunks WHERE doc_id = ?", (doc_id,))
+            return {chunk_id for (chunk_id,) in rows}
+
+    engine.add_bytes(name, text.encode())  # the newest document holds the highest ids
+    removed = chunk_ids("glaciers")
+    engine.remove("glaciers")
+    engine.add_bytes("storm.txt", b"A storm closed the harbour of Brest for two days in May.")
+
+    assert removed
+    assert not removed & chunk_ids("storm")
+
+
 class Versions:
     """Every text each document id ever had, to check passages against."""
 
