@@ -64,29 +64,38 @@ def main(argv: list[str] | None = None) -> int:
     previous: dict[str, Any] = (
         json.loads(results_path.read_text()) if results_path.is_file() else {}
     )
-    results = dict(previous) if args.only or args.report_only else {}
     wanted = set(args.only.split(",")) if args.only else None
-    started = time.perf_counter()
-    reused: set[str] = set()
     if not args.report_only:
+        if wanted is None:
+            _save(results_path, {}, replace=True)  # a full run starts afresh
+        reused: set[str] = set()
         for phase in phases(plan):
             if wanted is not None and phase.key not in wanted and phase.name not in wanted:
                 continue
             earlier = previous.get(phase.key)
             if _can_reuse(phase, earlier, reused, args.rebuild):
-                results[phase.key] = {**earlier, "reused": True}
-                reused.add(phase.key)
+                result = {**earlier, "reused": True}
                 print(f"[bench] {phase.key}: index already built, keeping its measurement")
-                continue
-            results[phase.key] = _run_phase(phase, plan, work, reuse=not args.rebuild)
-            if results[phase.key].get("reused"):
-                results[phase.key] = {**(earlier or {}), "reused": True}
+            else:
+                result = _run_phase(phase, plan, work, reuse=not args.rebuild)
+                if result.get("reused"):
+                    result = {**(earlier or {}), "reused": True}
+            if result.get("reused"):
                 reused.add(phase.key)
-            results["meta"] = _meta(plan, time.perf_counter() - started)
-            results["concurrency_size"] = plan.concurrency_size
-            results_path.write_text(json.dumps(results, indent=1), encoding="utf-8")
+            extra = {"meta": _meta(plan), "concurrency_size": plan.concurrency_size}
+            _save(results_path, {phase.key: result, **extra})
+    results = json.loads(results_path.read_text()) if results_path.is_file() else {}
     _write(results, plan, work)
     return 0 if all(v.get("error") is None for v in results.values() if isinstance(v, dict)) else 1
+
+
+def _save(path: Path, update: dict[str, Any], replace: bool = False) -> None:
+    """Merge into results.json as it is now: two runs (--only) may share the file."""
+    current = {} if replace or not path.is_file() else json.loads(path.read_text())
+    current.update(update)
+    partial = path.with_suffix(f".{os.getpid()}.partial")
+    partial.write_text(json.dumps(current, indent=1), encoding="utf-8")
+    os.replace(partial, path)
 
 
 def _can_reuse(phase: Phase, earlier: Any, reused: set[str], rebuild: bool) -> bool:
@@ -147,13 +156,12 @@ def _run_phase(phase: Phase, plan: Plan, work: Path, reuse: bool) -> dict[str, A
     return {**json.loads(lines[-1][len(RESULT_PREFIX) :]), "phase_seconds": seconds, **load}
 
 
-def _meta(plan: Plan, seconds: float) -> dict[str, Any]:
+def _meta(plan: Plan) -> dict[str, Any]:
     return {
         "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
         "mode": "quick" if plan.quick else "full",
         "machine": f"{os.cpu_count()} cores, {platform.machine()}, Python "
         f"{platform.python_version()}",
-        "minutes": seconds / 60,
     }
 
 

@@ -75,7 +75,8 @@ def build_application(
     """The bot with all its handlers; the caller starts it and owns `engine`."""
     telegram = config.telegram
     store = FeedbackStore(config.path(telegram.feedback_db))
-    services = BotServices.create(telegram, engine, store, example_questions)
+    examples = example_questions or telegram.example_questions
+    services = BotServices.create(telegram, engine, store, examples)
     builder = (
         ApplicationBuilder()
         .token(token)
@@ -191,9 +192,7 @@ def serve(config: Config) -> int:
     engine = open_engine(config)
     engine.warm_up()  # load the model now rather than on the first question
     try:
-        application = build_application(
-            config, engine, token, example_questions=telegram.example_questions
-        )
+        application = build_application(config, engine, token)
         return _run(application, telegram, secret)
     finally:
         engine.close()

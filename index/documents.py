@@ -69,6 +69,7 @@ def load_file(path: Path, max_bytes: int | None = None) -> Document:
 
 
 def check_size(filename: str, size: int, limit: int = MAX_FILE_BYTES) -> None:
+    """Refuse a file by its size alone, before any parser spends time or memory on it."""
     if size > limit:
         raise IngestError(f"{filename} is {size:,} bytes; the limit is {limit:,}")
 

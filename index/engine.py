@@ -30,7 +30,7 @@ from index.api import Answer, DocumentInfo, IndexStats, Turn
 from index.atomic import remove_partials
 from index.batching import MicroBatcher
 from index.chunking import CHUNKER_VERSION, chunk_text
-from index.documents import Document, iter_supported_files, load_file, parse_bytes
+from index.documents import Document, check_size, iter_supported_files, load_file, parse_bytes
 from index.embedding import DIMENSION, Embedder, create_embedder, model_vocabulary
 from index.errors import IndexCorrupt, IngestError, UnknownDocument
 from index.originals import Originals
@@ -210,9 +210,8 @@ class Engine:
         return self.add_documents(parsed, progress=progress)
 
     def add_bytes(self, filename: str, data: bytes) -> list[DocumentInfo]:
-        limit = self.settings.max_document_bytes
-        if limit is not None and len(data) > limit:
-            raise IngestError(f"{filename} is {len(data):,} bytes; the limit is {limit:,}")
+        if self.settings.max_document_bytes is not None:
+            check_size(filename, len(data), self.settings.max_document_bytes)
         return self.add_documents([parse_bytes(filename, data)])
 
     def add_documents(

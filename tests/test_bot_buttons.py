@@ -8,6 +8,7 @@ from tests.bot_harness import (
     CHAT,
     HEADLINE_QUESTION,
     BotUnderTest,
+    StartBot,
     assert_valid_html_calls,
     visible,
 )
@@ -91,11 +92,20 @@ async def test_start_offers_example_questions_that_answer_when_tapped(bot: BotUn
     text = visible(start)
     assert "1 news article" in text
     examples = start["reply_markup"]["inline_keyboard"]
-    assert examples and examples[0][0]["text"].startswith("What is “Mickey Rourke")
+    assert examples and examples[0][0]["text"] == bot.config.telegram.example_questions[0]
     await press(bot, start, examples[0][0]["callback_data"])
     answer = await bot.emulator.wait_for_message(CHAT)
-    assert "Baldwin" in visible(answer)
+    assert "involuntary manslaughter" in visible(answer)
     assert any(e["type"] == "blockquote" for e in answer["entities"])
+
+
+async def test_start_makes_examples_from_titles_without_configured_ones(
+    start_bot: StartBot,
+) -> None:
+    async with start_bot(example_questions=[]) as bot:
+        start = await bot.ask("/start")
+        examples = start["reply_markup"]["inline_keyboard"]
+        assert examples[0][0]["text"].startswith("What is “Mickey Rourke")
 
 
 async def test_help_and_sources(bot: BotUnderTest) -> None:

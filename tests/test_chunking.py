@@ -163,7 +163,7 @@ def test_any_text_chunks_with_valid_offsets(text: str, max_chars: int, overlap: 
 def test_no_visible_character_is_left_out_of_every_chunk(text: str) -> None:
     chunks = chunk_text(text, 200, 1)
 
-    covered = set()
+    covered: set[int] = set()
     for chunk in chunks:
         covered.update(range(chunk.start, chunk.end))
     missed = [i for i, ch in enumerate(text) if ch.isprintable() and not ch.isspace()]

@@ -133,7 +133,7 @@ def truncate_half(path: Path) -> None:
 
 
 STORE = "chunks.sqlite"
-STORE_FAULTS: dict[str, Callable[[Path], None]] = {
+STORE_FAULTS: dict[str, Callable[[Path], object]] = {
     "store missing": lambda d: (d / STORE).unlink(),
     "store empty": lambda d: os.truncate(d / STORE, 0),
     "store truncated": lambda d: truncate_half(d / STORE),
@@ -141,7 +141,7 @@ STORE_FAULTS: dict[str, Callable[[Path], None]] = {
     "store page random": lambda d: overwrite(d / STORE, 12 * 4096, 4096),
     "store all random": lambda d: overwrite(d / STORE, 0, (d / STORE).stat().st_size),
 }
-SNAPSHOT_FAULTS: dict[str, Callable[[Path], None]] = {
+SNAPSHOT_FAULTS: dict[str, Callable[[Path], object]] = {
     "pointer missing": lambda d: (d / POINTER).unlink(),
     "pointer random": lambda d: overwrite(d / POINTER, 0, 19),
     "pointer elsewhere": lambda d: (d / POINTER).write_text("../../etc"),
@@ -535,5 +535,5 @@ async def test_async_questions_while_documents_are_added_and_removed(
         rounds += 1
     await writer
     assert rounds > 1
-    for (question, fact), answer in zip(QUESTIONS.values(), answers_of(engine), strict=True):
-        assert fact in answer.text, question
+    for (question, fact), final in zip(QUESTIONS.values(), answers_of(engine), strict=True):
+        assert fact in final.text, question
