@@ -90,7 +90,9 @@ def _parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("eval", parents=[common], help="measure answer quality")
     evaluate.add_argument("questions", type=Path, help="questions.jsonl")
     evaluate.add_argument("--corpus", type=Path, required=True, help="folder of articles")
-    evaluate.add_argument("--limit", type=int, default=None, help="an evenly spread sample of N questions")
+    evaluate.add_argument(
+        "--limit", type=int, default=None, help="an evenly spread sample of N questions"
+    )
     evaluate.add_argument(
         "--baselines", action="store_true", help="also run BM25 / dense baselines"
     )
@@ -221,7 +223,6 @@ def _eval(args: argparse.Namespace, config: Config) -> int:
     baselines = None
     if args.baselines:
         from benchmarks.baselines import run_baselines
-
         from index.embedding import create_embedder
 
         embedder = create_embedder("onnx", config.path(config.embedding.cache_dir))
