@@ -7,13 +7,14 @@ is already there and current answers {"reused": true} instead of building again.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import sys
 from collections.abc import Callable
 from typing import Any
 
-from benchmarks.workload import Plan
+from benchmarks.workload import ROOT, Plan
 
 RESULT_PREFIX = "RESULT "
 
@@ -42,14 +43,22 @@ def _index(plan: Plan, chunks: int) -> Any:
     return plan.squad_index if chunks == 0 else plan.synthetic_index(chunks)
 
 
+def _engine_fingerprint() -> str:
+    """A hash of index/*.py: phases measured on different engine code can be told apart."""
+    sources = sorted((ROOT / "index").glob("*.py"))
+    digest = hashlib.sha256(b"".join(path.read_bytes() for path in sources))
+    return digest.hexdigest()[:12]
+
+
 def main(argv: list[str]) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     reuse = "--reuse" in argv
     argv = [arg for arg in argv if arg != "--reuse"]
     phase, plan = argv[0], Plan.from_json(argv[1])
     chunks = int(argv[2]) if len(argv) > 2 else 0
+    engine = _engine_fingerprint()
     result = _phases(reuse)[phase](plan, chunks)
-    print(RESULT_PREFIX + json.dumps(result), flush=True)
+    print(RESULT_PREFIX + json.dumps({**result, "engine_sources": engine}), flush=True)
     return 0
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions, Update
@@ -32,6 +34,7 @@ from bot.gatekeeper import GATE_GROUP, Gatekeeper
 from bot.inline import InlineHandlers
 from bot.questions import QuestionHandlers
 from bot.redact import install_log_redaction
+from bot.repeats import REPEAT_GROUP, RepeatFilter
 from bot.retry import ResilientRateLimiter
 from bot.services import BotEngine, BotServices
 from bot.unsupported import UnsupportedHandlers
@@ -53,6 +56,23 @@ ADMIN_COMMANDS = (
 UPDATE_TYPES = (Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY)
 FLOOD_RETRIES = 3  # RetryAfter retries per request, each after the wait Telegram asks for
 TITLES_IN_STARTUP_LINE = 5
+SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what setWebhook accepts as secret_token
+
+
+@dataclass(frozen=True)
+class HttpTimeouts:
+    """Seconds the bot waits on the Bot API (tests shorten them to provoke timeouts quickly).
+
+    `poll_read` is added to the long-poll timeout of getUpdates.
+    """
+
+    connect: float = 5.0
+    read: float = 20.0
+    write: float = 20.0
+    pool: float = 5.0
+    media_write: float = 60.0
+    poll_read: float = 10.0
+
 
 BotApplication: TypeAlias = Application[
     ExtBot[int],  # int: the rate limiter's per-call argument (max retries)
@@ -71,6 +91,7 @@ def build_application(
     token: str,
     *,
     example_questions: Sequence[str] = (),
+    timeouts: HttpTimeouts = HttpTimeouts(),
 ) -> BotApplication:
     """The bot with all its handlers; the caller starts it and owns `engine`."""
     telegram = config.telegram
@@ -80,8 +101,8 @@ def build_application(
     builder = (
         ApplicationBuilder()
         .token(token)
-        .request(_http(telegram.concurrent_updates + 8, read_timeout=20))
-        .get_updates_request(_http(2, read_timeout=10))
+        .request(_http(telegram.concurrent_updates + 8, timeouts, read=timeouts.read))
+        .get_updates_request(_http(2, timeouts, read=timeouts.poll_read))
         .rate_limiter(ResilientRateLimiter(AIORateLimiter(max_retries=FLOOD_RETRIES)))
         .concurrent_updates(telegram.concurrent_updates)
         .defaults(
@@ -98,6 +119,7 @@ def build_application(
         builder = builder.base_url(telegram.base_url).base_file_url(_file_url(telegram))
     application = builder.build()
 
+    application.add_handler(RepeatFilter().handler(), group=REPEAT_GROUP)
     application.add_handler(Gatekeeper(services).handler(), group=GATE_GROUP)
     questions = QuestionHandlers(services)
     for handler_set in (
@@ -113,14 +135,14 @@ def build_application(
     return application
 
 
-def _http(pool_size: int, *, read_timeout: float) -> HTTPXRequest:
+def _http(pool_size: int, timeouts: HttpTimeouts, *, read: float) -> HTTPXRequest:
     return HTTPXRequest(
         connection_pool_size=pool_size,
-        connect_timeout=5.0,
-        read_timeout=read_timeout,
-        write_timeout=20.0,
-        pool_timeout=5.0,
-        media_write_timeout=60.0,
+        connect_timeout=timeouts.connect,
+        read_timeout=read,
+        write_timeout=timeouts.write,
+        pool_timeout=timeouts.pool,
+        media_write_timeout=timeouts.media_write,
     )
 
 
@@ -184,6 +206,13 @@ def serve(config: Config) -> int:
             file=sys.stderr,
         )
         return 2
+    if telegram.mode == "webhook" and not SECRET_TOKEN.fullmatch(secret or ""):
+        print(
+            f"{telegram.webhook.secret_token_env} must be 1-256 characters of A-Z, a-z, 0-9, "
+            "_ and - (Telegram refuses other webhook secrets).",
+            file=sys.stderr,
+        )
+        return 2
     install_log_redaction([token, secret])
     _configure_logging()
 
@@ -216,6 +245,9 @@ def _run(application: BotApplication, telegram: TelegramConfig, secret: str | No
         logger.error(
             "Telegram rejected the token in %s; check it with @BotFather", telegram.token_env
         )
+        return 1
+    except BadRequest as error:  # a NetworkError subclass, but the server answered: a setting
+        logger.error("Telegram refused to start the bot in %s mode: %s", telegram.mode, error)
         return 1
     except NetworkError as error:
         logger.error("Cannot reach the Telegram Bot API: %s", error)

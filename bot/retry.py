@@ -3,8 +3,10 @@
 AIORateLimiter throttles to Telegram's published limits and retries after RetryAfter (429)
 answers. It deliberately leaves other errors alone, so a 5xx or a dropped connection would
 lose the reply; this wrapper retries those a few times with backoff. Not retried:
-BadRequest (retrying cannot help) and TimedOut (the request may have arrived, and a second
-copy of a message is worse than a late error).
+BadRequest (retrying cannot help) and a timeout after the request was sent (it may have
+arrived, and a second copy of a message is worse than a late error). A timeout while
+connecting, or while waiting for a free pooled connection, is retried: that request never
+left.
 
 Only calls that post or change messages are throttled: chat actions, callback and inline
 answers do not count against Telegram's message limits and must stay fast (they still
@@ -18,6 +20,7 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+import httpx
 from telegram.error import BadRequest, NetworkError, TimedOut
 from telegram.ext import AIORateLimiter, BaseRateLimiter
 
@@ -26,6 +29,13 @@ logger = logging.getLogger(__name__)
 JSONResult = bool | dict[str, Any] | list[dict[str, Any]]
 _MESSAGE_METHODS = ("send", "edit", "copy", "forward")
 _UNTHROTTLED = frozenset({"sendChatAction"})
+
+
+def may_retry(error: NetworkError) -> bool:
+    """Whether sending again is safe: not after a timeout that may hide a delivered request."""
+    if isinstance(error, TimedOut):
+        return isinstance(error.__cause__, httpx.ConnectTimeout | httpx.PoolTimeout)
+    return True
 
 
 def is_throttled(endpoint: str) -> bool:
@@ -67,10 +77,10 @@ class ResilientRateLimiter(BaseRateLimiter[int]):
                 return await self._throttle.process_request(
                     callback, args, kwargs, endpoint, limited_by, rate_limit_args
                 )
-            except (BadRequest, TimedOut):
+            except BadRequest:
                 raise
-            except NetworkError as error:
-                if attempt == self._attempts:
+            except NetworkError as error:  # TimedOut included
+                if attempt == self._attempts or not may_retry(error):
                     raise
                 delay = self._first_backoff * 2 ** (attempt - 1)
                 logger.warning(

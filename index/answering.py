@@ -65,6 +65,7 @@ def compose_answer(
     answer_chars: int,
     passage_chars: int,
 ) -> Answer:
+    ranked = [item for item in ranked if item.chunk.doc_id in documents]  # removed meanwhile
     passages = _passages(_unique(ranked)[:top_k], documents, passage_chars)
     best = ranked[0] if ranked else None
     sentence = _best_sentence(ranked[:3])

@@ -257,13 +257,17 @@ class Engine:
             return _info(found)
 
     def rebuild(self, progress: bool = False) -> IndexStats:
-        """Re-chunk and re-embed every stored document, then rebuild the search index."""
+        """Re-chunk and re-embed every stored document, then rebuild the search index.
+
+        Documents are replaced one at a time (embedding first), so questions asked meanwhile
+        still find every other document.
+        """
         with self._writing():
+            originals = self._originals.load_all()
             for doc in self._store.documents():
-                self._store.remove_document(doc.doc_id)
-            for document in _progress(
-                list(self._originals.load_all().values()), progress, "embedding"
-            ):
+                if doc.doc_id not in originals:
+                    self._store.remove_document(doc.doc_id)
+            for document in _progress(list(originals.values()), progress, "embedding"):
                 self._store_document(document)
             self._publish()
         return self.stats()

@@ -196,7 +196,7 @@ def _fingerprints(folder: Path) -> dict[str, dict[str, object]]:
     return result
 
 
-def remove_other_snapshots(index_dir: Path, keep: str | None) -> None:
+def remove_other_snapshots(index_dir: Path, keep: str) -> None:
     """Delete older snapshots and those a crash left unfinished (call only as the one writer)."""
     for folder in index_dir.glob("snapshot-*"):
         if folder.name != keep:

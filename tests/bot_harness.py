@@ -18,7 +18,7 @@ import pytest
 from telegram import Update
 
 from bot import build_application
-from bot.app import BotApplication
+from bot.app import BotApplication, HttpTimeouts
 from bot.services import BotEngine
 from qabot.config import Config
 from tests.emulator import BotApiEmulator, validate_telegram_html
@@ -58,10 +58,21 @@ StartBot = Callable[..., contextlib.AbstractAsyncContextManager[BotUnderTest]]
 
 @contextlib.asynccontextmanager
 async def running_bot(
-    engine: BotEngine, tmp_path: Path, base_config: Config, **telegram: Any
+    engine: BotEngine,
+    tmp_path: Path,
+    base_config: Config,
+    *,
+    emulator: BotApiEmulator | None = None,
+    timeouts: HttpTimeouts | None = None,
+    **telegram: Any,
 ) -> AsyncIterator[BotUnderTest]:
-    """Emulator + the bot polling it, stopped (and its store closed) on exit."""
-    async with BotApiEmulator() as emulator:
+    """Emulator + the bot polling it, stopped (and its store closed) on exit.
+
+    Pass a started `emulator` to put something between it and the bot: `base_url` and
+    `base_file_url` in `telegram` override the emulator's own addresses.
+    """
+    own = BotApiEmulator() if emulator is None else contextlib.nullcontext(emulator)
+    async with own as emulator:
         telegram_config = base_config.telegram.model_copy(
             update={
                 "base_url": emulator.base_url,
@@ -72,7 +83,9 @@ async def running_bot(
             }
         )
         config = base_config.model_copy(update={"telegram": telegram_config})
-        application = build_application(config, engine, emulator.token)
+        application = build_application(
+            config, engine, emulator.token, timeouts=timeouts or HttpTimeouts()
+        )
         assert application.post_init is not None and application.post_shutdown is not None
         await application.initialize()
         await application.post_init(application)  # run_polling would call these two

@@ -366,7 +366,7 @@ def test_a_crash_while_adding_a_document_leaves_the_old_or_the_new_set(
     old_set = set(QUESTIONS)
     generation = store_generation(index_copy)
     moments: dict[str, Moment] = {
-        "while embedding": lambda _, elapsed: elapsed > 0.1,
+        "while embedding": lambda _, elapsed: elapsed > 0.05,
         "once the store committed": lambda folder, _: store_generation(folder) > generation,
         "while the index is built": lambda folder, _: new_snapshot_folder(folder),
     }

@@ -1,0 +1,189 @@
+"""Webhook mode end to end: `serve()` as a real process registers its webhook with the secret,
+answers updates POSTed with that secret, refuses forged POSTs (403, no reply), handles a
+redelivered update once, and stops cleanly; a refused webhook setting ends it with a clear
+message."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+from bot import serve
+from qabot.config import Config
+from tests.bot_harness import CHAT, HEADLINE_QUESTION
+from tests.emulator import BotApiEmulator
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SECRET = "webhook-Secret_123"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+PUBLIC_URL = "https://qabot.example.test/telegram"  # what Telegram would call; behind a proxy
+STARTUP_TIMEOUT = 120  # model load and first index build; this machine may be busy
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class WebhookBot:
+    """A `serve()` process in webhook mode and where it listens."""
+
+    process: asyncio.subprocess.Process
+    url: str
+    output: bytes = b""
+
+    @property
+    def log(self) -> str:
+        return self.output.decode()
+
+    async def post(self, update: dict[str, Any], secret: str | None) -> httpx.Response:
+        """Deliver an update as Telegram does; retried while the server is still starting."""
+        headers = {SECRET_HEADER: secret} if secret is not None else {}
+        async with httpx.AsyncClient(timeout=10) as client:
+            for _ in range(100):
+                try:
+                    return await client.post(self.url, json=update, headers=headers)
+                except httpx.ConnectError:
+                    await asyncio.sleep(0.1)
+        raise AssertionError(f"nothing listens on {self.url}")
+
+    async def stop(self) -> int:
+        """SIGTERM, then the exit status; the output is kept in `log`."""
+        self.process.send_signal(signal.SIGTERM)
+        self.output, _ = await asyncio.wait_for(self.process.communicate(), timeout=60)
+        assert self.process.returncode is not None
+        return self.process.returncode
+
+
+def write_webhook_config(tmp_path: Path, emulator: BotApiEmulator, port: int) -> Path:
+    settings = {
+        "index": {"dir": str(tmp_path / "index"), "default_corpus": str(PROJECT_ROOT / "corpus")},
+        "embedding": {"cache_dir": str(PROJECT_ROOT / "data" / "models")},
+        "telegram": {
+            "base_url": emulator.base_url,
+            "feedback_db": str(tmp_path / "feedback.sqlite"),
+            "mode": "webhook",
+            "webhook": {"listen": "127.0.0.1", "port": port, "url": PUBLIC_URL},
+        },
+    }
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(settings), encoding="utf-8")
+    return path
+
+
+@contextlib.asynccontextmanager
+async def webhook_bot(tmp_path: Path, emulator: BotApiEmulator) -> AsyncIterator[WebhookBot]:
+    port = free_port()
+    config_path = write_webhook_config(tmp_path, emulator, port)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        "import sys; from qabot.config import load_config; from bot import serve; "
+        "sys.exit(serve(load_config(sys.argv[1])))",
+        str(config_path),
+        cwd=PROJECT_ROOT,
+        env={
+            **os.environ,
+            "TELEGRAM_BOT_TOKEN": emulator.token,
+            "TELEGRAM_WEBHOOK_SECRET": SECRET,
+            "HF_HUB_OFFLINE": "1",
+        },
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    bot = WebhookBot(process, f"http://127.0.0.1:{port}/telegram")
+    try:
+        yield bot
+    finally:
+        if process.returncode is None:
+            process.kill()
+            bot.output += (await process.communicate())[0]
+        print(bot.log)  # shown by pytest when the test fails
+
+
+def queued_update(emulator: BotApiEmulator, text: str) -> dict[str, Any]:
+    """A person's message as the Update JSON Telegram would POST (the emulator knows the chat,
+    so the bot can reply to it)."""
+    emulator.user_sends_text(text)
+    return emulator.pending_updates()[-1]
+
+
+async def test_webhook_answers_updates_with_the_secret_and_refuses_forged_ones(
+    tmp_path: Path,
+) -> None:
+    async with BotApiEmulator() as emulator, webhook_bot(tmp_path, emulator) as bot:
+        registered = await emulator.wait_for_call("setWebhook", timeout=STARTUP_TIMEOUT)
+        assert registered.params["url"] == PUBLIC_URL
+        assert registered.params["secret_token"] == SECRET
+        assert set(registered.params["allowed_updates"]) == {
+            "message",
+            "callback_query",
+            "inline_query",
+        }
+        assert [c["command"] for c in emulator.commands()] == ["start", "help", "sources", "ask"]
+
+        update = queued_update(emulator, HEADLINE_QUESTION)
+        assert (await bot.post(update, secret=None)).status_code == 403
+        assert (await bot.post(update, secret="not-the-secret")).status_code == 403
+        with pytest.raises(AssertionError):  # a forged update is not handled at all
+            await emulator.wait_for_message(CHAT, timeout=1.0)
+
+        assert (await bot.post(update, secret=SECRET)).status_code == 200
+        reply = await emulator.wait_for_message(CHAT, timeout=30)
+        assert "involuntary manslaughter" in reply["text"]
+
+        # Telegram redelivers an update whose 200 it did not get: it is answered once
+        assert (await bot.post(update, secret=SECRET)).status_code == 200
+        follow_up = queued_update(emulator, "Where did Mickey Rourke first post his opinion?")
+        assert (await bot.post(follow_up, secret=SECRET)).status_code == 200
+        second = await emulator.wait_for_message(CHAT, timeout=30)
+        assert "Instagram" in second["text"]  # not a second copy of the first answer
+        await asyncio.sleep(0.5)
+        assert len(emulator.sent_messages(CHAT)) == 2
+
+        assert await bot.stop() == 0
+    assert "serving 1 articles" in bot.log
+    assert emulator.token not in bot.log and SECRET not in bot.log
+    assert not any(call.method == "getUpdates" for call in emulator.calls)
+
+
+async def test_a_refused_webhook_setting_stops_the_bot_with_a_clear_message(
+    tmp_path: Path,
+) -> None:
+    async with BotApiEmulator() as emulator, webhook_bot(tmp_path, emulator) as bot:
+        emulator.fail_next(
+            "setWebhook", 400, description="Bad Request: bad webhook: Failed to resolve host"
+        )
+        output, _ = await asyncio.wait_for(bot.process.communicate(), timeout=STARTUP_TIMEOUT)
+        bot.output = output
+        assert bot.process.returncode == 1
+    assert "Telegram refused to start the bot in webhook mode: Bad webhook: failed" in bot.log
+
+
+@pytest.mark.parametrize("secret", ["has spaces", "x" * 257, "ünïcode"])
+def test_a_secret_telegram_would_refuse_is_reported_before_starting(
+    config: Config,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    secret: str,
+) -> None:
+    monkeypatch.setenv(config.telegram.token_env, "123:abc")
+    monkeypatch.setenv(config.telegram.webhook.secret_token_env, secret)
+    webhook = config.telegram.webhook.model_copy(update={"url": PUBLIC_URL})
+    telegram = config.telegram.model_copy(update={"mode": "webhook", "webhook": webhook})
+    assert serve(config.model_copy(update={"telegram": telegram})) == 2
+    assert "A-Z, a-z, 0-9, _ and -" in capsys.readouterr().err
