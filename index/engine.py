@@ -121,7 +121,7 @@ class Engine:
         vectors = self.embedder.encode(texts + [" ".join(e) for e in earlier if e])
         history_vectors = iter(vectors[len(texts) :])
         answers = []
-        documents = {doc.doc_id: doc for doc in self._store.documents()}
+        documents = snapshot.documents
         for (question, _), text, previous, vector in zip(
             cleaned, texts, earlier, vectors[: len(texts)], strict=True
         ):
@@ -419,6 +419,7 @@ class Engine:
                 self._snapshot = load_snapshot(
                     self.index_dir, self._store.generation, self.settings.chunking
                 )
+                self._snapshot.documents = {d.doc_id: d for d in self._store.documents()}
                 remove_other_snapshots(self.index_dir, keep=self._snapshot.folder.name)
             except IndexCorrupt as exc:
                 log.warning("rebuilding the search index: %s", exc)

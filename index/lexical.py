@@ -101,6 +101,12 @@ def tokens(text: str) -> list[str]:
     return list(_stemmer().stemWords(words(text)))
 
 
+@lru_cache(maxsize=50_000)
+def term_set(text: str) -> frozenset[str]:
+    """The distinct terms of a sentence; cached, as popular passages are scored again and again."""
+    return frozenset(tokens(text))
+
+
 class Lexicon:
     """Document frequencies of terms and frequencies of surface words in the corpus."""
 
@@ -108,7 +114,9 @@ class Lexicon:
         self.doc_freq = doc_freq
         self.documents = documents
         self.surface = surface
-        self._surface_words = list(surface)
+        self._by_initial: dict[str, list[str]] = {}
+        for word in surface:
+            self._by_initial.setdefault(word[:1], []).append(word)
 
     @classmethod
     def build(cls, token_lists: Iterable[list[str]], texts: Iterable[str]) -> Lexicon:
@@ -152,7 +160,7 @@ class Lexicon:
     def _closest(self, word: str) -> str | None:
         """Same first letter, edit distance 1 (2 for words of 8+ letters), most frequent."""
         limit = 1 if len(word) < 8 else 2
-        candidates = [w for w in self._surface_words if w[:1] == word[:1]]
+        candidates = self._by_initial.get(word[:1], [])
         matches = process.extract(
             word, candidates, scorer=Levenshtein.distance, score_cutoff=limit, limit=8
         )

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from index.lexical import Lexicon, tokens
+from index.lexical import Lexicon, term_set, tokens
 from index.snapshot import Snapshot
 from index.store import ChunkStore, StoredChunk
 
@@ -141,7 +141,7 @@ def _score_sentences(
     total = sum(lexicon.idf(term) * weight for term, weight in query.terms.items()) or 1.0
     scored = []
     for (start, end, _), cosine in zip(stored, dense, strict=True):
-        present = set(tokens(text[start:end]))
+        present = term_set(text[start:end])
         matched = sum(lexicon.idf(t) * w for t, w in query.terms.items() if t in present)
         scored.append(ScoredSentence(start, end, float(cosine), matched / total))
     return scored

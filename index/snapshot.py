@@ -14,7 +14,7 @@ import json
 import re
 import shutil
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +23,7 @@ from index.atomic import fsync_tree, write_text_atomic
 from index.embedding import DIMENSION, MODEL_NAME
 from index.errors import IndexCorrupt
 from index.lexical import Bm25Index, Lexicon, tokens
-from index.store import ChunkStore
+from index.store import ChunkStore, StoredDocument
 from index.vectors import FaissIndex
 
 FORMAT_VERSION = 1
@@ -51,6 +51,8 @@ class Snapshot:
     vectors: FaissIndex
     bm25: Bm25Index
     lexicon: Lexicon
+    # the documents of this generation, so answering never queries the store for them
+    documents: dict[str, StoredDocument] = field(default_factory=dict)
 
 
 def build_snapshot(
@@ -97,7 +99,9 @@ def build_snapshot(
     write_text_atomic(folder / "manifest.json", json.dumps(asdict(manifest), indent=1))
     write_text_atomic(index_dir / POINTER, folder.name)
     remove_other_snapshots(index_dir, keep=folder.name)
-    return Snapshot(folder, manifest, vectors, bm25, lexicon)
+    return Snapshot(
+        folder, manifest, vectors, bm25, lexicon, documents={d.doc_id: d for d in store.documents()}
+    )
 
 
 def _vectors(
