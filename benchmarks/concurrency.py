@@ -87,7 +87,7 @@ async def _all_levels(plan: Plan, servers: dict[str, Ask], questions: list[str])
         for _ in range(runs):  # servers alternate within each run: same noise for all
             for name, ask in servers.items():
                 results[name].append(
-                    await load_test(ask, questions, askers, each, plan.run_budget_s)
+                    await load_test(ask, questions, askers, each, plan.load_budget_s)
                 )
         levels[str(askers)] = {
             "questions_per_asker": each,

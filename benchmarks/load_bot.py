@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import signal
 import sys
@@ -246,15 +247,35 @@ async def load(users: int, seconds: float, soak: bool) -> dict[str, Any]:
                 )
                 for number in range(users)
             ]  # fmt: skip
+            bot_cpu = psutil.Process(process.pid).cpu_times()
+            own_cpu = time.process_time()
             await asyncio.gather(*people)
             elapsed = time.monotonic() - started
+            usage = {
+                "bot_cpu_cores": _cores(psutil.Process(process.pid).cpu_times(), bot_cpu, elapsed),
+                "driver_and_emulator_cpu_cores": round(
+                    (time.process_time() - own_cpu) / elapsed, 2
+                ),
+            }
             await asyncio.sleep(1.0)  # a late duplicate would show up now
             peak_mb = memory.peak_mb()
             for task in background:
                 task.cancel()
             exit_code = await stop_bot(process)
-            log_tail = (work / "serve.log").read_text(errors="replace")[-3000:]
-    return report(tally, users, elapsed, peak_mb, memory, soak, exit_code, log_tail)
+            log = (work / "serve.log").read_text(errors="replace")
+    result = report(tally, users, elapsed, peak_mb, memory, soak, exit_code, log)
+    return {**result, **usage}
+
+
+def _cores(after: Any, before: Any, elapsed: float) -> float:
+    """Average CPU cores a process used between two cpu_times() readings."""
+    used = (after.user - before.user) + (after.system - before.system)
+    return round(used / elapsed, 2)
+
+
+def problems(log: str) -> list[str]:
+    """The bot's warnings and errors (first line of each), for the report."""
+    return [line for line in log.splitlines() if " WARNING " in line or " ERROR " in line]
 
 
 def report(
@@ -265,7 +286,7 @@ def report(
     memory: MemorySamples,
     soak: bool,
     exit_code: int,
-    log_tail: str,
+    log: str,
 ) -> dict[str, Any]:
     result: dict[str, Any] = {
         "users": users,
@@ -288,8 +309,10 @@ def report(
         result["rss_samples"] = memory.samples
         result["memory"] = memory.growth_after(SOAK_WARM_UP_SECONDS)
         result["memory_bound_mb"] = SOAK_GROWTH_BOUND_MB
+    logged = problems(log)
+    result["bot_warnings_and_errors"] = {"count": len(logged), "first": logged[:5]}
     if exit_code != 0:
-        result["bot_log_tail"] = log_tail
+        result["bot_log_tail"] = log[-3000:]
     return result
 
 
@@ -315,6 +338,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--json", type=Path, help="also write the result here")
     args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s: %(message)s")
+    # The bot cancels its "typing…" request when the answer is ready; the emulator then logs
+    # a request whose body never came. Harmless here, and noise in the report.
+    logging.getLogger("aiohttp.server").setLevel(logging.CRITICAL)
     seconds = args.soak if args.soak else args.seconds
     result = asyncio.run(load(args.users, seconds, soak=args.soak is not None))
     text = json.dumps(result, indent=2, ensure_ascii=False)

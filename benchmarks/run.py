@@ -72,14 +72,14 @@ def main(argv: list[str] | None = None) -> int:
         for phase in phases(plan):
             if wanted is not None and phase.key not in wanted and phase.name not in wanted:
                 continue
-            earlier = previous.get(phase.key)
+            earlier: dict[str, Any] = previous.get(phase.key) or {}
             if _can_reuse(phase, earlier, reused, args.rebuild):
                 result = {**earlier, "reused": True}
                 print(f"[bench] {phase.key}: index already built, keeping its measurement")
             else:
                 result = _run_phase(phase, plan, work, reuse=not args.rebuild)
                 if result.get("reused"):
-                    result = {**(earlier or {}), "reused": True}
+                    result = {**earlier, "reused": True}
             if result.get("reused"):
                 reused.add(phase.key)
             extra = {"meta": _meta(plan), "concurrency_size": plan.concurrency_size}
@@ -98,9 +98,9 @@ def _save(path: Path, update: dict[str, Any], replace: bool = False) -> None:
     os.replace(partial, path)
 
 
-def _can_reuse(phase: Phase, earlier: Any, reused: set[str], rebuild: bool) -> bool:
+def _can_reuse(phase: Phase, earlier: dict[str, Any], reused: set[str], rebuild: bool) -> bool:
     """A naive build is re-measured only when the index it mirrors was rebuilt."""
-    if rebuild or not isinstance(earlier, dict) or "error" in earlier:
+    if rebuild or not earlier or "error" in earlier:
         return False
     mirrored = phase.key.replace("-naive", "")
     return phase.name.endswith("-naive") and mirrored in reused

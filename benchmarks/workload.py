@@ -25,7 +25,8 @@ class Plan:
     questions: int  # questions per latency run
     concurrency_questions: int  # questions per concurrency level, server and run
     runs: int  # runs per figure; the report keeps the median
-    run_budget_s: float  # a run stops asking new questions after this long
+    run_budget_s: float  # a latency run stops asking new questions after this long
+    load_budget_s: float  # the same for one server's run at one concurrency level
     squad_articles: int | None  # None: all of squad-dev-a
     embed_sentences: int  # sentences for the embedding-backend comparison
     work_dir: Path
@@ -43,6 +44,7 @@ class Plan:
                 concurrency_questions=48,
                 runs=2,
                 run_budget_s=8.0,
+                load_budget_s=6.0,
                 squad_articles=2,
                 embed_sentences=300,
                 work_dir=work_dir,
@@ -57,6 +59,7 @@ class Plan:
             concurrency_questions=256,
             runs=3,
             run_budget_s=40.0,
+            load_budget_s=20.0,
             squad_articles=None,
             embed_sentences=2_000,
             work_dir=work_dir,

@@ -159,7 +159,7 @@ def texts(emulator: BotApiEmulator, chat_id: int) -> list[str]:
     return [str(message.get("text", "")) for message in emulator.sent_messages(chat_id)]
 
 
-async def ask_everyone(emulator: BotApiEmulator, question: str = HEADLINE_QUESTION) -> None:
+def ask_everyone(emulator: BotApiEmulator, question: str = HEADLINE_QUESTION) -> None:
     for person in ASKERS:
         emulator.user_sends_text(question, chat_id=person, user_id=person)
 
@@ -235,7 +235,7 @@ async def test_each_question_is_answered_exactly_once_despite(
 ) -> None:
     case.inject(bot.emulator)
     await after_the_current_poll(bot.emulator)
-    await ask_everyone(bot.emulator)
+    ask_everyone(bot.emulator)
     await assert_each_answered_once(bot.emulator)
     for _ in range(30):  # a held call is logged when it ends, maybe after the answers
         if case.happened(bot.emulator.calls):
@@ -249,7 +249,7 @@ async def test_a_lost_getupdates_response_is_fetched_again_not_skipped(bot: BotU
     emulator = bot.emulator
     emulator.drop_next("getUpdates", processed=True)
     await after_the_current_poll(emulator)
-    await ask_everyone(emulator)
+    ask_everyone(emulator)
     await assert_each_answered_once(emulator)
     polls = [call for call in emulator.calls if call.method == "getUpdates"]
     dropped = next(index for index, call in enumerate(polls) if call.status == 0)
@@ -263,7 +263,7 @@ async def test_questions_sent_while_the_api_is_down_are_answered_when_it_is_back
 ) -> None:
     emulator = bot.emulator
     await link.refuse()
-    await ask_everyone(emulator)
+    ask_everyone(emulator)
     await asyncio.sleep(3.0)  # several failed polls (connection refused)
     assert all(texts(emulator, person) == [] for person in ASKERS)
     await link.restore()
@@ -337,6 +337,6 @@ async def test_polling_resumes_after_connects_time_out(
     emulator = bot.emulator
     await link.swallow()
     await asyncio.sleep(3.0)  # polls time out while connecting, again and again
-    await ask_everyone(emulator, "Where did Mickey Rourke first post his opinion?")
+    ask_everyone(emulator, "Where did Mickey Rourke first post his opinion?")
     await link.restore()
     await assert_each_answered_once(emulator, fact="Instagram")

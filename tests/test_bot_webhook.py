@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 from bot import serve
+from bot.repeats import RepeatFilter
 from qabot.config import Config
 from tests.bot_harness import CHAT, HEADLINE_QUESTION
 from tests.emulator import BotApiEmulator
@@ -187,3 +188,13 @@ def test_a_secret_telegram_would_refuse_is_reported_before_starting(
     telegram = config.telegram.model_copy(update={"mode": "webhook", "webhook": webhook})
     assert serve(config.model_copy(update={"telegram": telegram})) == 2
     assert "A-Z, a-z, 0-9, _ and -" in capsys.readouterr().err
+
+
+def test_the_repeat_filter_remembers_a_bounded_number_of_updates() -> None:
+    repeats = RepeatFilter(remembered=2)
+    assert not repeats.is_repeat(100)
+    assert repeats.is_repeat(100)
+    assert not repeats.is_repeat(101)
+    assert not repeats.is_repeat(102)  # 100 is forgotten now: memory stays bounded
+    assert not repeats.is_repeat(100)
+    assert repeats.is_repeat(102)
