@@ -24,21 +24,33 @@ def write_report(results: Results, target: Path, plots: Path, findings: str) -> 
     relative = [
         p.relative_to(target.parent) if p.is_relative_to(target.parent) else p for p in written
     ]
+    writers = (
+        _header,
+        _targets,
+        _latency,
+        _concurrency,
+        _bot,
+        _builds,
+        _cold_start,
+        _embedders,
+        _recall,
+        _profiles,
+    )
     sections = [
-        _header(results),
-        _targets(results),
-        _latency(results),
-        _concurrency(results),
-        _bot(results),
-        _builds(results),
-        _cold_start(results),
-        _embedders(results),
-        _recall(results),
-        _profiles(results),
+        *(_section(writer, results) for writer in writers),
         "## Plots\n\n" + "\n".join(f"![{p.stem}]({p})" for p in relative),
         findings.strip(),
     ]
     target.write_text("\n\n".join(s for s in sections if s) + "\n", encoding="utf-8")
+
+
+def _section(writer: Callable[[Results], str], results: Results) -> str:
+    """One section; results from an older benchmark version lacking a figure show as pending."""
+    try:
+        return writer(results)
+    except (KeyError, TypeError, ZeroDivisionError) as exc:
+        title = writer.__name__.strip("_").replace("_", " ")
+        return f"## {title}\n\n{PENDING} (incomplete results: {exc!r})"
 
 
 # ----- formatting ------------------------------------------------------------------------

@@ -66,7 +66,7 @@ def compose_answer(
     passage_chars: int,
 ) -> Answer:
     ranked = [item for item in ranked if item.chunk.doc_id in documents]  # removed meanwhile
-    passages = _passages(_unique(ranked)[:top_k], documents, passage_chars)
+    passages = _passages(_unique(ranked, top_k), documents, passage_chars)
     best = ranked[0] if ranked else None
     sentence = _best_sentence(ranked[:3])
     if best is None or sentence is None:
@@ -152,11 +152,13 @@ def _clean(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
-def _unique(ranked: list[ScoredChunk]) -> list[ScoredChunk]:
-    """Drop near-duplicate passages (the same text from two sources)."""
+def _unique(ranked: list[ScoredChunk], limit: int) -> list[ScoredChunk]:
+    """The first `limit` passages, near-duplicates (the same text from two sources) dropped."""
     seen: list[set[str]] = []
-    unique = []
+    unique: list[ScoredChunk] = []
     for item in ranked:
+        if len(unique) == limit:
+            break
         shingles = _shingles(item.chunk.text)
         if any(_jaccard(shingles, other) >= 0.8 for other in seen):
             continue

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from index.lexical import Lexicon, term_set, tokens
+from index.lexical import term_set, tokens
 from index.snapshot import Snapshot
 from index.store import ChunkStore, StoredChunk
 
@@ -89,6 +89,7 @@ def retrieve(
     dense_of = {int(i): float(s) for i, s in zip(dense_ids[0], dense_scores[0], strict=True)}
     sentences = store.sentences(list(chunks))
     best_bm25 = max(float(bm25_all.max(initial=0.0)), 1e-6)
+    term_weights = {t: snapshot.lexicon.idf(t) * w for t, w in query.terms.items()}
     scored = []
     for chunk_id, chunk in chunks.items():
         position = snapshot.bm25.position(chunk_id)
@@ -98,7 +99,7 @@ def retrieve(
             dense = _cosine_of_stored(snapshot, chunk_id, query.vector)
         item = ScoredChunk(chunk, dense, bm25)
         item.sentences = _score_sentences(
-            chunk.text, sentences.get(chunk_id, []), query, snapshot.lexicon
+            chunk.text, sentences.get(chunk_id, []), query.vector, term_weights
         )
         item.score = _fuse(item, weights)
         for sentence in item.sentences:
@@ -132,17 +133,20 @@ def _bm25_query(terms: dict[str, float]) -> list[str]:
 
 
 def _score_sentences(
-    text: str, stored: list[tuple[int, int, np.ndarray]], query: Query, lexicon: Lexicon
+    text: str,
+    stored: list[tuple[int, int, np.ndarray]],
+    vector: np.ndarray,
+    term_weights: dict[str, float],
 ) -> list[ScoredSentence]:
+    """Cosine and IDF-weighted share of the question's terms, for each sentence."""
     if not stored:
         return []
-    matrix = np.stack([vector for _, _, vector in stored])
-    dense = matrix @ query.vector
-    total = sum(lexicon.idf(term) * weight for term, weight in query.terms.items()) or 1.0
+    dense = np.stack([v for _, _, v in stored]) @ vector
+    total = sum(term_weights.values()) or 1.0
     scored = []
     for (start, end, _), cosine in zip(stored, dense, strict=True):
         present = term_set(text[start:end])
-        matched = sum(lexicon.idf(t) * w for t, w in query.terms.items() if t in present)
+        matched = sum(weight for term, weight in term_weights.items() if term in present)
         scored.append(ScoredSentence(start, end, float(cosine), matched / total))
     return scored
 
