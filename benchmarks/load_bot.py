@@ -28,6 +28,7 @@ import asyncio
 import json
 import logging
 import os
+import re
 import signal
 import sys
 import tempfile
@@ -47,7 +48,8 @@ from tests.test_seed_qa import QUESTIONS, Fact, states
 
 ROOT = Path(__file__).resolve().parent.parent
 STARTUP_TIMEOUT = 180.0
-REPLY_TIMEOUT = 60.0  # a question unanswered this long counts as lost
+LOST_AFTER = 300.0  # a question unanswered this long counts as lost
+SLOW_MS = 60_000  # answers slower than this are counted apart
 LOAD_SAMPLE_SECONDS = 1.0
 SOAK_SAMPLE_SECONDS = 10.0
 SOAK_WARM_UP_SECONDS = 60.0
@@ -69,6 +71,7 @@ class Tally:
     sent: int = 0
     answered: int = 0
     states_fact: int = 0
+    missed_fact: Counter[str] = field(default_factory=Counter)  # by question
     other_replies: Counter[str] = field(default_factory=Counter)
     lost: int = 0
     unexpected_messages: int = 0  # a second message for one question
@@ -108,6 +111,21 @@ class Replies:
             self._tally.unexpected_messages += 1
             return
         future.set_result(Reply(arrived, str(params["text"]), "reply_markup" in params))
+
+
+@dataclass
+class LoopLag:
+    """How late this process's own event loop wakes up: a stalled driver (emulator) would
+    show here, not as the bot being slow."""
+
+    worst_ms: float = 0.0
+
+    async def run(self) -> None:
+        while True:
+            before = time.monotonic()
+            await asyncio.sleep(0.1)
+            late = (time.monotonic() - before - 0.1) * 1000
+            self.worst_ms = max(self.worst_ms, late)
 
 
 @dataclass
@@ -168,7 +186,7 @@ async def person(
         emulator.user_sends_text(question, chat_id=user, user_id=user)
         tally.sent += 1
         try:
-            reply = await asyncio.wait_for(waiting, REPLY_TIMEOUT)
+            reply = await asyncio.wait_for(waiting, LOST_AFTER)
         except TimeoutError:
             replies.forget(user)
             tally.lost += 1
@@ -178,7 +196,10 @@ async def person(
             continue
         tally.answered += 1
         tally.latencies_ms.append((reply.arrived - queued) * 1000)
-        tally.states_fact += states(reply.text, fact)
+        if states(reply.text, fact):
+            tally.states_fact += 1
+        else:
+            tally.missed_fact[question] += 1
 
 
 def write_config(work: Path, emulator: BotApiEmulator) -> Path:
@@ -223,7 +244,7 @@ async def stop_bot(process: asyncio.subprocess.Process) -> int:
         return -1
 
 
-async def load(users: int, seconds: float, soak: bool) -> dict[str, Any]:
+async def load(users: int, seconds: float, soak: bool, bot_log: Path | None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="qabot-load-") as scratch:
         work = Path(scratch)
         async with BotApiEmulator() as emulator:
@@ -236,9 +257,11 @@ async def load(users: int, seconds: float, soak: bool) -> dict[str, Any]:
                 process.pid, SOAK_SAMPLE_SECONDS if soak else LOAD_SAMPLE_SECONDS
             )
             started = time.monotonic()
+            lag = LoopLag()
             background = [
                 asyncio.create_task(replies.run()),
                 asyncio.create_task(memory.run(started)),
+                asyncio.create_task(lag.run()),
             ]
             people = [
                 person(
@@ -256,6 +279,7 @@ async def load(users: int, seconds: float, soak: bool) -> dict[str, Any]:
                 "driver_and_emulator_cpu_cores": round(
                     (time.process_time() - own_cpu) / elapsed, 2
                 ),
+                "driver_loop_lag_worst_ms": round(lag.worst_ms),
             }
             await asyncio.sleep(1.0)  # a late duplicate would show up now
             peak_mb = memory.peak_mb()
@@ -263,6 +287,8 @@ async def load(users: int, seconds: float, soak: bool) -> dict[str, Any]:
                 task.cancel()
             exit_code = await stop_bot(process)
             log = (work / "serve.log").read_text(errors="replace")
+            if bot_log is not None:
+                bot_log.write_text(log, encoding="utf-8")
     result = report(tally, users, elapsed, peak_mb, memory, soak, exit_code, log)
     return {**result, **usage}
 
@@ -273,9 +299,15 @@ def _cores(after: Any, before: Any, elapsed: float) -> float:
     return round(used / elapsed, 2)
 
 
-def problems(log: str) -> list[str]:
-    """The bot's warnings and errors (first line of each), for the report."""
-    return [line for line in log.splitlines() if " WARNING " in line or " ERROR " in line]
+def problems(log: str) -> Counter[str]:
+    """The bot's warnings and errors by kind (their text without numbers)."""
+    kinds: Counter[str] = Counter()
+    for line in log.splitlines():
+        for level in (" WARNING ", " ERROR "):
+            _, found, message = line.partition(level)
+            if found:
+                kinds[level.strip() + " " + re.sub(r"\d+(\.\d+)?", "N", message)[:160]] += 1
+    return kinds
 
 
 def report(
@@ -295,13 +327,13 @@ def report(
         "answered": tally.answered,
         "answered_pct": round(100 * tally.answered / max(tally.sent, 1), 2),
         "states_expected_fact_pct": round(100 * tally.states_fact / max(tally.answered, 1), 1),
+        "missed_fact_by_question": dict(tally.missed_fact.most_common(5)),
         "other_replies": dict(tally.other_replies),
         "lost": tally.lost,
+        "slower_than_60_s": sum(latency > SLOW_MS for latency in tally.latencies_ms),
         "unexpected_messages": tally.unexpected_messages,
         "answers_per_second": round(tally.answered / elapsed, 1),
-        "latency_ms": {k: round(v) for k, v in percentiles(tally.latencies_ms).items()}
-        if tally.latencies_ms
-        else {},
+        "latency_ms": latency_summary(tally.latencies_ms),
         "peak_rss_mb": round(peak_mb, 1),
         "bot_exit_code": exit_code,
     }
@@ -309,11 +341,17 @@ def report(
         result["rss_samples"] = memory.samples
         result["memory"] = memory.growth_after(SOAK_WARM_UP_SECONDS)
         result["memory_bound_mb"] = SOAK_GROWTH_BOUND_MB
-    logged = problems(log)
-    result["bot_warnings_and_errors"] = {"count": len(logged), "first": logged[:5]}
+    result["bot_warnings_and_errors"] = dict(problems(log).most_common(8))
     if exit_code != 0:
         result["bot_log_tail"] = log[-3000:]
     return result
+
+
+def latency_summary(latencies_ms: list[float]) -> dict[str, int]:
+    if not latencies_ms:
+        return {}
+    summary = {**percentiles(latencies_ms), "max": max(latencies_ms)}
+    return {key: round(value) for key, value in summary.items()}
 
 
 def passed(result: dict[str, Any]) -> bool:
@@ -337,13 +375,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--soak", type=float, metavar="SECONDS", help="soak: run this long, sample RSS every 10 s"
     )
     parser.add_argument("--json", type=Path, help="also write the result here")
+    parser.add_argument("--bot-log", type=Path, help="keep the bot's log here")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s: %(message)s")
     # The bot cancels its "typing…" request when the answer is ready; the emulator then logs
     # a request whose body never came. Harmless here, and noise in the report.
     logging.getLogger("aiohttp.server").setLevel(logging.CRITICAL)
     seconds = args.soak if args.soak else args.seconds
-    result = asyncio.run(load(args.users, seconds, soak=args.soak is not None))
+    result = asyncio.run(load(args.users, seconds, args.soak is not None, args.bot_log))
     text = json.dumps(result, indent=2, ensure_ascii=False)
     print(text)
     if args.json:

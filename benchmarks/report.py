@@ -464,11 +464,12 @@ def _builds(results: Results) -> str:
     if inc:
         text += (
             f"\n\nIncremental add of one real article ({inc['article_chunks']} chunks) into the "
-            f"{_size(inc['chunks'])}-chunk index: **{inc['add_seconds']:.1f} s** (remove again: "
-            f"{inc['remove_seconds']:.1f} s) vs {inc['rebuild_seconds']:.1f} s for rebuilding "
-            f"the snapshot from the store without embedding anything (rebuild/add "
-            f"{_x(inc['rebuild_seconds'] / inc['add_seconds'])}). Where the add's time goes "
-            "(cumulative seconds, cProfile):\n\n"
+            f"{_size(inc['chunks'])}-chunk index: **{inc['add_seconds']:.1f} s**, vs "
+            f"{inc['rebuild_seconds']:.1f} s for rebuilding the whole snapshot from the store "
+            "without embedding anything (rebuild/add "
+            f"{_x(inc['rebuild_seconds'] / inc['add_seconds'])}). Removing it again: "
+            f"{inc['remove_seconds']:.1f} s under cProfile, whose "
+            "cumulative seconds show where every republish goes:\n\n"
             + _table(
                 ["function", "seconds"],
                 [[name, f"{s:.2f}"] for name, s in inc["profile_cumulative_s"][:12]],

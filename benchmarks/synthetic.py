@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,6 +102,36 @@ def _recipe(pool: SentencePool, chunks: int) -> dict[str, object]:
     }
 
 
+def finish_corpus(
+    index_dir: Path, pool: SentencePool, chunks: int, settings: EngineSettings
+) -> tuple[BuildTimes, Snapshot] | None:
+    """Build only the snapshot when an earlier build stored every chunk and then stopped.
+
+    The store's time is then read from the stored documents' file times (first to last
+    write), since the process that wrote them is gone. None: nothing to resume.
+    """
+    if (index_dir / RECIPE).is_file() or not (index_dir / "chunks.sqlite").is_file():
+        return None
+    store = ChunkStore(index_dir / "chunks.sqlite")
+    try:
+        expected = -(-chunks // CHUNKS_PER_DOCUMENT)
+        if store.get_meta("chunking") != json.dumps(settings.chunking) or store.counts() != (
+            expected,
+            chunks,
+        ):
+            return None
+        times = [p.stat().st_mtime for p in (index_dir / "documents").glob("*.json")]
+        started = time.perf_counter()
+        snapshot = build_snapshot(index_dir, store, settings.chunking, settings.hnsw_threshold)
+        snapshot_seconds = time.perf_counter() - started
+        (index_dir / RECIPE).write_text(json.dumps(_recipe(pool, chunks)), encoding="utf-8")
+    finally:
+        store.close()
+    store_seconds = max(times) - min(times)
+    kind = snapshot.vectors.kind
+    return BuildTimes(chunks, expected, store_seconds, snapshot_seconds, kind), snapshot
+
+
 @dataclass(frozen=True)
 class BuildTimes:
     chunks: int
@@ -114,8 +145,6 @@ def build_corpus(
     index_dir: Path, pool: SentencePool, chunks: int, settings: EngineSettings, seed: int = 7
 ) -> tuple[BuildTimes, Snapshot]:
     """Write `chunks` synthetic chunks as an engine index that `Engine` opens as its own."""
-    import time
-
     store = ChunkStore(index_dir / "chunks.sqlite")
     originals = Originals(index_dir / "documents")  # for its folder; files written below
     try:

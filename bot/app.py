@@ -101,7 +101,9 @@ def build_application(
     builder = (
         ApplicationBuilder()
         .token(token)
-        .request(_http(telegram.concurrent_updates + 8, timeouts, read=timeouts.read))
+        # Each handler may hold two connections at once (its "typing…" and its reply): with
+        # fewer, a slow Telegram would turn into pool timeouts instead of late replies.
+        .request(_http(2 * telegram.concurrent_updates + 8, timeouts, read=timeouts.read))
         .get_updates_request(_http(2, timeouts, read=timeouts.poll_read))
         .rate_limiter(ResilientRateLimiter(AIORateLimiter(max_retries=FLOOD_RETRIES)))
         .concurrent_updates(telegram.concurrent_updates)

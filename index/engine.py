@@ -34,7 +34,7 @@ from index.documents import Document, check_size, iter_supported_files, load_fil
 from index.embedding import DIMENSION, Embedder, create_embedder, model_vocabulary
 from index.errors import IndexCorrupt, IngestError, UnknownDocument
 from index.originals import Originals
-from index.retrieval import Query, Weights, build_terms, retrieve
+from index.retrieval import Query, Weights, build_terms, is_follow_up, retrieve
 from index.snapshot import (
     POINTER,
     Snapshot,
@@ -61,7 +61,7 @@ class EngineSettings:
     batch_wait_ms: float = 2.0
     top_k: int = 5
     candidates: int = 40
-    hnsw_threshold: int = 200_000
+    hnsw_threshold: int = 50_000
     answer_chars: int = 300
     passage_chars: int = 1200
     weights: Weights = field(default_factory=Weights)
@@ -117,7 +117,10 @@ class Engine:
         cleaned = [(_clean_question(q), history) for q, history in requests]
         dictionary = self._dictionary()
         texts = [snapshot.lexicon.correct(q, dictionary) if q else "" for q, _ in cleaned]
-        earlier = [[turn.question for turn in history[-2:]] for _, history in cleaned]
+        earlier = [
+            [turn.question for turn in history[-2:]] if is_follow_up(q) else []
+            for q, history in cleaned
+        ]
         vectors = self.embedder.encode(texts + [" ".join(e) for e in earlier if e])
         history_vectors = iter(vectors[len(texts) :])
         answers = []

@@ -8,6 +8,7 @@ articles and checked on the other half (see docs/quality.md); they are data, not
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -62,6 +63,23 @@ class ScoredChunk:
     @property
     def best_sentence(self) -> ScoredSentence | None:
         return max(self.sentences, key=lambda s: s.score, default=None)
+
+
+_CONTINUATION = re.compile(
+    r"^\s*(and|but|also|so|then|what about|how about|what of|and what|and how)\b"
+    r"|\b(he|she|it|they|him|her|his|hers|its|them|their|this|that|these|those|"
+    r"the same|there)\b",
+    re.IGNORECASE,
+)
+
+
+def is_follow_up(question: str) -> bool:
+    """Does the question lean on the conversation? ("and Halls?", "what did he say")
+
+    An independent question ("What was Hutchins' job?") is answered on its own, so an
+    earlier topic cannot pull it elsewhere.
+    """
+    return bool(_CONTINUATION.search(question)) or len(tokens(question)) <= 1
 
 
 def build_terms(question: str, earlier: list[str], history_weight: float) -> dict[str, float]:

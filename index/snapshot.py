@@ -111,12 +111,18 @@ def _vectors(
     added: tuple[np.ndarray, np.ndarray] | None,
     removed: np.ndarray | None,
 ) -> FaissIndex:
-    incremental = previous is not None and previous.vectors.kind == "flat"
-    if incremental and previous is not None:
+    """Update the previous index when that is exact; otherwise rebuild from stored vectors.
+
+    A flat index takes additions and removals while it stays below the HNSW threshold; an
+    HNSW index takes additions only (FAISS's HNSW cannot delete), so a removal rebuilds it.
+    """
+    if previous is not None:
+        removing = removed is not None and len(removed) > 0
         total = len(previous.vectors) + (len(added[0]) if added else 0)
-        if total < hnsw_threshold:
+        kind = "hnsw" if total >= hnsw_threshold else "flat"
+        if kind == previous.vectors.kind and not (kind == "hnsw" and removing):
             updated = FaissIndex.load(previous.folder / "vectors.faiss")  # a private copy
-            if removed is not None and len(removed):
+            if removing and removed is not None:
                 updated.remove(removed)
             if added is not None:
                 updated.add(*added)

@@ -45,7 +45,7 @@ class EmbeddingConfig(_Strict):
 class RetrievalConfig(_Strict):
     top_k: int = Field(5, ge=1, le=50)
     candidates: int = Field(40, ge=5, le=1000)
-    hnsw_threshold: int = Field(200_000, ge=1000)
+    hnsw_threshold: int = Field(50_000, ge=1000)
 
 
 class AnswerConfig(_Strict):

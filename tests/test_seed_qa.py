@@ -122,3 +122,14 @@ async def test_concurrent_async_questions_are_all_answered(seed_engine: Engine) 
     assert [a.question for a in answers] == questions
     for answer, (_, fact) in zip(answers, QUESTIONS * 3, strict=True):
         assert states(answer.text, fact)
+
+
+def test_an_independent_question_is_not_pulled_by_earlier_turns(seed_engine: Engine) -> None:
+    history = [
+        Turn("How long is Halls' probation?"),
+        Turn("Which newspaper caught up with Rourke?"),
+    ]
+    answer = seed_engine.answer(SEED_QUESTION, history)
+    assert "involuntary manslaughter" in answer.text
+    answer = seed_engine.answer("What was Halyna Hutchins' job?", history)
+    assert "cinematographer" in answer.text
