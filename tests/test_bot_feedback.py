@@ -82,3 +82,42 @@ def test_callback_data_round_trips_and_rejects_junk() -> None:
     assert decode(data) == ButtonPress(Action.MORE, "abc_DEF-123")
     for junk in (None, "", "m", "m:", "z:abc", "nocolon", ":abc"):
         assert decode(junk) is None
+
+
+def test_committed_feedback_survives_sigkill(tmp_path: Path) -> None:
+    """A process killed right after recording keeps every committed row (SQLite WAL)."""
+    import signal
+    import subprocess
+    import sys
+
+    path = tmp_path / "feedback.sqlite"
+    writer = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from bot.feedback import FeedbackStore\n"
+        "from index.api import Answer\n"
+        f"store = FeedbackStore(Path({str(path)!r}))\n"
+        "for n in range(50):\n"
+        "    answer_id = store.record_answer(Answer(f'q{n}?', 'a.', True, []),"
+        " chat_id=1, user_id=n, latency_ms=5.0)\n"
+        "    store.record_vote(answer_id, n, 1)\n"
+        "print('committed', flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", writer],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    assert process.stdout is not None
+    assert process.stdout.readline().strip() == "committed"
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=10)
+    reopened = FeedbackStore(path)
+    try:
+        stats = reopened.stats()
+        assert stats.questions == 50
+        assert stats.thumbs_up == 50
+    finally:
+        reopened.close()
