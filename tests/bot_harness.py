@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sqlite3
+import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,6 +103,21 @@ async def running_bot(
             await application.stop()
             await application.shutdown()
             await application.post_shutdown(application)
+
+
+async def start_serve_process(config_path: Path, env: dict[str, str]) -> asyncio.subprocess.Process:
+    """`qabot serve` as its own process (stdout and stderr merged), with extra environment."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        "import sys; from qabot.config import load_config; from bot import serve; "
+        "sys.exit(serve(load_config(sys.argv[1])))",
+        str(config_path),
+        cwd=Path(__file__).resolve().parent.parent,
+        env={**os.environ, "HF_HUB_OFFLINE": "1", **env},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
 
 
 def visible(message: dict[str, Any]) -> str:

@@ -4,9 +4,7 @@ registers its commands, and stops cleanly on SIGTERM without losing a question i
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,7 +12,7 @@ import yaml
 
 from bot import serve
 from qabot.config import Config
-from tests.bot_harness import HEADLINE_QUESTION
+from tests.bot_harness import HEADLINE_QUESTION, start_serve_process
 from tests.emulator import BotApiEmulator
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -61,17 +59,7 @@ def write_config(tmp_path: Path, emulator: BotApiEmulator) -> Path:
 async def test_serve_process_answers_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     async with BotApiEmulator() as emulator:
         config_path = write_config(tmp_path, emulator)
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-c",
-            "import sys; from qabot.config import load_config; from bot import serve; "
-            "sys.exit(serve(load_config(sys.argv[1])))",
-            str(config_path),
-            cwd=PROJECT_ROOT,
-            env={**os.environ, "TELEGRAM_BOT_TOKEN": emulator.token, "HF_HUB_OFFLINE": "1"},
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-        )
+        process = await start_serve_process(config_path, {"TELEGRAM_BOT_TOKEN": emulator.token})
         output = b""
         try:
             # start_polling clears any webhook, then polls: from here updates are taken.

@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
 import socket
-import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +21,7 @@ import yaml
 from bot import serve
 from bot.repeats import RepeatFilter
 from qabot.config import Config
-from tests.bot_harness import CHAT, HEADLINE_QUESTION
+from tests.bot_harness import CHAT, HEADLINE_QUESTION, start_serve_process
 from tests.emulator import BotApiEmulator
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -90,21 +88,8 @@ def write_webhook_config(tmp_path: Path, emulator: BotApiEmulator, port: int) ->
 async def webhook_bot(tmp_path: Path, emulator: BotApiEmulator) -> AsyncIterator[WebhookBot]:
     port = free_port()
     config_path = write_webhook_config(tmp_path, emulator, port)
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        "import sys; from qabot.config import load_config; from bot import serve; "
-        "sys.exit(serve(load_config(sys.argv[1])))",
-        str(config_path),
-        cwd=PROJECT_ROOT,
-        env={
-            **os.environ,
-            "TELEGRAM_BOT_TOKEN": emulator.token,
-            "TELEGRAM_WEBHOOK_SECRET": SECRET,
-            "HF_HUB_OFFLINE": "1",
-        },
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
+    process = await start_serve_process(
+        config_path, {"TELEGRAM_BOT_TOKEN": emulator.token, "TELEGRAM_WEBHOOK_SECRET": SECRET}
     )
     bot = WebhookBot(process, f"http://127.0.0.1:{port}/telegram")
     try:
