@@ -107,6 +107,9 @@ class OnnxEmbedder:
         options.intra_op_num_threads = min(2, os.cpu_count() or 1)
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # Idle threads must not spin: on 2 shared cores spinning starves the answering thread
+        # (benchmarks/findings.md: p50 72-92 ms spinning vs 32-58 ms not, a third of the CPU).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = ort.InferenceSession(
             str(onnx_path), options, providers=["CPUExecutionProvider"]
         )
