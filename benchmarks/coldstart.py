@@ -28,7 +28,7 @@ SAMPLE_SECONDS = 0.01
 
 
 def cold_starts(plan: Plan) -> dict[str, Any]:
-    runs = max(3, plan.runs)
+    runs = plan.runs if plan.quick else max(3, plan.runs)
     qabot = Path(sys.executable).parent / "qabot"
     ask = [str(qabot), "ask", QUESTION, "--index", str(plan.squad_index)]
     naive = [sys.executable, "-m", "benchmarks.naive", str(plan.squad_index), QUESTION]

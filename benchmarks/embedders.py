@@ -27,8 +27,8 @@ def embedding_backends(plan: Plan) -> dict[str, Any]:
     pool = load_pool(plan.squad_index / "chunks.sqlite")
     step = max(1, len(pool) // plan.embed_sentences)
     sentences = pool.texts[::step][: plan.embed_sentences]
-    passages = _passages(plan, 256 if not plan.quick else 48)
-    questions = plan.question_texts(300 if not plan.quick else 60)
+    passages = _passages(plan, 256 if not plan.quick else 16)
+    questions = plan.question_texts(300 if not plan.quick else 30)
     runs = 3 if not plan.quick else 1
     cache = settings_for(plan.squad_index).model_cache
     results: dict[str, Any] = {}

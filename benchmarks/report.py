@@ -149,7 +149,8 @@ def _minutes(results: Results) -> float:
 
 def _targets(results: Results) -> str:
     rows = []
-    big = max(_latency_sizes(results), default=0)
+    full = results.get("meta", {}).get("mode") == "full"
+    big = 1_000_000 if full else max(_latency_sizes(results), default=0)
     at_1e5 = _get(results, "latency-100000", "qabot", "p95")
     rows.append(
         _target_row(
@@ -216,8 +217,10 @@ def _targets(results: Results) -> str:
                 _verdict(met, f"short by {0.95 - value:.3f}"),
             ]
         )
+    else:
+        rows.append([f"HNSW recall@10 at {_size(big)}", ">= 0.95", PENDING, "", "", ""])
     return "## Targets\n\n" + _table(
-        ["target", "goal", "qabot", "baseline", "baseline/qabot", "met?"], rows
+        ["target", "goal", "qabot", "baseline", "gain over baseline", "met?"], rows
     )
 
 

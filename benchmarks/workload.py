@@ -46,7 +46,7 @@ class Plan:
                 run_budget_s=8.0,
                 load_budget_s=6.0,
                 squad_articles=2,
-                embed_sentences=300,
+                embed_sentences=100,
                 work_dir=work_dir,
                 squad_dir=squad_dir,
             )
