@@ -47,18 +47,22 @@ def _real_vectors(plan: Plan) -> np.ndarray:
 
 
 def _standin(plan: Plan, chunks: int, queries: np.ndarray) -> dict[str, Any]:
+    """The engine's own HNSW index when it built one (its vectors are read from the index
+    itself, sparing a read of the multi-GB store); otherwise an HNSW built here."""
     index_dir = plan.synthetic_index(chunks)
-    store = ChunkStore(index_dir / "chunks.sqlite")
-    try:
-        ids, vectors = store.all_vectors()
-    finally:
-        store.close()
     pointer = (index_dir / "CURRENT").read_text(encoding="utf-8").strip()
     built: Any = faiss.read_index(str(index_dir / pointer / "vectors.faiss"))
     inner = faiss.downcast_index(built.index)
-    if isinstance(inner, faiss.IndexHNSW):  # the engine's own index: positions are chunk ids
+    if isinstance(inner, faiss.IndexHNSW):
+        vectors = inner.reconstruct_n(0, inner.ntotal)
+        ids = faiss.vector_to_array(built.id_map)
         result = _sweep(inner, vectors, queries, position_ids=ids, searched=built)
         return {"engine_built": True, **result}
+    store = ChunkStore(index_dir / "chunks.sqlite")
+    try:
+        _, vectors = store.all_vectors()
+    finally:
+        store.close()
     return {"engine_built": False, **_sweep(_hnsw(vectors), vectors, queries)}
 
 
