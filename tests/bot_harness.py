@@ -105,6 +105,25 @@ async def running_bot(
             await application.post_shutdown(application)
 
 
+def write_serve_config(tmp_path: Path, emulator: BotApiEmulator, **telegram: Any) -> Path:
+    """A config.yaml for a `qabot serve` process talking to `emulator`, in tmp_path."""
+    import yaml
+
+    root = Path(__file__).resolve().parent.parent
+    settings = {
+        "index": {"dir": str(tmp_path / "index"), "default_corpus": str(root / "corpus")},
+        "embedding": {"cache_dir": str(root / "data" / "models")},
+        "telegram": {
+            "base_url": emulator.base_url,
+            "feedback_db": str(tmp_path / "feedback.sqlite"),
+            **telegram,
+        },
+    }
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(settings), encoding="utf-8")
+    return path
+
+
 async def start_serve_process(config_path: Path, env: dict[str, str]) -> asyncio.subprocess.Process:
     """`qabot serve` as its own process (stdout and stderr merged), with extra environment."""
     return await asyncio.create_subprocess_exec(

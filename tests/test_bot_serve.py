@@ -8,11 +8,10 @@ import signal
 from pathlib import Path
 
 import pytest
-import yaml
 
 from bot import serve
 from qabot.config import Config
-from tests.bot_harness import HEADLINE_QUESTION, start_serve_process
+from tests.bot_harness import HEADLINE_QUESTION, start_serve_process, write_serve_config
 from tests.emulator import BotApiEmulator
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -42,18 +41,7 @@ def test_webhook_mode_needs_a_url_and_a_secret(
 
 
 def write_config(tmp_path: Path, emulator: BotApiEmulator) -> Path:
-    settings = {
-        "index": {"dir": str(tmp_path / "index"), "default_corpus": str(PROJECT_ROOT / "corpus")},
-        "embedding": {"cache_dir": str(PROJECT_ROOT / "data" / "models")},
-        "telegram": {
-            "base_url": emulator.base_url,
-            "feedback_db": str(tmp_path / "feedback.sqlite"),
-            "admin_user_ids": [ADMIN],
-        },
-    }
-    path = tmp_path / "config.yaml"
-    path.write_text(yaml.safe_dump(settings), encoding="utf-8")
-    return path
+    return write_serve_config(tmp_path, emulator, admin_user_ids=[ADMIN])
 
 
 async def test_serve_process_answers_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:

@@ -16,12 +16,11 @@ from typing import Any
 
 import httpx
 import pytest
-import yaml
 
 from bot import serve
 from bot.repeats import RepeatFilter
 from qabot.config import Config
-from tests.bot_harness import CHAT, HEADLINE_QUESTION, start_serve_process
+from tests.bot_harness import CHAT, HEADLINE_QUESTION, start_serve_process, write_serve_config
 from tests.emulator import BotApiEmulator
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -69,19 +68,12 @@ class WebhookBot:
 
 
 def write_webhook_config(tmp_path: Path, emulator: BotApiEmulator, port: int) -> Path:
-    settings = {
-        "index": {"dir": str(tmp_path / "index"), "default_corpus": str(PROJECT_ROOT / "corpus")},
-        "embedding": {"cache_dir": str(PROJECT_ROOT / "data" / "models")},
-        "telegram": {
-            "base_url": emulator.base_url,
-            "feedback_db": str(tmp_path / "feedback.sqlite"),
-            "mode": "webhook",
-            "webhook": {"listen": "127.0.0.1", "port": port, "url": PUBLIC_URL},
-        },
-    }
-    path = tmp_path / "config.yaml"
-    path.write_text(yaml.safe_dump(settings), encoding="utf-8")
-    return path
+    return write_serve_config(
+        tmp_path,
+        emulator,
+        mode="webhook",
+        webhook={"listen": "127.0.0.1", "port": port, "url": PUBLIC_URL},
+    )
 
 
 @contextlib.asynccontextmanager
