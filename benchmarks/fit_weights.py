@@ -25,7 +25,7 @@ import numpy as np
 
 from index import Engine
 from index.documents import doc_id_for
-from index.retrieval import Query, build_terms, retrieve
+from index.retrieval import Query, build_terms, retrieve, search_dense
 from qabot.config import load_config
 from qabot.factory import engine_settings
 
@@ -42,10 +42,11 @@ def dump(engine: Engine, questions: list[dict]) -> list[dict]:
     for start in range(0, len(questions), 64):
         batch = questions[start : start + 64]
         vectors = engine.embedder.encode([q["question"] for q in batch])
-        for question, vector in zip(batch, vectors, strict=True):
+        hits = search_dense(vectors, snapshot, 40)
+        for question, vector, found in zip(batch, vectors, hits, strict=True):
             text = question["question"]
             query = Query(text, vector, build_terms(text, [], 0.3))
-            ranked = retrieve(query, snapshot, engine._store, 40, engine.settings.weights)
+            ranked = retrieve(query, found, snapshot, engine._store, 40, engine.settings.weights)
             golds = [_normalise(a) for a in question["answers"]]
             candidates = []
             for item in ranked:

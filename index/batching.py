@@ -27,17 +27,22 @@ class _Queue(Generic[Item, Result]):
 
 
 class MicroBatcher(Generic[Item, Result]):
+    """Up to `in_flight` batches run at once, so one can embed (onnxruntime, which releases
+    the GIL) while another is scored in Python: on two cores that keeps both busy."""
+
     def __init__(
         self,
         run_batch: Callable[[list[Item]], list[Result]],
         executor: Executor,
         max_wait: float = 0.002,
         max_batch: int = 64,
+        in_flight: int = 2,
     ) -> None:
         self._run_batch = run_batch
         self._executor = executor
         self._max_wait = max_wait
         self._max_batch = max_batch
+        self._in_flight = in_flight
         self._queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Queue[Item, Result]]
         self._queues = weakref.WeakKeyDictionary()
 
@@ -51,20 +56,36 @@ class MicroBatcher(Generic[Item, Result]):
         return await future
 
     async def _drain(self, queue: _Queue[Item, Result]) -> None:
-        loop = asyncio.get_running_loop()
         if self._max_wait > 0:
             await asyncio.sleep(self._max_wait)
+        slots = asyncio.Semaphore(self._in_flight)
+        running: set[asyncio.Task[None]] = set()
         while queue.pending:
+            await slots.acquire()  # meanwhile more questions queue up and join this batch
             batch = queue.pending[: self._max_batch]
             del queue.pending[: self._max_batch]
-            items = [item for item, _ in batch]
-            try:
-                results = await loop.run_in_executor(self._executor, self._run_batch, items)
-            except Exception as exc:  # every caller of the failed batch gets the error
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
-                continue
-            for (_, future), result in zip(batch, results, strict=True):
+            task = asyncio.create_task(self._run(batch, slots))
+            running.add(task)
+            task.add_done_callback(running.discard)
+            await asyncio.sleep(0)  # let the batch start before looking at the queue again
+        if running:
+            await asyncio.gather(*running)
+
+    async def _run(
+        self, batch: list[tuple[Item, asyncio.Future[Result]]], slots: asyncio.Semaphore
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            results = await loop.run_in_executor(
+                self._executor, self._run_batch, [item for item, _ in batch]
+            )
+        except Exception as exc:  # every caller of the failed batch gets the error
+            for _, future in batch:
                 if not future.done():
-                    future.set_result(result)
+                    future.set_exception(exc)
+            return
+        finally:
+            slots.release()
+        for (_, future), result in zip(batch, results, strict=True):
+            if not future.done():
+                future.set_result(result)

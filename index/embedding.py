@@ -146,22 +146,54 @@ class OnnxEmbedder:
 
 
 def ensure_onnx_model(cache_dir: Path, quantized: bool = False) -> Path:
-    """Export (and optionally int8-quantize) the bundled weights once; reuse the cached file."""
+    """Export, fuse (and optionally int8-quantize) the bundled weights once; reuse the files.
+
+    Fusing attention, GELU and layer norms into onnxruntime's transformer kernels answers
+    ~15% faster than the plain export (cosine 0.99999994) and is done once, not at each
+    session start. int8 uses per-channel scales: per-tensor ones lose too much (cosine
+    0.961 mean vs 0.992, benchmarks/findings.md).
+    """
     weights = bundled_model_dir() / "model.safetensors"
     fingerprint = hashlib.sha256(weights.read_bytes()).hexdigest()[:16]
-    base = cache_dir / f"all-MiniLM-L6-v2-{fingerprint}.onnx"
-    if not base.is_file():
-        _export_onnx(base)
+    exported = cache_dir / f"all-MiniLM-L6-v2-{fingerprint}.onnx"
+    fused = exported.with_name(exported.stem + "-fused.onnx")
+    if not fused.is_file():
+        if not exported.is_file():
+            _export_onnx(exported)
+        _fuse(exported, fused)
     if not quantized:
-        return base
-    int8 = base.with_name(base.stem + "-int8.onnx")
+        return fused
+    int8 = exported.with_name(exported.stem + "-fused-int8.onnx")
     if not int8.is_file():
-        from onnxruntime.quantization import QuantType, quantize_dynamic
-
-        partial = int8.with_suffix(f".{os.getpid()}.partial")
-        quantize_dynamic(str(base), str(partial), weight_type=QuantType.QInt8)
-        os.replace(partial, int8)
+        _quantize(fused, int8)
     return int8
+
+
+def _quantize(source: Path, target: Path) -> None:
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    partial = target.with_suffix(f".{os.getpid()}.partial")
+    quantize_dynamic(
+        str(source),
+        str(partial),
+        weight_type=QuantType.QInt8,
+        per_channel=True,
+        # the fused operators are outside ONNX's shape inference: their outputs are float
+        extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+    )
+    os.replace(partial, target)
+
+
+def _fuse(source: Path, target: Path) -> None:
+    from onnxruntime.transformers import optimizer
+
+    model = optimizer.optimize_model(
+        str(source), model_type="bert", num_heads=12, hidden_size=DIMENSION
+    )
+    partial = target.with_suffix(f".{os.getpid()}.partial")
+    model.save_model_to_file(str(partial))
+    os.replace(partial, target)
 
 
 def _export_onnx(target: Path) -> None:

@@ -15,6 +15,7 @@ import fcntl
 import json
 import logging
 import os
+import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -33,8 +34,16 @@ from index.chunking import CHUNKER_VERSION, chunk_text
 from index.documents import Document, check_size, iter_supported_files, load_file, parse_bytes
 from index.embedding import DIMENSION, Embedder, create_embedder, model_vocabulary
 from index.errors import IndexCorrupt, IngestError, UnknownDocument
-from index.originals import Originals
-from index.retrieval import Query, Weights, build_terms, is_follow_up, retrieve
+from index.originals import FolderState, Originals
+from index.retrieval import (
+    DenseHits,
+    Query,
+    Weights,
+    build_terms,
+    is_follow_up,
+    retrieve,
+    search_dense,
+)
 from index.snapshot import (
     POINTER,
     Snapshot,
@@ -47,6 +56,9 @@ from index.store import ChunkStore, NewChunk, StoredChunk, StoredDocument
 log = logging.getLogger("qabot.index")
 
 MAX_QUESTION_CHARS = 2000
+# Meta key of the store: the fingerprint of documents/ when the store last held exactly its
+# documents (see Engine._reconcile). Deleted before any change to either.
+ORIGINALS_SEEN = "originals_fingerprint"
 
 
 @dataclass(frozen=True)
@@ -70,12 +82,16 @@ class EngineSettings:
 
     @property
     def chunking(self) -> dict[str, int]:
-        """Everything that decides chunk boundaries: a change means re-chunking."""
-        return {
+        """Everything that decides the stored chunks and their vectors: a change means
+        re-chunking and re-embedding. torch and onnx give the same vectors; int8 does not."""
+        recipe = {
             "max_chars": self.max_chars,
             "overlap_sentences": self.overlap_sentences,
             "chunker_version": CHUNKER_VERSION,
         }
+        if self.backend == "onnx-int8":
+            recipe["int8_vectors"] = 1
+        return recipe
 
 
 class Engine:
@@ -92,13 +108,19 @@ class Engine:
         self._originals = Originals(self.index_dir / "documents")
         self._snapshot: Snapshot | None = None
         self._pointer_seen = 0.0
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qabot-answer")
+        self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="qabot-answer")
         self._batcher: MicroBatcher[tuple[str, tuple[Turn, ...]], Answer] = MicroBatcher(
             self._answer_batch, self._executor, max_wait=settings.batch_wait_ms / 1000
         )
         with self._writing():  # another process may be repairing the same folder
             self._store = self._open_store()
-            self._reconcile()
+            try:
+                self._reconcile()
+            except IndexCorrupt as exc:  # damage the open-time check did not read
+                if not self._store_is_damaged(exc):
+                    raise
+                self._store = self._set_aside(self._store.path, exc, self._store)
+                self._reconcile()
 
     # ----- the query API -------------------------------------------------------------
 
@@ -123,16 +145,20 @@ class Engine:
         ]
         vectors = self.embedder.encode(texts + [" ".join(e) for e in earlier if e])
         history_vectors = iter(vectors[len(texts) :])
-        answers = []
-        documents = snapshot.documents
-        for (question, _), text, previous, vector in zip(
-            cleaned, texts, earlier, vectors[: len(texts)], strict=True
-        ):
+        query_vectors = []
+        for previous, vector in zip(earlier, vectors[: len(texts)], strict=True):
             if previous:
                 mixed = vector + 0.5 * next(history_vectors)
                 vector = mixed / max(float(np.linalg.norm(mixed)), 1e-12)
-            answers.append(self._answer_one(question, text, previous, vector, snapshot, documents))
-        return answers
+            query_vectors.append(vector)
+        hits = search_dense(np.asarray(query_vectors), snapshot, self.settings.candidates)
+        documents = snapshot.documents
+        return [
+            self._answer_one(question, text, previous, vector, found, snapshot, documents)
+            for (question, _), text, previous, vector, found in zip(
+                cleaned, texts, earlier, query_vectors, hits, strict=True
+            )
+        ]
 
     def _answer_one(
         self,
@@ -140,6 +166,7 @@ class Engine:
         corrected: str,
         earlier: list[str],
         vector: np.ndarray,
+        dense_hits: DenseHits,
         snapshot: Snapshot,
         documents: dict[str, StoredDocument],
     ) -> Answer:
@@ -148,7 +175,9 @@ class Engine:
         weights = self.settings.weights
         terms = build_terms(corrected, earlier, weights.history_terms)
         query = Query(corrected, vector, terms)
-        ranked = retrieve(query, snapshot, self._store, self.settings.candidates, weights)
+        ranked = retrieve(
+            query, dense_hits, snapshot, self._store, self.settings.candidates, weights
+        )
         return compose_answer(
             question,
             query,
@@ -226,6 +255,7 @@ class Engine:
         unique = list({document.doc_id: document for document in documents}.values())
         with self._writing():
             self._catch_up()
+            self._forget_originals()
             added_ids: list[np.ndarray] = []
             added_vectors: list[np.ndarray] = []
             removed: list[int] = []
@@ -254,6 +284,7 @@ class Engine:
             if found is None:
                 raise UnknownDocument(f"no document with id {doc_id!r}")
             chunk_ids = self._chunk_ids_of(doc_id)
+            self._forget_originals()
             self._store.remove_document(doc_id)
             self._originals.remove(doc_id)
             self._publish(removed=np.asarray(chunk_ids, dtype=np.int64))
@@ -266,6 +297,8 @@ class Engine:
         still find every other document.
         """
         with self._writing():
+            folder = self._originals.fingerprint()  # before reading: see _reconcile
+            self._forget_originals()
             originals = self._originals.load_all()
             for doc in self._store.documents():
                 if doc.doc_id not in originals:
@@ -273,6 +306,7 @@ class Engine:
             for document in _progress(list(originals.values()), progress, "embedding"):
                 self._store_document(document)
             self._publish()
+            self._remember_originals(folder, originals)
         return self.stats()
 
     def stats(self) -> IndexStats:
@@ -374,44 +408,85 @@ class Engine:
 
     def _open_store(self) -> ChunkStore:
         path = self.index_dir / "chunks.sqlite"
+        store = None
         try:
             store = ChunkStore(path)
             store.check()
             return store
         except IndexCorrupt as exc:
-            aside = path.with_name(f"chunks.damaged-{int(time.time())}.sqlite")
-            log.warning("%s; moving it to %s and rebuilding from the stored documents", exc, aside)
-            for suffix in ("", "-wal", "-shm"):
-                damaged = Path(f"{path}{suffix}")
-                if damaged.exists():
-                    os.replace(damaged, Path(f"{aside}{suffix}"))
-            return ChunkStore(path)
+            return self._set_aside(path, exc, store)
+
+    def _store_is_damaged(self, error: IndexCorrupt) -> bool:
+        """Whether an error met while opening is damage in the chunk store: a read failed in
+        SQLite and its full check (which opening skips on a large store) confirms it."""
+        if not isinstance(error.__cause__, sqlite3.DatabaseError):
+            return False
+        try:
+            self._store.check(full=True)
+        except IndexCorrupt:
+            return True
+        return False
+
+    def _set_aside(self, path: Path, exc: IndexCorrupt, store: ChunkStore | None) -> ChunkStore:
+        """Move a damaged store aside (kept for a post-mortem) and open a new, empty one."""
+        if store is not None:
+            with suppress(sqlite3.Error, IndexCorrupt):
+                store.close()
+        aside = path.with_name(f"chunks.damaged-{int(time.time())}.sqlite")
+        log.warning("%s; moving it to %s and rebuilding from the stored documents", exc, aside)
+        for suffix in ("", "-wal", "-shm"):
+            damaged = Path(f"{path}{suffix}")
+            if damaged.exists():
+                os.replace(damaged, Path(f"{aside}{suffix}"))
+        return ChunkStore(path)
 
     def _reconcile(self) -> None:
         """Bring store and snapshot in line with the stored documents, then load.
 
         Each repair of damage or staleness is logged as a warning, never done silently.
+        Parsing every stored document (seconds for a large index) is skipped when the
+        documents folder's fingerprint (names, sizes, times, inodes) is the one recorded
+        when the store last held exactly its documents: nothing was added, removed or
+        rewritten since. Every write deletes that record first, so a crash between writing
+        a document and storing its chunks leaves none, and the next open compares all.
         """
-        originals = self._originals.load_all()
+        folder = self._originals.fingerprint()  # before any is read: a later change shows next time
         fresh_store = self._store.get_meta("initialized") is None
-        if fresh_store and not originals:
-            originals = self._seed_default_corpus()
-        elif fresh_store:
-            log.warning(
-                "the chunk store is new but %d stored document(s) exist (it was lost or "
-                "replaced): embedding them again",
-                len(originals),
-            )
-        self._store.set_meta("initialized", "1")
         rechunk = self._store.get_meta("chunking") != json.dumps(self.settings.chunking)
-        if rechunk:
-            if self._store.documents():
-                log.warning("chunking settings changed: re-embedding every document")
-            for doc in self._store.documents():
-                self._store.remove_document(doc.doc_id)
-            self._store.set_meta("chunking", json.dumps(self.settings.chunking))
-        changed = self._drop_documents_without_original(originals)
-        changed |= self._embed_missing(originals, expected=fresh_store or rechunk)
+        stored = self._store.documents()
+        trusted = (
+            not fresh_store
+            and not rechunk
+            and self._store.get_meta(ORIGINALS_SEEN) == folder.digest
+            and {doc.doc_id for doc in stored} == folder.ids
+        )
+        originals: dict[str, Document] | None = None
+        changed = False
+        if not trusted:
+            self._forget_originals()
+            originals = self._originals.load_all()
+            if fresh_store and not originals:
+                originals = self._seed_default_corpus()
+            elif fresh_store:
+                log.warning(
+                    "the chunk store is new but %d stored document(s) exist (it was lost or "
+                    "replaced): embedding them again",
+                    len(originals),
+                )
+            self._store.set_meta("initialized", "1")
+            if rechunk:
+                if stored:
+                    log.warning(
+                        "chunking settings (or int8 embedding) changed: re-embedding every document"
+                    )
+                for doc in stored:
+                    self._store.remove_document(doc.doc_id)
+                self._store.set_meta("chunking", json.dumps(self.settings.chunking))
+                stored = []
+            kept = self._drop_documents_without_original(originals, stored, folder.ids)
+            changed = len(kept) != len(stored)
+            changed |= self._embed_missing(originals, kept, expected=fresh_store or rechunk)
+            stored = kept
         remove_partials(self.index_dir)
         remove_partials(self._originals.folder)
         if changed or fresh_store:
@@ -422,27 +497,48 @@ class Engine:
                 self._snapshot = load_snapshot(
                     self.index_dir, self._store.generation, self.settings.chunking
                 )
-                self._snapshot.documents = {d.doc_id: d for d in self._store.documents()}
+                self._snapshot.documents = {d.doc_id: d for d in stored}
                 remove_other_snapshots(self.index_dir, keep=self._snapshot.folder.name)
             except IndexCorrupt as exc:
                 log.warning("rebuilding the search index: %s", exc)
                 self._publish()
         self._pointer_seen = self._pointer_mtime()
+        if originals is not None:
+            self._remember_originals(folder, originals)
 
-    def _drop_documents_without_original(self, originals: dict[str, Document]) -> bool:
-        """Drop stored documents whose original was deleted. One whose file is merely
-        unreadable (reported when loading) keeps its chunks: damage must not lose an article."""
-        on_disk = set(originals) | self._originals.ids()
-        gone = [doc.doc_id for doc in self._store.documents() if doc.doc_id not in on_disk]
+    def _forget_originals(self) -> None:
+        """Before changing stored documents: the next reconcile must compare them all."""
+        self._store.delete_meta(ORIGINALS_SEEN)
+
+    def _remember_originals(self, folder: FolderState, originals: dict[str, Document]) -> None:
+        """Record that the store holds exactly `originals`, parsed after `folder` was taken.
+
+        Not when the ids differ (a file unreadable, or added or removed meanwhile): the
+        next reconcile then parses every document again, and reports the unreadable one.
+        A file rewritten after `folder` was taken changed its fingerprint: also a full parse.
+        """
+        if set(originals) == folder.ids:
+            self._store.set_meta(ORIGINALS_SEEN, folder.digest)
+
+    def _drop_documents_without_original(
+        self, originals: dict[str, Document], stored: list[StoredDocument], files: Iterable[str]
+    ) -> list[StoredDocument]:
+        """Drop stored documents whose original was deleted; return the ones kept. One whose
+        file (its id among `files`) is merely unreadable (reported when loading) keeps its
+        chunks: damage must not lose an article."""
+        on_disk = set(originals).union(files)
+        gone = [doc.doc_id for doc in stored if doc.doc_id not in on_disk]
         if gone:
             log.warning("dropping %d document(s) whose original is gone: %s", len(gone), gone)
         for doc_id in gone:
             self._store.remove_document(doc_id)
-        return bool(gone)
+        return [doc for doc in stored if doc.doc_id in on_disk]
 
-    def _embed_missing(self, originals: dict[str, Document], expected: bool) -> bool:
-        stored = {doc.doc_id: doc.content_hash for doc in self._store.documents()}
-        missing = [d for d in originals.values() if stored.get(d.doc_id) != d.content_hash]
+    def _embed_missing(
+        self, originals: dict[str, Document], stored: list[StoredDocument], expected: bool
+    ) -> bool:
+        hashes = {doc.doc_id: doc.content_hash for doc in stored}
+        missing = [d for d in originals.values() if hashes.get(d.doc_id) != d.content_hash]
         if missing:
             log.log(
                 logging.INFO if expected else logging.WARNING,

@@ -92,33 +92,50 @@ def build_terms(question: str, earlier: list[str], history_weight: float) -> dic
     return terms
 
 
+@dataclass(frozen=True)
+class DenseHits:
+    """One question's nearest chunks from the vector index (searched per batch of questions)."""
+
+    scores: np.ndarray
+    chunk_ids: np.ndarray
+
+
+def search_dense(vectors: np.ndarray, snapshot: Snapshot, candidates: int) -> list[DenseHits]:
+    """One vector-index search for a batch of questions: cheaper per question than several."""
+    scores, ids = snapshot.vectors.search(vectors, candidates)
+    return [DenseHits(row_scores, row_ids) for row_scores, row_ids in zip(scores, ids, strict=True)]
+
+
 def retrieve(
-    query: Query, snapshot: Snapshot, store: ChunkStore, candidates: int, weights: Weights
+    query: Query,
+    dense_hits: DenseHits,
+    snapshot: Snapshot,
+    store: ChunkStore,
+    candidates: int,
+    weights: Weights,
 ) -> list[ScoredChunk]:
     """Candidate chunks from both retrievers, scored and sorted best first."""
-    dense_scores, dense_ids = snapshot.vectors.search(query.vector[None, :], candidates)
     bm25_all = snapshot.bm25.scores(_bm25_query(query.terms))
     top_bm25 = _top_positions(bm25_all, candidates)
-    ids = {int(i) for i in dense_ids[0] if i >= 0}
+    ids = {int(i) for i in dense_hits.chunk_ids if i >= 0}
     ids.update(int(snapshot.bm25.chunk_ids[p]) for p in top_bm25 if bm25_all[p] > 0)
-    chunks = store.chunks(sorted(ids))
-    if not chunks:
+    chunks = store.chunks(sorted(ids))  # a removal since the snapshot may have dropped some
+    positions = {cid: snapshot.bm25.position(cid) for cid in chunks}
+    found = [cid for cid, position in positions.items() if position is not None]
+    if not found:
         return []
-    dense_of = {int(i): float(s) for i, s in zip(dense_ids[0], dense_scores[0], strict=True)}
-    sentences = store.sentences(list(chunks))
+    dense = _chunk_cosines(found, dense_hits, snapshot, query.vector)
+    sentences = _score_sentences(
+        [chunks[cid] for cid in found],
+        [int(positions[cid] or 0) for cid in found],
+        snapshot,
+        query,
+    )
     best_bm25 = max(float(bm25_all.max(initial=0.0)), 1e-6)
-    term_weights = {t: snapshot.lexicon.idf(t) * w for t, w in query.terms.items()}
     scored = []
-    for chunk_id, chunk in chunks.items():
-        position = snapshot.bm25.position(chunk_id)
-        bm25 = float(bm25_all[position]) / best_bm25 if position is not None else 0.0
-        dense = dense_of.get(chunk_id)
-        if dense is None:
-            dense = _cosine_of_stored(snapshot, chunk_id, query.vector)
-        item = ScoredChunk(chunk, dense, bm25)
-        item.sentences = _score_sentences(
-            chunk.text, sentences.get(chunk_id, []), query.vector, term_weights
-        )
+    for chunk_id, chunk_dense, chunk_sentences in zip(found, dense, sentences, strict=True):
+        bm25 = float(bm25_all[positions[chunk_id] or 0]) / best_bm25
+        item = ScoredChunk(chunks[chunk_id], float(chunk_dense), bm25, sentences=chunk_sentences)
         item.score = _fuse(item, weights)
         for sentence in item.sentences:
             sentence.score = (
@@ -129,6 +146,19 @@ def retrieve(
         scored.append(item)
     scored.sort(key=lambda item: item.score, reverse=True)
     return scored
+
+
+def _chunk_cosines(
+    chunk_ids: list[int], dense_hits: DenseHits, snapshot: Snapshot, vector: np.ndarray
+) -> np.ndarray:
+    """Cosine of each chunk: from the search when it found the chunk, else from its vector."""
+    known = {int(i): float(s) for i, s in zip(dense_hits.chunk_ids, dense_hits.scores, strict=True)}
+    cosines = np.array([known.get(cid, np.nan) for cid in chunk_ids], dtype=np.float32)
+    missing = np.flatnonzero(np.isnan(cosines))
+    if len(missing):
+        stored = snapshot.vectors.reconstruct(np.asarray(chunk_ids, dtype=np.int64)[missing])
+        cosines[missing] = stored @ vector
+    return cosines
 
 
 def _fuse(item: ScoredChunk, weights: Weights) -> float:
@@ -151,29 +181,32 @@ def _bm25_query(terms: dict[str, float]) -> list[str]:
 
 
 def _score_sentences(
-    text: str,
-    stored: list[tuple[int, int, np.ndarray]],
-    vector: np.ndarray,
-    term_weights: dict[str, float],
-) -> list[ScoredSentence]:
-    """Cosine and IDF-weighted share of the question's terms, for each sentence."""
-    if not stored:
-        return []
-    dense = np.stack([v for _, _, v in stored]) @ vector
+    chunks: list[StoredChunk], positions: list[int], snapshot: Snapshot, query: Query
+) -> list[list[ScoredSentence]]:
+    """Cosine and IDF-weighted share of the question's terms, for each chunk's sentences."""
+    table = snapshot.sentences
+    rows, bounds = table.rows(positions)
+    cosines = (table.vectors[rows] @ query.vector).tolist()
+    spans = table.spans[rows].tolist()
+    term_weights = {t: snapshot.lexicon.idf(t) * w for t, w in query.terms.items()}
     total = sum(term_weights.values()) or 1.0
-    scored = []
-    for (start, end, _), cosine in zip(stored, dense, strict=True):
-        present = term_set(text[start:end])
-        matched = sum(weight for term, weight in term_weights.items() if term in present)
-        scored.append(ScoredSentence(start, end, float(cosine), matched / total))
-    return scored
+    result = []
+    for index, chunk in enumerate(chunks):
+        in_chunk = term_set(chunk.text)  # a sentence can only match what its chunk holds
+        weights = [(t, w) for t, w in term_weights.items() if t in in_chunk]
+        scored = []
+        for row in range(int(bounds[index]), int(bounds[index + 1])):
+            start, end = spans[row]
+            matched = 0.0
+            if weights:
+                present = term_set(chunk.text[start:end])
+                matched = sum(weight for term, weight in weights if term in present)
+            scored.append(ScoredSentence(start, end, cosines[row], matched / total))
+        result.append(scored)
+    return result
 
 
 def _top_positions(scores: np.ndarray, k: int) -> np.ndarray:
     if len(scores) <= k:
         return np.arange(len(scores))
     return np.argpartition(-scores, k)[:k]
-
-
-def _cosine_of_stored(snapshot: Snapshot, chunk_id: int, vector: np.ndarray) -> float:
-    return float(snapshot.vectors.reconstruct(chunk_id) @ vector)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import shutil
 import uuid
@@ -23,10 +24,12 @@ from index.atomic import fsync_tree, write_text_atomic
 from index.embedding import DIMENSION, MODEL_NAME
 from index.errors import IndexCorrupt
 from index.lexical import Bm25Index, Lexicon, tokens
+from index.sentences import SentenceTable
 from index.store import ChunkStore, StoredDocument
 from index.vectors import FaissIndex
 
-FORMAT_VERSION = 1
+log = logging.getLogger("qabot.index")
+FORMAT_VERSION = 2  # 2: sentence spans and vectors kept in the snapshot
 POINTER = "CURRENT"
 _FOLDER_NAME = re.compile(r"snapshot-\d+-[0-9a-f]{8}")
 _CHECKSUM_LIMIT = 256 * 1024 * 1024  # larger files are checked by size (hashing costs seconds)
@@ -51,6 +54,7 @@ class Snapshot:
     vectors: FaissIndex
     bm25: Bm25Index
     lexicon: Lexicon
+    sentences: SentenceTable
     # the documents of this generation, so answering never queries the store for them
     documents: dict[str, StoredDocument] = field(default_factory=dict)
 
@@ -83,6 +87,7 @@ def build_snapshot(
         texts.extend(batch)
     bm25 = Bm25Index.build(chunk_ids, token_lists)
     bm25.save(folder / "bm25")
+    sentences = _sentences(folder, store, bm25.chunk_ids, previous)
     lexicon = Lexicon.build(token_lists, texts)
     (folder / "lexicon.json").write_text(lexicon.to_json(), encoding="utf-8")
     manifest = Manifest(
@@ -99,9 +104,8 @@ def build_snapshot(
     write_text_atomic(folder / "manifest.json", json.dumps(asdict(manifest), indent=1))
     write_text_atomic(index_dir / POINTER, folder.name)
     remove_other_snapshots(index_dir, keep=folder.name)
-    return Snapshot(
-        folder, manifest, vectors, bm25, lexicon, documents={d.doc_id: d for d in store.documents()}
-    )
+    documents = {d.doc_id: d for d in store.documents()}
+    return Snapshot(folder, manifest, vectors, bm25, lexicon, sentences, documents)
 
 
 def _vectors(
@@ -131,6 +135,18 @@ def _vectors(
     return FaissIndex.build(ids, vectors, hnsw_threshold)
 
 
+def _sentences(
+    folder: Path, store: ChunkStore, chunk_ids: np.ndarray, previous: Snapshot | None
+) -> SentenceTable:
+    """Extend the previous snapshot's sentence table when it matches; else read the store."""
+    if previous is not None:
+        try:
+            return SentenceTable.write(folder, store, chunk_ids, previous.sentences)
+        except ValueError as exc:
+            log.warning("reading every sentence from the store again: %s", exc)
+    return SentenceTable.write(folder, store, chunk_ids)
+
+
 def load_snapshot(index_dir: Path, store_generation: int, chunking: dict[str, int]) -> Snapshot:
     """Load the current snapshot; IndexCorrupt says why it cannot be trusted."""
     folder = current_folder(index_dir)
@@ -142,11 +158,12 @@ def load_snapshot(index_dir: Path, store_generation: int, chunking: dict[str, in
         vectors = FaissIndex.load(folder / "vectors.faiss")
         bm25 = Bm25Index.load(folder / "bm25")
         lexicon = Lexicon.from_json((folder / "lexicon.json").read_text(encoding="utf-8"))
+        sentences = SentenceTable.load(folder)
     except Exception as exc:  # any library error here means the files are unusable
         raise IndexCorrupt(f"the index in {folder} cannot be read ({exc})") from exc
-    if len(vectors) != manifest.chunks or len(bm25.chunk_ids) != manifest.chunks:
+    if {len(vectors), len(bm25.chunk_ids), len(sentences.chunk_ids)} != {manifest.chunks}:
         raise IndexCorrupt(f"the index in {folder} is incomplete")
-    return Snapshot(folder, manifest, vectors, bm25, lexicon)
+    return Snapshot(folder, manifest, vectors, bm25, lexicon, sentences)
 
 
 def current_folder(index_dir: Path) -> Path:

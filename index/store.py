@@ -12,6 +12,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,9 @@ from index.embedding import DIMENSION
 from index.errors import IndexCorrupt
 
 STORE_FORMAT = 2  # PRAGMA user_version; bump when the schema or a column's meaning changes
+# Stores up to this size (file and WAL) get the full check when opened; see ChunkStore.check.
+QUICK_CHECK_LIMIT = 256 * 1024 * 1024
+TABLES = frozenset({"meta", "documents", "chunks", "sentences"})
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS documents (
@@ -75,6 +79,15 @@ class NewChunk:
     sentence_vectors: np.ndarray
 
 
+@dataclass(frozen=True)
+class SentenceRows:
+    """A run of stored sentences: owning chunk id, span in the chunk, vector (one per row)."""
+
+    chunk_ids: np.ndarray
+    spans: np.ndarray
+    vectors: np.ndarray
+
+
 class ChunkStore:
     """Thread-safe access to one SQLite file (one connection, serialised by a lock)."""
 
@@ -92,27 +105,44 @@ class ChunkStore:
                 )
         except sqlite3.DatabaseError as exc:
             raise IndexCorrupt(f"the chunk store {path} is damaged ({exc})") from exc
-        self._lock = threading.RLock()
+        self._lock = _StoreLock(path)
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
 
-    def check(self) -> None:
-        """Raise IndexCorrupt when SQLite finds damage (quick_check reads every page)
-        or the store was written by another format of qabot."""
+    def check(self, full: bool | None = None) -> None:
+        """Raise IndexCorrupt when the store was written by another format of qabot, its
+        schema or a table's first page cannot be read, or (full check) SQLite finds damage.
+
+        The full check, PRAGMA quick_check, reads every page: a fraction of a second for a
+        small store, but the whole 24 GB at 1e6 chunks (minutes from a cold disk), which a
+        bot restart cannot wait for. So by default it runs only on stores of at most
+        QUICK_CHECK_LIMIT bytes. Damage in a larger store is found when a read meets it:
+        the query then raises IndexCorrupt (see _StoreLock), and an engine that meets it
+        while opening runs the full check to confirm, then rebuilds the store.
+        """
+        if full is None:
+            full = _store_size(self.path) <= QUICK_CHECK_LIMIT
         with self._lock:
             try:
-                result = self._db.execute("PRAGMA quick_check").fetchone()[0]
                 version = self._db.execute("PRAGMA user_version").fetchone()[0]
+                rows = self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")
+                tables = {name for (name,) in rows}
+                for table in sorted(TABLES & tables):
+                    self._db.execute(f"SELECT * FROM {table} LIMIT 1").fetchall()
+                result = self._db.execute("PRAGMA quick_check").fetchone()[0] if full else "ok"
             except sqlite3.DatabaseError as exc:
                 raise IndexCorrupt(f"the chunk store {self.path} is damaged ({exc})") from exc
-        if result != "ok":
-            raise IndexCorrupt(f"the chunk store {self.path} is damaged ({result})")
         if version != STORE_FORMAT:
             raise IndexCorrupt(
                 f"the chunk store {self.path} is format {version}; this qabot uses {STORE_FORMAT}"
             )
+        if missing := TABLES - tables:
+            names = ", ".join(sorted(missing))
+            raise IndexCorrupt(f"the chunk store {self.path} is damaged (no table {names})")
+        if result != "ok":
+            raise IndexCorrupt(f"the chunk store {self.path} is damaged ({result})")
 
     def _has_tables(self) -> bool:
         query = "SELECT 1 FROM sqlite_master WHERE type='table' AND name='documents'"
@@ -132,6 +162,10 @@ class ChunkStore:
     def set_meta(self, key: str, value: str) -> None:
         with self._lock:
             self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def delete_meta(self, key: str) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM meta WHERE key=?", (key,))
 
     def documents(self) -> list[StoredDocument]:
         query = """SELECT d.doc_id, d.title, d.date, d.source, d.content_hash, COUNT(c.chunk_id)
@@ -217,6 +251,27 @@ class ChunkStore:
             last = rows[-1][0]
             yield [row[0] for row in rows], [row[1] for row in rows]
 
+    def iter_sentences(self, after: int = -1, batch: int = 50_000) -> Iterator[SentenceRows]:
+        """Sentences of the chunks with ids above `after`, in (chunk id, ordinal) order."""
+        last = (after, 1 << 62)
+        while True:
+            with self._lock:
+                rows = self._db.execute(
+                    "SELECT chunk_id, ordinal, start, end, vector FROM sentences "
+                    "WHERE (chunk_id, ordinal) > (?, ?) ORDER BY chunk_id, ordinal LIMIT ?",
+                    (*last, batch),
+                ).fetchall()
+            if not rows:
+                return
+            last = (rows[-1][0], rows[-1][1])
+            yield SentenceRows(
+                np.asarray([row[0] for row in rows], dtype=np.int64),
+                np.asarray([(row[2], row[3]) for row in rows], dtype=np.int32),
+                np.frombuffer(b"".join(row[4] for row in rows), dtype=np.float32).reshape(
+                    -1, DIMENSION
+                ),
+            )
+
     def chunks(self, chunk_ids: Sequence[int]) -> dict[int, StoredChunk]:
         """The chunks that still exist among `chunk_ids` (a concurrent removal may drop some)."""
         if not chunk_ids:
@@ -279,6 +334,39 @@ class ChunkStore:
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self._db)
+
+
+class _StoreLock:
+    """The lock every use of the connection holds; it also turns damage SQLite meets in the
+    file (a malformed page, or no database at all) into IndexCorrupt. The open-time check
+    skips reading every page of a large store, so this is where damage there comes to light."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._lock = threading.RLock()
+
+    def __enter__(self) -> None:
+        self._lock.acquire()
+
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
+        self._lock.release()
+        if isinstance(exc, sqlite3.DatabaseError) and _is_damage(exc):
+            raise IndexCorrupt(f"the chunk store {self._path} is damaged ({exc})") from exc
+
+
+def _is_damage(exc: sqlite3.DatabaseError) -> bool:
+    """SQLITE_CORRUPT or SQLITE_NOTADB: not a busy, locked or full database."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+
+
+def _store_size(path: Path) -> int:
+    """Bytes SQLite reads to check the store: the file and its write-ahead log."""
+    size = 0
+    for part in (path, Path(f"{path}-wal")):
+        with suppress(FileNotFoundError):
+            size += part.stat().st_size
+    return size
 
 
 class _Transaction:

@@ -31,7 +31,7 @@ class VectorIndex(Protocol):
 
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None: ...
 
-    def reconstruct(self, chunk_id: int) -> np.ndarray: ...
+    def reconstruct(self, chunk_ids: np.ndarray) -> np.ndarray: ...
 
     def remove(self, ids: np.ndarray) -> None: ...
 
@@ -87,8 +87,10 @@ class FaissIndex:
                 np.ascontiguousarray(vectors, dtype=np.float32), ids.astype(np.int64)
             )
 
-    def reconstruct(self, chunk_id: int) -> np.ndarray:
-        return np.asarray(self._index.reconstruct(int(chunk_id)), dtype=np.float32)
+    def reconstruct(self, chunk_ids: np.ndarray) -> np.ndarray:
+        """The stored vectors of these chunks, shape (len(chunk_ids), DIMENSION)."""
+        keys = np.ascontiguousarray(chunk_ids, dtype=np.int64)
+        return np.asarray(self._index.reconstruct_batch(keys), dtype=np.float32)
 
     def remove(self, ids: np.ndarray) -> None:
         if self.kind == "hnsw":

@@ -7,15 +7,20 @@ import json
 import logging
 import os
 import sqlite3
+from collections.abc import Callable
 from contextlib import closing
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 
 from index.atomic import write_text_atomic
+from index.documents import Document, parse_bytes
+from index.originals import Originals
 from index.snapshot import FORMAT_VERSION, POINTER
 from index.store import STORE_FORMAT
 from tests.engine_support import (
+    ARTICLES,
     EXTRA_ARTICLE,
     EXTRA_QUESTION,
     QUESTIONS,
@@ -210,10 +215,156 @@ def test_changed_chunking_settings_re_chunk_every_document(
     with caplog.at_level(logging.INFO, logger="qabot.index"):
         engine, embedder = open_engine(index_copy, max_chars=120, overlap_sentences=0)
 
-    assert "chunking settings changed" in index_warnings(caplog)
+    assert "chunking settings (or int8 embedding) changed" in index_warnings(caplog)
     assert manifest_of(index_copy)["chunking"] == engine.settings.chunking
     chunks = stored_chunk_texts(index_copy)
     assert max(len(text) for text in chunks) <= 120
     assert set(chunks) <= set(embedder.texts)  # every document was chunked and embedded anew
     for (question, fact), answer in zip(QUESTIONS.values(), answers_of(engine), strict=True):
         assert fact in answer.text, question
+
+
+def test_switching_to_int8_vectors_and_back_re_embeds_every_document(
+    index_copy: Path, open_engine: OpenEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    """int8 vectors differ from fp32 ones (cosine ~0.993): the two must never mix."""
+    with caplog.at_level(logging.INFO, logger="qabot.index"):
+        engine, embedder = open_engine(index_copy, backend="onnx-int8")
+    assert "re-embedding every document" in index_warnings(caplog)
+    assert set(stored_chunk_texts(index_copy)) <= set(embedder.texts)
+    engine.close()
+
+    back, embedder = open_engine(index_copy, backend="onnx")
+    assert set(stored_chunk_texts(index_copy)) <= set(embedder.texts)
+    assert manifest_of(index_copy)["chunking"] == back.settings.chunking
+    for (question, fact), answer in zip(QUESTIONS.values(), answers_of(back), strict=True):
+        assert fact in answer.text, question
+
+
+# ----- reopening trusts an unchanged documents folder, and only that ------------------------
+
+
+@pytest.fixture
+def full_parses(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """One entry per call of Originals.load_all: every stored document parsed."""
+    calls: list[int] = []
+    load_all = Originals.load_all
+
+    def counting(self: Originals) -> dict[str, Document]:
+        found = load_all(self)
+        calls.append(len(found))
+        return found
+
+    monkeypatch.setattr(Originals, "load_all", counting)
+    return calls
+
+
+def test_reopening_an_unchanged_index_parses_no_stored_document(
+    index_copy: Path, open_engine: OpenEngine, full_parses: list[int]
+) -> None:
+    engine, _ = open_engine(index_copy)  # a copy (new inodes and ctimes): compared in full
+    answers = answers_of(engine, ALL_QUESTIONS[:-1])
+    engine.close()
+    assert full_parses == [3]
+
+    reopened, embedder = open_engine(index_copy)
+
+    assert full_parses == [3]  # the folder is as the store last matched it
+    assert embedder.texts == []
+    assert answers_of(reopened, ALL_QUESTIONS[:-1]) == answers
+
+
+def test_after_an_add_the_next_open_compares_every_document_once(
+    index_copy: Path,
+    open_engine: OpenEngine,
+    full_parses: list[int],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    engine, _ = open_engine(index_copy)
+    name, text = EXTRA_ARTICLE
+    engine.add_bytes(name, text.encode())
+    engine.close()
+    full_parses.clear()
+
+    with caplog.at_level(logging.INFO, logger="qabot.index"):
+        reopened, embedder = open_engine(index_copy)
+        reopened.close()
+        _, embedder_again = open_engine(index_copy)
+
+    assert full_parses == [4]  # after the add, once; the open after that, not at all
+    assert embedder.texts == embedder_again.texts == []
+    assert index_warnings(caplog) == ""  # the add left everything complete
+
+
+def rewrite_moon(documents: Path) -> None:
+    """A new version of moon.json: another fact, written atomically."""
+    changed = ARTICLES["moon.txt"].replace("27 days", "28 days")
+    Originals(documents).save(parse_bytes("moon.txt", changed.encode()))
+
+
+def rewrite_moon_in_place(documents: Path) -> None:
+    """The same change written into the same file, its size and mtime put back: only its
+    ctime tells (as an editor or a restore tool that keeps times might leave it)."""
+    path = documents / "moon.json"
+    before = path.stat()
+    changed = ARTICLES["moon.txt"].replace("27 days", "28 days")
+    data = json.dumps(asdict(parse_bytes("moon.txt", changed.encode()))).encode()
+    assert len(data) == before.st_size
+    with open(path, "r+b") as handle:
+        handle.write(data)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_ino == before.st_ino
+
+
+ON_DISK_CHANGES: dict[str, Callable[[Path], object]] = {
+    "rewritten": rewrite_moon,
+    "rewritten in place, same size and mtime": rewrite_moon_in_place,
+    "removed": lambda documents: (documents / "moon.json").unlink(),
+}
+
+
+@pytest.mark.parametrize("change", list(ON_DISK_CHANGES))
+def test_a_stored_document_changed_while_closed_is_seen_at_reopen(
+    change: str,
+    index_copy: Path,
+    open_engine: OpenEngine,
+    full_parses: list[int],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    engine, _ = open_engine(index_copy)  # records the folder as the store matches it
+    engine.close()
+    ON_DISK_CHANGES[change](index_copy / "documents")
+    full_parses.clear()
+
+    with caplog.at_level(logging.INFO, logger="qabot.index"):
+        reopened, embedder = open_engine(index_copy)
+
+    assert len(full_parses) == 1
+    moon = reopened.answer(QUESTIONS["moon"][0])
+    if change == "removed":
+        assert "dropping 1 document(s) whose original is gone: ['moon']" in index_warnings(caplog)
+        assert {d.doc_id for d in reopened.documents()} == {"bees", "lighthouse"}
+        assert all(p.doc_id != "moon" for p in moon.passages)
+    else:
+        assert "embedding 1 stored document(s) missing" in index_warnings(caplog)
+        assert "28 days" in moon.text
+        assert all("27 days" not in p.text for p in moon.passages)
+        assert len(embedder.texts) > 1  # the new version's chunks and sentences, then the question
+
+
+def test_a_document_written_but_never_stored_is_embedded_at_reopen(
+    index_copy: Path, open_engine: OpenEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    """What a crash between writing a document and storing its chunks leaves behind."""
+    engine, _ = open_engine(index_copy)
+    engine.close()
+    name, text = EXTRA_ARTICLE
+    Originals(index_copy / "documents").save(parse_bytes(name, text.encode()))
+
+    with caplog.at_level(logging.INFO, logger="qabot.index"):
+        reopened, embedder = open_engine(index_copy)
+
+    assert "embedding 1 stored document(s) missing" in index_warnings(caplog)
+    assert {d.doc_id for d in reopened.documents()} == {*QUESTIONS, "glaciers"}
+    assert embedder.texts  # its chunks and sentences
+    assert EXTRA_QUESTION[1] in reopened.answer(EXTRA_QUESTION[0]).text

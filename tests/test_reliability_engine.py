@@ -26,11 +26,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index import Answer, Engine, EngineSettings, UnknownDocument
+from index import Answer, Engine, EngineSettings, IndexCorrupt, UnknownDocument
+from index import store as store_module
 from index.chunking import chunk_text
 from index.documents import Document, parse_bytes
 from index.embedding import Embedder
 from index.snapshot import POINTER
+from index.store import STORE_FORMAT, ChunkStore
 from tests.engine_support import (
     ARTICLES,
     EXTRA_ARTICLE,
@@ -188,6 +190,72 @@ def test_a_damaged_chunk_store_is_rebuilt_from_the_stored_documents(
         reopened, embedder = open_engine(index_copy)
 
     assert "the chunk store" in warnings_of(caplog)
+    assert len(embedder.texts) > 0  # re-embedded from documents/, the source of truth
+    assert set(reopened.documents()) == documents
+    assert answers_of(reopened) == answers
+    check_consistent(index_copy)
+
+
+def damage_a_chunk_page(index_dir: Path) -> None:
+    """Overwrite the last leaf page of the chunks table: not the first page of any table,
+    so only a query that reads those chunks (or SQLite's full check) meets it."""
+    with closing(sqlite3.connect(index_dir / STORE)) as db:
+        (page,) = db.execute(
+            "SELECT pageno FROM dbstat WHERE name = 'chunks' AND pagetype = 'leaf' "
+            "ORDER BY path DESC LIMIT 1"
+        ).fetchone()
+        (page_size,) = db.execute("PRAGMA page_size").fetchone()
+    overwrite(index_dir / STORE, (page - 1) * page_size, page_size)
+
+
+@pytest.fixture
+def large_store(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every store counts as large: opening skips SQLite's full check, as at 1e6 chunks."""
+    monkeypatch.setattr(store_module, "QUICK_CHECK_LIMIT", 0)
+
+
+@pytest.mark.usefixtures("large_store")
+def test_opening_a_large_store_skips_the_full_check_but_not_its_format(
+    index_copy: Path, open_engine: OpenEngine
+) -> None:
+    engine, _ = open_engine(index_copy)
+    engine.close()
+    damage_a_chunk_page(index_copy)
+    store = ChunkStore(index_copy / STORE)
+    try:
+        store.check()  # the damaged page is not read
+        with pytest.raises(IndexCorrupt, match="is damaged"):
+            store.check(full=True)
+        with pytest.raises(IndexCorrupt, match="is damaged"):  # not a bare sqlite3 error
+            store.all_vectors()
+        store.set_meta("probe", "1")  # the connection still works for what is intact
+    finally:
+        store.close()
+    with closing(sqlite3.connect(index_copy / STORE)) as db:
+        db.execute(f"PRAGMA user_version = {STORE_FORMAT + 1}")
+    store = ChunkStore(index_copy / STORE)
+    try:
+        with pytest.raises(IndexCorrupt, match=f"is format {STORE_FORMAT + 1}"):
+            store.check()
+    finally:
+        store.close()
+
+
+@pytest.mark.usefixtures("large_store")
+def test_damage_in_a_large_store_met_while_opening_sets_it_aside_and_rebuilds(
+    index_copy: Path, open_engine: OpenEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine, _ = open_engine(index_copy)
+    answers, documents = answers_of(engine), set(engine.documents())
+    engine.close()
+    damage_a_chunk_page(index_copy)
+    (index_copy / POINTER).unlink()  # the search index is rebuilt: every chunk is read
+
+    with caplog.at_level(logging.INFO, logger="qabot.index"):
+        reopened, embedder = open_engine(index_copy)
+
+    assert "is damaged (database disk image is malformed); moving it" in warnings_of(caplog)
+    assert list(index_copy.glob("chunks.damaged-*.sqlite"))
     assert len(embedder.texts) > 0  # re-embedded from documents/, the source of truth
     assert set(reopened.documents()) == documents
     assert answers_of(reopened) == answers
@@ -367,6 +435,9 @@ def test_a_crash_while_adding_a_document_leaves_the_old_or_the_new_set(
     generation = store_generation(index_copy)
     moments: dict[str, Moment] = {
         "while embedding": lambda _, elapsed: elapsed > 0.05,
+        "once its original is written": lambda folder, _: (
+            folder / "documents" / "aurora-log.json"
+        ).exists(),
         "once the store committed": lambda folder, _: store_generation(folder) > generation,
         "while the index is built": lambda folder, _: new_snapshot_folder(folder),
     }
@@ -389,9 +460,11 @@ def test_a_crash_while_adding_a_document_leaves_the_old_or_the_new_set(
         else:
             assert all(p.doc_id != "aurora-log" for p in aurora.passages), name
         check_consistent(run_dir)
-    # Killed before any write, the old set; killed after the commit, the new one.
+    # Killed before any write, the old set; once the original is written, the new one
+    # (embedded again at the next open if its chunks were not stored yet).
     assert outcomes == {
         "while embedding": (True, False),
+        "once its original is written": (True, True),
         "once the store committed": (True, True),
         "while the index is built": (True, True),
     }

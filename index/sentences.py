@@ -1,0 +1,104 @@
+"""Every chunk's sentence spans and vectors, as arrays a question reads without SQL.
+
+Answering scores the sentences of ~50-80 candidate chunks per question. Reading their
+vectors from SQLite cost 4-25 ms per question (benchmarks/findings.md), so each snapshot
+keeps them as one float32 matrix, memory-mapped (the OS pages in only the rows questions
+touch), with the spans and per-chunk row ranges beside it. Rows follow chunk-id order,
+the order of the BM25 corpus, and new chunks always have the largest ids (the store's
+AUTOINCREMENT), so an addition appends rows and a removal drops ranges.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+
+from index.embedding import DIMENSION
+from index.store import ChunkStore
+
+VECTORS_FILE = "sentence_vectors.f32"
+LAYOUT_FILE = "sentences.npz"
+_COPY_ROWS = 1 << 16  # rows copied at a time (~100 MB): a large index never sits in memory
+
+
+@dataclass(frozen=True)
+class SentenceTable:
+    chunk_ids: np.ndarray  # int64, ascending: the chunk at position p has id chunk_ids[p]
+    offsets: np.ndarray  # int64, len(chunk_ids) + 1: chunk p owns rows offsets[p]:offsets[p+1]
+    spans: np.ndarray  # int32 (rows, 2): start and end, relative to the chunk text
+    vectors: np.ndarray  # float32 (rows, DIMENSION), memory-mapped
+
+    def rows(self, positions: Sequence[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The row numbers of these chunks' sentences, and where each chunk's run starts."""
+        chosen = np.asarray(positions, dtype=np.int64)
+        starts = self.offsets[chosen]
+        lengths = self.offsets[chosen + 1] - starts
+        bounds = np.zeros(len(lengths) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=bounds[1:])
+        rows = np.repeat(starts - bounds[:-1], lengths) + np.arange(bounds[-1])
+        return rows, bounds
+
+    @classmethod
+    def write(
+        cls,
+        folder: Path,
+        store: ChunkStore,
+        chunk_ids: np.ndarray,
+        previous: SentenceTable | None = None,
+    ) -> SentenceTable:
+        """Write the table of `chunk_ids` (ascending, all in the store) into `folder`.
+
+        With `previous` (an earlier snapshot's table), the rows of chunks it has are copied
+        from it and only newer chunks are read from the store.
+        """
+        row_owners: list[np.ndarray] = []  # the chunk id of every row
+        spans: list[np.ndarray] = []
+        newest_known = -1
+        with open(folder / VECTORS_FILE, "wb") as out:
+            if previous is not None and len(previous.chunk_ids):
+                newest_known = int(previous.chunk_ids[-1])
+                kept = np.flatnonzero(np.isin(previous.chunk_ids, chunk_ids))
+                rows, bounds = previous.rows(kept)
+                row_owners.append(np.repeat(previous.chunk_ids[kept], np.diff(bounds)))
+                spans.append(previous.spans[rows])
+                _copy_rows(previous.vectors, rows, out)
+            for batch in store.iter_sentences(after=newest_known):
+                row_owners.append(batch.chunk_ids)
+                spans.append(batch.spans)
+                out.write(np.ascontiguousarray(batch.vectors, dtype=np.float32).tobytes())
+        owners = _concat(row_owners, np.int64)
+        offsets = np.append(np.searchsorted(owners, chunk_ids), len(owners)).astype(np.int64)
+        if not np.array_equal(np.repeat(chunk_ids, np.diff(offsets)), owners):
+            raise ValueError("the sentences do not match the chunks (changed while building?)")
+        spans_array = _concat(spans, np.int32)
+        np.savez(folder / LAYOUT_FILE, chunk_ids=chunk_ids, offsets=offsets, spans=spans_array)
+        return cls.load(folder)
+
+    @classmethod
+    def load(cls, folder: Path) -> SentenceTable:
+        with np.load(folder / LAYOUT_FILE) as layout:
+            chunk_ids, offsets = layout["chunk_ids"], layout["offsets"]
+            spans = layout["spans"].reshape(-1, 2)
+        rows = int(offsets[-1])
+        if (folder / VECTORS_FILE).stat().st_size != rows * DIMENSION * 4:
+            raise ValueError(f"{VECTORS_FILE} does not hold {rows} sentence vectors")
+        vectors: np.ndarray = (
+            np.memmap(folder / VECTORS_FILE, dtype=np.float32, mode="r", shape=(rows, DIMENSION))
+            if rows
+            else np.zeros((0, DIMENSION), dtype=np.float32)
+        )
+        return cls(chunk_ids, offsets, spans, vectors)
+
+
+def _copy_rows(vectors: np.ndarray, rows: np.ndarray, out: BinaryIO) -> None:
+    for begin in range(0, len(rows), _COPY_ROWS):
+        out.write(np.ascontiguousarray(vectors[rows[begin : begin + _COPY_ROWS]]).tobytes())
+
+
+def _concat(parts: Sequence[np.ndarray], dtype: type) -> np.ndarray:
+    arrays: list[np.ndarray] = [np.asarray(part, dtype=dtype) for part in parts]
+    return np.concatenate(arrays) if arrays else np.zeros(0, dtype=dtype)
