@@ -1,8 +1,9 @@
 """Micro-batching: questions that arrive together are answered as one batch.
 
-The first waiting question opens a short window (a few ms); whatever arrives meanwhile,
-and whatever arrives while a batch runs, joins the next batch. Embedding 64 questions
-together costs little more than embedding one, so throughput grows with load.
+The first waiting question opens a short window (a few ms); whatever arrives meanwhile
+joins its batch, and whatever arrives while every batch slot is busy joins the next one.
+In a batch a question costs about half as much to embed (3.7 vs 7.7 ms here), and the
+vector index is searched once for all, so throughput grows with load.
 """
 
 from __future__ import annotations
@@ -23,12 +24,13 @@ class _Queue(Generic[Item, Result]):
     """Per event loop: futures belong to the loop that created them."""
 
     pending: list[tuple[Item, asyncio.Future[Result]]] = field(default_factory=list)
-    worker: asyncio.Task[None] | None = None
+    running: set[asyncio.Task[None]] = field(default_factory=set)
+    window_open: bool = False
 
 
 class MicroBatcher(Generic[Item, Result]):
-    """Up to `in_flight` batches run at once, so one can embed (onnxruntime, which releases
-    the GIL) while another is scored in Python: on two cores that keeps both busy."""
+    """Up to `in_flight` batches run at once, so one can embed (onnxruntime releases the
+    GIL) while another is scored in Python: on two cores that keeps both busy."""
 
     def __init__(
         self,
@@ -51,28 +53,25 @@ class MicroBatcher(Generic[Item, Result]):
         queue = self._queues.setdefault(loop, _Queue())
         future: asyncio.Future[Result] = loop.create_future()
         queue.pending.append((item, future))
-        if queue.worker is None or queue.worker.done():
-            queue.worker = asyncio.create_task(self._drain(queue))
+        if not queue.window_open:
+            queue.window_open = True
+            loop.call_later(self._max_wait, self._close_window, queue)
         return await future
 
-    async def _drain(self, queue: _Queue[Item, Result]) -> None:
-        if self._max_wait > 0:
-            await asyncio.sleep(self._max_wait)
-        slots = asyncio.Semaphore(self._in_flight)
-        running: set[asyncio.Task[None]] = set()
-        while queue.pending:
-            await slots.acquire()  # meanwhile more questions queue up and join this batch
+    def _close_window(self, queue: _Queue[Item, Result]) -> None:
+        queue.window_open = False
+        self._start_batches(queue)
+
+    def _start_batches(self, queue: _Queue[Item, Result]) -> None:
+        """Start waiting questions in as many batches as there are free slots."""
+        while queue.pending and len(queue.running) < self._in_flight:
             batch = queue.pending[: self._max_batch]
             del queue.pending[: self._max_batch]
-            task = asyncio.create_task(self._run(batch, slots))
-            running.add(task)
-            task.add_done_callback(running.discard)
-            await asyncio.sleep(0)  # let the batch start before looking at the queue again
-        if running:
-            await asyncio.gather(*running)
+            task = asyncio.get_running_loop().create_task(self._run(queue, batch))
+            queue.running.add(task)
 
     async def _run(
-        self, batch: list[tuple[Item, asyncio.Future[Result]]], slots: asyncio.Semaphore
+        self, queue: _Queue[Item, Result], batch: list[tuple[Item, asyncio.Future[Result]]]
     ) -> None:
         loop = asyncio.get_running_loop()
         try:
@@ -83,9 +82,11 @@ class MicroBatcher(Generic[Item, Result]):
             for _, future in batch:
                 if not future.done():
                     future.set_exception(exc)
-            return
+        else:
+            for (_, future), result in zip(batch, results, strict=True):
+                if not future.done():
+                    future.set_result(result)
         finally:
-            slots.release()
-        for (_, future), result in zip(batch, results, strict=True):
-            if not future.done():
-                future.set_result(result)
+            queue.running.discard(asyncio.current_task())
+            if not queue.window_open:  # those who waited for a slot have waited enough
+                self._start_batches(queue)

@@ -4,6 +4,8 @@ Each retriever proposes its best chunks; every candidate then gets four signals 
 cosine, BM25 relative to the best candidate, best sentence cosine, best sentence term
 coverage) which a linear blend fuses. The weights were fitted on half of SQuAD-dev-a's
 articles and checked on the other half (see docs/quality.md); they are data, not code.
+Everything a question reads comes from the snapshot's arrays (sentence vectors included),
+except the candidate chunks' texts; the vector index is searched once per batch.
 """
 
 from __future__ import annotations
@@ -120,21 +122,22 @@ def retrieve(
     ids = {int(i) for i in dense_hits.chunk_ids if i >= 0}
     ids.update(int(snapshot.bm25.chunk_ids[p]) for p in top_bm25 if bm25_all[p] > 0)
     chunks = store.chunks(sorted(ids))  # a removal since the snapshot may have dropped some
-    positions = {cid: snapshot.bm25.position(cid) for cid in chunks}
-    found = [cid for cid, position in positions.items() if position is not None]
-    if not found:
+    positions = {
+        chunk_id: position
+        for chunk_id in chunks
+        if (position := snapshot.bm25.position(chunk_id)) is not None
+    }
+    if not positions:
         return []
+    found = list(positions)
     dense = _chunk_cosines(found, dense_hits, snapshot, query.vector)
     sentences = _score_sentences(
-        [chunks[cid] for cid in found],
-        [int(positions[cid] or 0) for cid in found],
-        snapshot,
-        query,
+        [chunks[c] for c in found], list(positions.values()), snapshot, query
     )
     best_bm25 = max(float(bm25_all.max(initial=0.0)), 1e-6)
     scored = []
     for chunk_id, chunk_dense, chunk_sentences in zip(found, dense, sentences, strict=True):
-        bm25 = float(bm25_all[positions[chunk_id] or 0]) / best_bm25
+        bm25 = float(bm25_all[positions[chunk_id]]) / best_bm25
         item = ScoredChunk(chunks[chunk_id], float(chunk_dense), bm25, sentences=chunk_sentences)
         item.score = _fuse(item, weights)
         for sentence in item.sentences:

@@ -3,6 +3,8 @@
 Below `hnsw_threshold` vectors the index is exact (flat inner product); above it, HNSW
 (M=32, efSearch 128: recall@10 ~0.96-0.99 on real embeddings at a fraction of the cost).
 FAISS runs single-threaded per query: two OpenMP threads make one query 2x slower here.
+FAISS's HNSW cannot delete, so removed chunks are tombstones that searches skip; the index
+is rebuilt only once they are a sizeable share (rebuilding 1e6 vectors takes many minutes).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from index.embedding import DIMENSION
 HNSW_M = 32
 HNSW_EF_SEARCH = 128
 HNSW_EF_CONSTRUCTION = 80
+_TOMBSTONES = ".removed.npy"  # beside the index file: ids removed from an HNSW index
 
 
 class VectorIndex(Protocol):
@@ -41,9 +44,12 @@ class VectorIndex(Protocol):
 class FaissIndex:
     """Chunk ids -> vectors in one FAISS index (IndexIDMap2 over flat or HNSW)."""
 
-    def __init__(self, index: faiss.Index, kind: str) -> None:
+    def __init__(self, index: faiss.Index, kind: str, removed: np.ndarray | None = None) -> None:
         self._index = index
         self.kind = kind
+        self.removed = np.zeros(0, dtype=np.int64) if removed is None else removed
+        self._params: Any = None
+        self._filter()
 
     @classmethod
     def build(cls, ids: np.ndarray, vectors: np.ndarray, hnsw_threshold: int) -> FaissIndex:
@@ -67,10 +73,17 @@ class FaissIndex:
         kind = "hnsw" if isinstance(inner, faiss.IndexHNSW) else "flat"
         if kind == "hnsw":
             inner.hnsw.efSearch = HNSW_EF_SEARCH
-        return cls(index, kind)
+        tombstones = _tombstones_of(path)
+        removed = np.load(tombstones) if tombstones.is_file() else None
+        return cls(index, kind, removed)
 
     def __len__(self) -> int:
-        return int(self._index.ntotal)
+        """Live vectors: tombstones do not count."""
+        return int(self._index.ntotal) - len(self.removed)
+
+    @property
+    def removed_share(self) -> float:
+        return len(self.removed) / max(int(self._index.ntotal), 1)
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Scores and ids, shape (len(queries), k); missing results have id -1."""
@@ -78,7 +91,8 @@ class FaissIndex:
         if len(self) == 0:
             shape = (len(queries), k)
             return np.zeros(shape, dtype=np.float32), np.full(shape, -1, dtype=np.int64)
-        scores, ids = self._index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
+        queries = np.ascontiguousarray(queries, dtype=np.float32)
+        scores, ids = self._index.search(queries, k, params=self._params)
         return scores, ids
 
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
@@ -93,9 +107,29 @@ class FaissIndex:
         return np.asarray(self._index.reconstruct_batch(keys), dtype=np.float32)
 
     def remove(self, ids: np.ndarray) -> None:
-        if self.kind == "hnsw":
-            raise NotImplementedError("HNSW cannot remove vectors; rebuild instead")
-        self._index.remove_ids(ids.astype(np.int64))  # type: ignore[arg-type]
+        if self.kind == "flat":
+            self._index.remove_ids(ids.astype(np.int64))  # type: ignore[arg-type]
+            return
+        self.removed = np.union1d(self.removed, ids.astype(np.int64))
+        self._filter()
 
     def save(self, path: Path) -> None:
         faiss.write_index(self._index, str(path))
+        if len(self.removed):
+            np.save(_tombstones_of(path), self.removed)
+
+    def _filter(self) -> None:
+        """Search parameters that skip tombstones (None when there are none)."""
+        if not len(self.removed):
+            self._params = None
+            return
+        self._selected = faiss.IDSelectorBatch(self.removed)  # kept alive: FAISS borrows it
+        self._skip = faiss.IDSelectorNot(self._selected)
+        params = faiss.SearchParametersHNSW()  # type: ignore[attr-defined]
+        params.efSearch = HNSW_EF_SEARCH  # its default (16) would cut recall
+        params.sel = self._skip
+        self._params = params
+
+
+def _tombstones_of(path: Path) -> Path:
+    return path.with_name(path.name + _TOMBSTONES)
