@@ -2,14 +2,18 @@
 
 Answering scores the sentences of ~50-80 candidate chunks per question. Reading their
 vectors from SQLite cost 4-25 ms per question (benchmarks/findings.md), so each snapshot
-keeps them as one float32 matrix, memory-mapped (the OS pages in only the rows questions
-touch), with the spans and per-chunk row ranges beside it. Rows follow chunk-id order,
+keeps them as one float32 matrix in a file, with the spans and per-chunk row ranges beside
+it in memory. A question reads its candidates' rows with a few `pread` calls: a chunk's
+rows are contiguous. (Memory-mapping the file instead let the rows questions touch pile up
+in the process's memory: +2.3 GB after 400 questions at 1e6 chunks; read like this they
+stay in the OS page cache, which the OS can reclaim.) Rows follow chunk-id order,
 the order of the BM25 corpus, and new chunks always have the largest ids (the store's
 AUTOINCREMENT), so an addition appends rows and a removal drops ranges.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +26,7 @@ from index.store import ChunkStore
 
 VECTORS_FILE = "sentence_vectors.f32"
 LAYOUT_FILE = "sentences.npz"
+_ROW_BYTES = DIMENSION * 4
 _COPY_ROWS = 1 << 16  # rows copied at a time (~100 MB): a large index never sits in memory
 
 
@@ -30,7 +35,7 @@ class SentenceTable:
     chunk_ids: np.ndarray  # int64, ascending: the chunk at position p has id chunk_ids[p]
     offsets: np.ndarray  # int64, len(chunk_ids) + 1: chunk p owns rows offsets[p]:offsets[p+1]
     spans: np.ndarray  # int32 (rows, 2): start and end, relative to the chunk text
-    vectors: np.ndarray  # float32 (rows, DIMENSION), memory-mapped
+    vectors: BinaryIO  # the float32 (rows, DIMENSION) matrix, read with pread
 
     def rows(self, positions: Sequence[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The row numbers of these chunks' sentences, and where each chunk's run starts."""
@@ -41,6 +46,20 @@ class SentenceTable:
         np.cumsum(lengths, out=bounds[1:])
         rows = np.repeat(starts - bounds[:-1], lengths) + np.arange(bounds[-1])
         return rows, bounds
+
+    def read(self, rows: np.ndarray) -> np.ndarray:
+        """The vectors of these rows, one read per run of consecutive rows."""
+        out = np.empty((len(rows), DIMENSION), dtype=np.float32)
+        for first, last, into in _runs(rows):
+            out[into : into + last - first] = self._read_run(first, last)
+        return out
+
+    def _read_run(self, first: int, last: int) -> np.ndarray:
+        size = (last - first) * _ROW_BYTES
+        data = os.pread(self.vectors.fileno(), size, first * _ROW_BYTES)
+        if len(data) != size:
+            raise ValueError(f"{VECTORS_FILE} ends before row {last}")
+        return np.frombuffer(data, dtype=np.float32).reshape(-1, DIMENSION)
 
     @classmethod
     def write(
@@ -65,7 +84,7 @@ class SentenceTable:
                 rows, bounds = previous.rows(kept)
                 row_owners.append(np.repeat(previous.chunk_ids[kept], np.diff(bounds)))
                 spans.append(previous.spans[rows])
-                _copy_rows(previous.vectors, rows, out)
+                _copy_rows(previous, rows, out)
             for batch in store.iter_sentences(after=newest_known):
                 row_owners.append(batch.chunk_ids)
                 spans.append(batch.spans)
@@ -84,19 +103,27 @@ class SentenceTable:
             chunk_ids, offsets = layout["chunk_ids"], layout["offsets"]
             spans = layout["spans"].reshape(-1, 2)
         rows = int(offsets[-1])
-        if (folder / VECTORS_FILE).stat().st_size != rows * DIMENSION * 4:
+        if (folder / VECTORS_FILE).stat().st_size != rows * _ROW_BYTES:
             raise ValueError(f"{VECTORS_FILE} does not hold {rows} sentence vectors")
-        vectors: np.ndarray = (
-            np.memmap(folder / VECTORS_FILE, dtype=np.float32, mode="r", shape=(rows, DIMENSION))
-            if rows
-            else np.zeros((0, DIMENSION), dtype=np.float32)
-        )
+        # closed when the table is dropped; a snapshot folder deleted meanwhile stays readable
+        vectors = open(folder / VECTORS_FILE, "rb", buffering=0)  # noqa: SIM115
         return cls(chunk_ids, offsets, spans, vectors)
 
 
-def _copy_rows(vectors: np.ndarray, rows: np.ndarray, out: BinaryIO) -> None:
-    for begin in range(0, len(rows), _COPY_ROWS):
-        out.write(np.ascontiguousarray(vectors[rows[begin : begin + _COPY_ROWS]]).tobytes())
+def _copy_rows(table: SentenceTable, rows: np.ndarray, out: BinaryIO) -> None:
+    for first, last, _ in _runs(rows):
+        for begin in range(first, last, _COPY_ROWS):
+            out.write(table._read_run(begin, min(begin + _COPY_ROWS, last)).tobytes())
+
+
+def _runs(rows: np.ndarray) -> list[tuple[int, int, int]]:
+    """(first row, row after the last, index in `rows`) of each run of consecutive rows."""
+    if not len(rows):
+        return []
+    breaks = np.flatnonzero(np.diff(rows) != 1) + 1
+    starts = np.concatenate(([0], breaks))
+    ends = np.concatenate((breaks, [len(rows)]))
+    return [(int(rows[a]), int(rows[b - 1]) + 1, int(a)) for a, b in zip(starts, ends, strict=True)]
 
 
 def _concat(parts: Sequence[np.ndarray], dtype: type) -> np.ndarray:

@@ -5,6 +5,10 @@ current by atomically replacing the `CURRENT` pointer file, so a reader, or a pr
 crashed mid-build, never sees a half-written index. The manifest records the format, the
 model, the chunker settings, the store generation it was derived from and a checksum per
 file; any mismatch makes the snapshot stale and it is rebuilt from the chunk store.
+
+A snapshot also keeps every chunk's words as ids (`tokens.npz`), read only by the next
+publish, which then tokenizes just the new chunks. It is optional: a snapshot written
+before it existed loads as before, and its next publish tokenizes every chunk once.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import numpy as np
 from index.atomic import fsync_tree, write_text_atomic
 from index.embedding import DIMENSION, MODEL_NAME
 from index.errors import IndexCorrupt
-from index.lexical import Bm25Index, Lexicon, tokens
+from index.lexical import TOKENS_FILE, Bm25Index, ChunkTokens, Lexicon, build_lexical
 from index.sentences import SentenceTable
 from index.store import ChunkStore, StoredDocument
 from index.vectors import FaissIndex
@@ -31,6 +35,7 @@ from index.vectors import FaissIndex
 log = logging.getLogger("qabot.index")
 FORMAT_VERSION = 2  # 2: sentence spans and vectors kept in the snapshot
 POINTER = "CURRENT"
+TOMBSTONE_LIMIT = 0.2  # share of removed vectors an HNSW index may carry before a rebuild
 _FOLDER_NAME = re.compile(r"snapshot-\d+-[0-9a-f]{8}")
 _CHECKSUM_LIMIT = 256 * 1024 * 1024  # larger files are checked by size (hashing costs seconds)
 
@@ -71,24 +76,20 @@ def build_snapshot(
     """Build the snapshot of the store's current generation and make it current.
 
     With `previous` and the ids added/removed since, a flat vector index is updated in
-    place of being rebuilt; otherwise every vector is read back from the store.
+    place of being rebuilt; otherwise every vector is read back from the store. Likewise
+    only chunks newer than `previous` are tokenized when it kept its chunks' tokens.
     """
     generation = store.generation
     folder = index_dir / f"snapshot-{generation}-{uuid.uuid4().hex[:8]}"
     folder.mkdir(parents=True)
     vectors = _vectors(store, hnsw_threshold, previous, added, removed)
     vectors.save(folder / "vectors.faiss")
-    chunk_ids: list[int] = []
-    token_lists: list[list[str]] = []
-    texts: list[str] = []
-    for ids, batch in store.iter_texts():
-        chunk_ids.extend(ids)
-        token_lists.extend(tokens(text) for text in batch)
-        texts.extend(batch)
-    bm25 = Bm25Index.build(chunk_ids, token_lists)
+    chunk_tokens = _chunk_tokens(store, previous)
+    chunk_tokens.save(folder)
+    bm25, lexicon = build_lexical(chunk_tokens)
+    del chunk_tokens  # the next publish reads it back from the folder
     bm25.save(folder / "bm25")
     sentences = _sentences(folder, store, bm25.chunk_ids, previous)
-    lexicon = Lexicon.build(token_lists, texts)
     (folder / "lexicon.json").write_text(lexicon.to_json(), encoding="utf-8")
     manifest = Manifest(
         format_version=FORMAT_VERSION,
@@ -97,7 +98,7 @@ def build_snapshot(
         chunking=chunking,
         store_generation=generation,
         vector_kind=vectors.kind,
-        chunks=len(chunk_ids),
+        chunks=len(bm25.chunk_ids),
         files=_fingerprints(folder),
     )
     fsync_tree(folder)
@@ -118,21 +119,56 @@ def _vectors(
     """Update the previous index when that is exact; otherwise rebuild from stored vectors.
 
     A flat index takes additions and removals while it stays below the HNSW threshold; an
-    HNSW index takes additions only (FAISS's HNSW cannot delete), so a removal rebuilds it.
+    HNSW index marks removals as tombstones, and is rebuilt once they pass
+    `TOMBSTONE_LIMIT` of its vectors (they cost search work and memory).
     """
     if previous is not None:
-        removing = removed is not None and len(removed) > 0
         total = len(previous.vectors) + (len(added[0]) if added else 0)
         kind = "hnsw" if total >= hnsw_threshold else "flat"
-        if kind == previous.vectors.kind and not (kind == "hnsw" and removing):
+        if kind == previous.vectors.kind:
             updated = FaissIndex.load(previous.folder / "vectors.faiss")  # a private copy
-            if removing and removed is not None:
+            if removed is not None and len(removed):
                 updated.remove(removed)
             if added is not None:
                 updated.add(*added)
-            return updated
+            if updated.removed_share <= TOMBSTONE_LIMIT:
+                return updated
+            log.info(
+                "rebuilding the vector index without its %d removed chunks", len(updated.removed)
+            )
     ids, vectors = store.all_vectors()
     return FaissIndex.build(ids, vectors, hnsw_threshold)
+
+
+def _chunk_tokens(store: ChunkStore, previous: Snapshot | None) -> ChunkTokens:
+    """Every stored chunk's words: the previous snapshot's for the chunks it has (when it
+    kept them: snapshots written before the token file existed did not), else tokenized."""
+    if previous is not None:
+        if not (previous.folder / TOKENS_FILE).is_file():
+            log.info("the previous index kept no chunk tokens: tokenizing every chunk")
+        else:
+            try:
+                return _extend_tokens(store, previous)
+            except ValueError as exc:
+                log.warning("tokenizing every chunk again: %s", exc)
+    return ChunkTokens.empty().extend(store.iter_texts())
+
+
+def _extend_tokens(store: ChunkStore, previous: Snapshot) -> ChunkTokens:
+    """The previous snapshot's tokens without removed chunks, plus the newer chunks' (new
+    chunks always have larger ids: the store's AUTOINCREMENT). ValueError if they disagree."""
+    cached = ChunkTokens.load(previous.folder)
+    if not np.array_equal(cached.chunk_ids, previous.bm25.chunk_ids):
+        raise ValueError(f"{TOKENS_FILE} does not match the snapshot's chunks")
+    stored = store.chunk_ids()
+    newest = int(cached.chunk_ids[-1]) if len(cached) else -1
+    kept = cached.select(np.isin(cached.chunk_ids, stored))
+    if not np.array_equal(kept.chunk_ids, stored[stored <= newest]):
+        raise ValueError("the store holds chunks older than the snapshot that it lacks")
+    tokens = kept.extend(store.iter_texts(after=newest))
+    if not np.array_equal(tokens.chunk_ids, stored):
+        raise ValueError("the chunks changed while the index was being built")
+    return tokens
 
 
 def _sentences(

@@ -236,9 +236,18 @@ class ChunkStore:
         vectors = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(-1, DIMENSION)
         return np.asarray(ids, dtype=np.int64), vectors
 
-    def iter_texts(self, batch: int = 10_000) -> Iterator[tuple[list[int], list[str]]]:
-        """Chunk ids and texts in id order, in batches, for rebuilding BM25."""
-        last = -1
+    def chunk_ids(self) -> np.ndarray:
+        """Every chunk id, ascending. Unordered, SQLite reads them from the small index
+        chunks_by_doc instead of every page of the table (texts and vectors: GBs at 1e6)."""
+        with self._lock:
+            rows = self._db.execute("SELECT chunk_id FROM chunks").fetchall()
+        return np.sort(np.asarray([row[0] for row in rows], dtype=np.int64))
+
+    def iter_texts(
+        self, batch: int = 10_000, after: int = -1
+    ) -> Iterator[tuple[list[int], list[str]]]:
+        """Chunk ids and texts in id order (ids above `after`), in batches, for BM25."""
+        last = after
         while True:
             with self._lock:
                 rows = self._db.execute(
