@@ -86,6 +86,10 @@ def _parser() -> argparse.ArgumentParser:
         "rebuild", parents=[common, with_index], help="re-embed everything"
     )
     rebuild.set_defaults(handler=_index_rebuild)
+    check = actions.add_parser(
+        "check", parents=[common, with_index], help="read the whole store; repair damage"
+    )
+    check.set_defaults(handler=_index_check)
 
     evaluate = commands.add_parser("eval", parents=[common], help="measure answer quality")
     evaluate.add_argument("questions", type=Path, help="questions.jsonl")
@@ -214,6 +218,21 @@ def _index_rebuild(args: argparse.Namespace, config: Config) -> int:
         engine.close()
     print(f"rebuilt: {stats.documents} documents, {stats.chunks} chunks")
     return 0
+
+
+def _index_check(args: argparse.Namespace, config: Config) -> int:
+    engine = _engine(args, config)
+    try:
+        sound = engine.check()
+        stats = engine.stats()
+    finally:
+        engine.close()
+    summary = f"{stats.documents} documents, {stats.chunks} chunks"
+    if sound:
+        print(f"the index is sound: {summary}")
+        return 0
+    print(f"the chunk store was damaged: it was set aside and rebuilt ({summary})")
+    return 1
 
 
 def _eval(args: argparse.Namespace, config: Config) -> int:

@@ -78,6 +78,8 @@ def test_index_add_list_remove_rebuild(
     assert "Maren Holt" in out
     code, out, _ = run(capsys, "index", "rebuild", "--index", str(index_dir))
     assert code == 0 and "2 documents" in out
+    code, out, _ = run(capsys, "index", "check", "--index", str(index_dir))
+    assert code == 0 and "the index is sound: 2 documents" in out
     code, out, _ = run(capsys, "index", "remove", "skerry-point", "--index", str(index_dir))
     assert code == 0 and "removed skerry-point" in out
     code, out, _ = run(capsys, "index", "list", "--index", str(index_dir))

@@ -262,6 +262,30 @@ def test_damage_in_a_large_store_met_while_opening_sets_it_aside_and_rebuilds(
     check_consistent(index_copy)
 
 
+@pytest.mark.usefixtures("large_store")
+def test_a_check_finds_damage_that_opening_a_large_store_skipped_and_repairs_it(
+    index_copy: Path, open_engine: OpenEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine, _ = open_engine(index_copy)
+    answers, documents = answers_of(engine), set(engine.documents())
+    assert engine.check() is True
+    engine.close()
+    damage_a_chunk_page(index_copy)
+
+    reopened, embedder = open_engine(index_copy)  # the damaged page is not read
+    assert embedder.texts == []
+    with caplog.at_level(logging.INFO, logger="qabot.index"):
+        assert reopened.check() is False
+
+    assert "is damaged" in warnings_of(caplog)
+    assert list(index_copy.glob("chunks.damaged-*.sqlite"))
+    assert len(embedder.texts) > 0  # re-embedded from documents/
+    assert set(reopened.documents()) == documents
+    assert answers_of(reopened) == answers
+    assert reopened.check() is True
+    check_consistent(index_copy)
+
+
 def test_an_unreadable_stored_document_is_reported_and_its_chunks_kept(
     index_copy: Path, open_engine: OpenEngine, caplog: pytest.LogCaptureFixture
 ) -> None:
