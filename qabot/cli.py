@@ -9,6 +9,8 @@ import argparse
 import json
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,6 +19,10 @@ from qabot.config import Config, ConfigError, load_config
 
 if TYPE_CHECKING:
     from index import Answer, Engine
+
+CHAT_GREETING = (
+    "Ask about the articles; follow-up questions are understood. Empty line or Ctrl-D quits."
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -109,16 +115,21 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _engine(args: argparse.Namespace, config: Config) -> Engine:
+@contextmanager
+def _engine(args: argparse.Namespace, config: Config) -> Iterator[Engine]:
+    """The engine of `--index` (or the configured one), closed when the command ends."""
     from qabot.factory import open_engine
 
     index_dir = args.index.resolve() if getattr(args, "index", None) else None
-    return open_engine(config, index_dir)
+    engine = open_engine(config, index_dir)
+    try:
+        yield engine
+    finally:
+        engine.close()
 
 
 def _ask(args: argparse.Namespace, config: Config) -> int:
-    engine = _engine(args, config)
-    try:
+    with _engine(args, config) as engine:
         if args.question == "-":
             for line in sys.stdin:
                 if line.strip():
@@ -126,18 +137,15 @@ def _ask(args: argparse.Namespace, config: Config) -> int:
                     sys.stdout.flush()
         else:
             _print_answer(engine.answer(args.question), as_json=args.json)
-    finally:
-        engine.close()
     return 0
 
 
 def _chat(args: argparse.Namespace, config: Config) -> int:
     from index import Turn
 
-    engine = _engine(args, config)
     history: list[Turn] = []
-    print("Ask about the articles; follow-up questions are understood. Empty line or Ctrl-D quits.")
-    try:
+    with _engine(args, config) as engine:
+        print(CHAT_GREETING)
         while True:
             try:
                 question = input("you> ").strip()
@@ -149,8 +157,6 @@ def _chat(args: argparse.Namespace, config: Config) -> int:
             _print_answer(answer, as_json=False, passages=1)
             if answer.confident:
                 history.append(Turn(question, answer.text))
-    finally:
-        engine.close()
     return 0
 
 
@@ -176,23 +182,17 @@ def _print_answer(answer: Answer, as_json: bool, passages: int = 3) -> None:
 
 
 def _index_add(args: argparse.Namespace, config: Config) -> int:
-    engine = _engine(args, config)
-    try:
+    with _engine(args, config) as engine:
         added = engine.add_paths(args.paths, progress=True)
-    finally:
-        engine.close()
     for info in added:
         print(f"added {info.doc_id}: {info.title} ({info.chunks} chunks)")
     return 0
 
 
 def _index_list(args: argparse.Namespace, config: Config) -> int:
-    engine = _engine(args, config)
-    try:
+    with _engine(args, config) as engine:
         documents = engine.documents()
         stats = engine.stats()
-    finally:
-        engine.close()
     for info in documents:
         dated = f" {info.date}" if info.date else ""
         print(f"{info.doc_id}\t{info.chunks} chunks{dated}\t{info.title}\t{info.source}")
@@ -201,32 +201,23 @@ def _index_list(args: argparse.Namespace, config: Config) -> int:
 
 
 def _index_remove(args: argparse.Namespace, config: Config) -> int:
-    engine = _engine(args, config)
-    try:
+    with _engine(args, config) as engine:
         info = engine.remove(args.doc_id)
-    finally:
-        engine.close()
     print(f"removed {info.doc_id}: {info.title}")
     return 0
 
 
 def _index_rebuild(args: argparse.Namespace, config: Config) -> int:
-    engine = _engine(args, config)
-    try:
+    with _engine(args, config) as engine:
         stats = engine.rebuild(progress=True)
-    finally:
-        engine.close()
     print(f"rebuilt: {stats.documents} documents, {stats.chunks} chunks")
     return 0
 
 
 def _index_check(args: argparse.Namespace, config: Config) -> int:
-    engine = _engine(args, config)
-    try:
+    with _engine(args, config) as engine:
         sound = engine.check()
         stats = engine.stats()
-    finally:
-        engine.close()
     summary = f"{stats.documents} documents, {stats.chunks} chunks"
     if sound:
         print(f"the index is sound: {summary}")
