@@ -161,6 +161,7 @@ def ensure_onnx_model(cache_dir: Path, quantized: bool = False) -> Path:
         if not exported.is_file():
             _export_onnx(exported)
         _fuse(exported, fused)
+        exported.unlink()  # only a step towards the fused graph, which everything uses
     if not quantized:
         return fused
     int8 = exported.with_name(exported.stem + "-fused-int8.onnx")

@@ -119,8 +119,7 @@ class Engine:
             except IndexCorrupt as exc:  # damage the open-time check did not read
                 if not self._store_is_damaged(exc):
                     raise
-                self._store = self._set_aside(self._store.path, exc, self._store)
-                self._reconcile()
+                self._rebuild_damaged_store(exc)
 
     # ----- the query API -------------------------------------------------------------
 
@@ -317,8 +316,7 @@ class Engine:
             try:
                 self._store.check(full=True)
             except IndexCorrupt as exc:
-                self._store = self._set_aside(self._store.path, exc, self._store)
-                self._reconcile()
+                self._rebuild_damaged_store(exc)
                 return False
         return True
 
@@ -439,6 +437,11 @@ class Engine:
         except IndexCorrupt:
             return True
         return False
+
+    def _rebuild_damaged_store(self, exc: IndexCorrupt) -> None:
+        """Replace the open store, found damaged, by one rebuilt from the stored documents."""
+        self._store = self._set_aside(self._store.path, exc, self._store)
+        self._reconcile()
 
     def _set_aside(self, path: Path, exc: IndexCorrupt, store: ChunkStore | None) -> ChunkStore:
         """Move a damaged store aside (kept for a post-mortem) and open a new, empty one."""

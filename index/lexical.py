@@ -28,6 +28,8 @@ from bm25s.stopwords import STOPWORDS_EN
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
+from index.ragged import offsets_of
+
 QUESTION_WORDS = frozenset(
     [
         "what",
@@ -190,12 +192,9 @@ class ChunkTokens:
         if len(id_parts) == 1:
             return self
         terms, stems = self._stem(vocabulary[len(self.vocabulary) :])
-        lengths_all = np.concatenate(length_parts)
-        offsets = np.zeros(len(lengths_all) + 1, dtype=np.int64)
-        np.cumsum(lengths_all, out=offsets[1:])
         return ChunkTokens(
             np.concatenate(id_parts),
-            offsets,
+            offsets_of(np.concatenate(length_parts)),
             np.concatenate(word_parts),
             vocabulary,
             stems,
@@ -221,9 +220,7 @@ class ChunkTokens:
         """Only the chunks where `keep` (a bool per chunk) is true; unused words dropped."""
         if keep.all():
             return self
-        lengths = self.lengths[keep]
-        offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=offsets[1:])
+        offsets = offsets_of(self.lengths[keep])
         word_ids = self.word_ids[np.repeat(keep, self.lengths)]
         used = np.zeros(len(self.vocabulary), dtype=bool)
         used[word_ids] = True
@@ -524,8 +521,7 @@ class Bm25Index:
             order[begin:end] += np.arange(begin, end)
         order.sort()
         order %= entries
-        indptr = np.zeros(width + 1, dtype=np.int64)
-        np.cumsum(np.bincount(columns, minlength=width), out=indptr[1:])
+        indptr = offsets_of(np.bincount(columns, minlength=width))
         retriever.scores = {
             "data": scores[order],
             "indices": docs[order].astype(np.int32),

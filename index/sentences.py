@@ -22,6 +22,7 @@ from typing import BinaryIO
 import numpy as np
 
 from index.embedding import DIMENSION
+from index.ragged import offsets_of
 from index.store import ChunkStore
 
 VECTORS_FILE = "sentence_vectors.f32"
@@ -42,8 +43,7 @@ class SentenceTable:
         chosen = np.asarray(positions, dtype=np.int64)
         starts = self.offsets[chosen]
         lengths = self.offsets[chosen + 1] - starts
-        bounds = np.zeros(len(lengths) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=bounds[1:])
+        bounds = offsets_of(lengths)
         rows = np.repeat(starts - bounds[:-1], lengths) + np.arange(bounds[-1])
         return rows, bounds
 
@@ -93,15 +93,22 @@ class SentenceTable:
         offsets = np.append(np.searchsorted(owners, chunk_ids), len(owners)).astype(np.int64)
         if not np.array_equal(np.repeat(chunk_ids, np.diff(offsets)), owners):
             raise ValueError("the sentences do not match the chunks (changed while building?)")
-        spans_array = _concat(spans, np.int32)
+        spans_array = _concat(spans, np.int32).reshape(-1, 2)
         np.savez(folder / LAYOUT_FILE, chunk_ids=chunk_ids, offsets=offsets, spans=spans_array)
-        return cls.load(folder)
+        return cls._opened(folder, chunk_ids, offsets, spans_array)
 
     @classmethod
     def load(cls, folder: Path) -> SentenceTable:
         with np.load(folder / LAYOUT_FILE) as layout:
             chunk_ids, offsets = layout["chunk_ids"], layout["offsets"]
             spans = layout["spans"].reshape(-1, 2)
+        return cls._opened(folder, chunk_ids, offsets, spans)
+
+    @classmethod
+    def _opened(
+        cls, folder: Path, chunk_ids: np.ndarray, offsets: np.ndarray, spans: np.ndarray
+    ) -> SentenceTable:
+        """The table over the vectors file in `folder`, which must hold every row."""
         rows = int(offsets[-1])
         if (folder / VECTORS_FILE).stat().st_size != rows * _ROW_BYTES:
             raise ValueError(f"{VECTORS_FILE} does not hold {rows} sentence vectors")

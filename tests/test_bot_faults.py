@@ -270,13 +270,18 @@ async def test_questions_sent_while_the_api_is_down_are_answered_when_it_is_back
     await assert_each_answered_once(emulator)  # polling backs off at most ~3.4 s here
 
 
+async def _first_answer_fails(emulator: BotApiEmulator) -> None:
+    """The headline question is asked and the bot's first try at answering gets a 500."""
+    emulator.fail_next("sendMessage", 500)
+    emulator.user_sends_text(HEADLINE_QUESTION)
+    await emulator.wait_for_call("sendMessage", predicate=lambda call: call.status == 500)
+
+
 async def test_an_answer_is_retried_across_a_short_outage(
     bot: BotUnderTest, link: SwitchableLink
 ) -> None:
     emulator = bot.emulator
-    emulator.fail_next("sendMessage", 500)
-    emulator.user_sends_text(HEADLINE_QUESTION)
-    await emulator.wait_for_call("sendMessage", predicate=lambda call: call.status == 500)
+    await _first_answer_fails(emulator)
     await link.refuse()  # the retry 0.5 s later is refused; the next, 1 s after that, is not
     await asyncio.sleep(1.0)
     await link.restore()
@@ -289,9 +294,7 @@ async def test_an_answer_is_retried_when_connecting_times_out(
     bot: BotUnderTest, link: SwitchableLink
 ) -> None:
     emulator = bot.emulator
-    emulator.fail_next("sendMessage", 500)
-    emulator.user_sends_text(HEADLINE_QUESTION)
-    await emulator.wait_for_call("sendMessage", predicate=lambda call: call.status == 500)
+    await _first_answer_fails(emulator)
     started = time.monotonic()
     await link.swallow()  # packets vanish: the retry's connect times out after 1 s
     await asyncio.sleep(2.0)
