@@ -154,10 +154,10 @@ def _squad_is_current(plan: Plan) -> bool:
         wanted = {doc_id_for(path.name) for path in plan.article_files()}
         if {doc.doc_id for doc in store.documents()} != wanted:
             return False
-        if store.get_meta("chunking") != json.dumps(settings.chunking):
+        if store.get_meta("chunking") != json.dumps(settings.recipe):
             return False
         store.check()  # what Engine() checks first: damage or another store format
-        load_snapshot(plan.squad_index, store.generation, settings.chunking)
+        load_snapshot(plan.squad_index, store.generation, settings.recipe)
         return True
     except IndexCorrupt:
         return False
@@ -200,7 +200,7 @@ def incremental_add(plan: Plan, chunks: int) -> dict[str, Any]:
     store = ChunkStore(index_dir / "chunks.sqlite")
     try:
         started = time.perf_counter()
-        build_snapshot(index_dir, store, settings.chunking, settings.hnsw_threshold)
+        build_snapshot(index_dir, store, settings.recipe, settings.retrieval.hnsw_threshold)
         rebuild_seconds = time.perf_counter() - started
     finally:
         store.close()

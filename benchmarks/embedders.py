@@ -30,7 +30,7 @@ def embedding_backends(plan: Plan) -> dict[str, Any]:
     passages = _passages(plan, 256 if not plan.quick else 16)
     questions = plan.question_texts(300 if not plan.quick else 30)
     runs = 3 if not plan.quick else 1
-    cache = settings_for(plan.squad_index).model_cache
+    cache = settings_for(plan.squad_index).embedding.cache_dir
     results: dict[str, Any] = {}
     vectors: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for backend in BACKENDS:

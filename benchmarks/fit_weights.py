@@ -15,7 +15,6 @@ The printed values are what `index.retrieval.Weights` and `index.answering.Confi
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import itertools
 import json
 import re
@@ -27,7 +26,6 @@ from index import Engine
 from index.documents import doc_id_for
 from index.retrieval import Query, build_terms, retrieve, search_dense
 from qabot.config import load_config
-from qabot.factory import engine_settings
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "squad-dev-a"
 
@@ -46,7 +44,7 @@ def dump(engine: Engine, questions: list[dict]) -> list[dict]:
         for question, vector, found in zip(batch, vectors, hits, strict=True):
             text = question["question"]
             query = Query(text, vector, build_terms(text, [], 0.3))
-            ranked = retrieve(query, found, snapshot, engine._store, 40, engine.settings.weights)
+            ranked = retrieve(query, found, snapshot, engine._store, 40, engine.fitted.weights)
             golds = [_normalise(a) for a in question["answers"]]
             candidates = []
             for item in ranked:
@@ -180,7 +178,9 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=DATA / "articles")
     parser.add_argument("--index", type=Path, default=Path("data/squad-index"))
     args = parser.parse_args()
-    settings = dataclasses.replace(engine_settings(load_config(), args.index), default_corpus=None)
+    settings = (
+        load_config().engine_settings(args.index).with_changes(index={"default_corpus": None})
+    )
     engine = Engine(settings)
     if not engine.documents():
         engine.add_paths([args.corpus], progress=True)

@@ -25,7 +25,7 @@ QUERIES = 500
 
 def hnsw_recall(plan: Plan, chunks: int) -> dict[str, Any]:
     settings = settings_for(plan.squad_index)
-    embedder = create_embedder(settings.backend, settings.model_cache)
+    embedder = create_embedder(settings.embedding.backend, settings.embedding.cache_dir)
     queries = embedder.encode(plan.question_texts(QUERIES if not plan.quick else 100))
     real = _real_vectors(plan)
     return {

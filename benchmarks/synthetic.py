@@ -81,10 +81,10 @@ def corpus_is_current(
         return False
     store = ChunkStore(index_dir / "chunks.sqlite")
     try:
-        if store.get_meta("chunking") != json.dumps(settings.chunking):
+        if store.get_meta("chunking") != json.dumps(settings.recipe):
             return False
         store.check()  # what Engine() checks first: damage or another store format
-        load_snapshot(index_dir, store.generation, settings.chunking)
+        load_snapshot(index_dir, store.generation, settings.recipe)
         return store.counts()[1] == chunks
     except IndexCorrupt:
         return False
@@ -115,14 +115,16 @@ def finish_corpus(
     store = ChunkStore(index_dir / "chunks.sqlite")
     try:
         expected = -(-chunks // CHUNKS_PER_DOCUMENT)
-        if store.get_meta("chunking") != json.dumps(settings.chunking) or store.counts() != (
+        if store.get_meta("chunking") != json.dumps(settings.recipe) or store.counts() != (
             expected,
             chunks,
         ):
             return None
         times = [p.stat().st_mtime for p in (index_dir / "documents").glob("*.json")]
         started = time.perf_counter()
-        snapshot = build_snapshot(index_dir, store, settings.chunking, settings.hnsw_threshold)
+        snapshot = build_snapshot(
+            index_dir, store, settings.recipe, settings.retrieval.hnsw_threshold
+        )
         snapshot_seconds = time.perf_counter() - started
         (index_dir / RECIPE).write_text(json.dumps(_recipe(pool, chunks)), encoding="utf-8")
     finally:
@@ -149,7 +151,7 @@ def build_corpus(
     originals = Originals(index_dir / "documents")  # for its folder; files written below
     try:
         store.set_meta("initialized", "1")
-        store.set_meta("chunking", json.dumps(settings.chunking))
+        store.set_meta("chunking", json.dumps(settings.recipe))
         started = time.perf_counter()
         documents = 0
         for document, new_chunks in synthesize(pool, chunks, np.random.default_rng(seed)):
@@ -164,7 +166,9 @@ def build_corpus(
             )
             documents += 1
         stored = time.perf_counter()
-        snapshot = build_snapshot(index_dir, store, settings.chunking, settings.hnsw_threshold)
+        snapshot = build_snapshot(
+            index_dir, store, settings.recipe, settings.retrieval.hnsw_threshold
+        )
         done = time.perf_counter()
         (index_dir / RECIPE).write_text(json.dumps(_recipe(pool, chunks)), encoding="utf-8")
     finally:

@@ -10,7 +10,6 @@ from pathlib import Path
 from index.engine import EngineSettings
 from qabot.config import load_config
 from qabot.evaluate import load_questions
-from qabot.factory import engine_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SQUAD = ROOT.parent / "shared" / "data" / "squad-dev-a"
@@ -102,4 +101,4 @@ class Plan:
 def settings_for(index_dir: Path) -> EngineSettings:
     """The shipped configuration (config.yaml) over another index folder, never seeded."""
     config = load_config(ROOT / "config.yaml")
-    return dataclasses.replace(engine_settings(config, index_dir), default_corpus=None)
+    return config.engine_settings(index_dir).with_changes(index={"default_corpus": None})

@@ -92,7 +92,7 @@ class AdminHandlers:
         await self._ingest(message, message.document)
 
     async def _ingest(self, message: Message, document: Document) -> None:
-        limit = self._services.telegram.max_document_bytes
+        limit = self._services.engine.limits.max_document_bytes
         filename = upload_filename(document)
         if PurePath(filename).suffix.lower() not in SUPPORTED_SUFFIXES:
             await message.reply_text(messages.unsupported_file(SUPPORTED_SUFFIXES))

@@ -37,7 +37,7 @@ class InlineHandlers:
             return
         services = self._services
         question = clean_text(query.query).strip()
-        if not MIN_QUESTION_CHARS <= len(question) <= services.telegram.max_question_chars:
+        if not MIN_QUESTION_CHARS <= len(question) <= services.engine.limits.max_question_chars:
             await query.answer([], button=_button(messages.INLINE_PROMPT), cache_time=0)
             return
         if not services.inline_limiter.check(query.from_user.id).allowed:

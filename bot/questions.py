@@ -53,8 +53,8 @@ class QuestionHandlers:
         if not question:
             await reply_to.reply_text(messages.EMPTY_QUESTION)
             return
-        if len(question) > services.telegram.max_question_chars:
-            await reply_to.reply_text(messages.too_long(services.telegram.max_question_chars))
+        if len(question) > services.engine.limits.max_question_chars:
+            await reply_to.reply_text(messages.too_long(services.engine.limits.max_question_chars))
             return
         decision = services.question_limiter.check(asker)
         if not decision.allowed:

@@ -48,7 +48,7 @@ class BotServices:
             engine=engine,
             store=store,
             access=AccessPolicy.from_config(telegram),
-            memory=ConversationMemory(telegram.conversation_turns),
+            memory=ConversationMemory(engine.limits.conversation_turns),
             question_limiter=SlidingWindowLimiter(per_minute),
             inline_limiter=SlidingWindowLimiter(per_minute * INLINE_QUERIES_PER_QUESTION),
             refusal_limiter=SlidingWindowLimiter(REFUSALS_PER_MINUTE),

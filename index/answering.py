@@ -6,14 +6,13 @@ The answer is the best-scoring sentence, widened by the sentence it points back 
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 
 from index.api import Answer, Passage
+from index.fitted import Confidence
 from index.retrieval import Query, ScoredChunk, ScoredSentence
 from index.store import StoredChunk, StoredDocument
 
@@ -27,31 +26,6 @@ _BACK_REFERENCE = re.compile(
     re.IGNORECASE,
 )
 _SPACE = re.compile(r"\s+")
-
-
-@dataclass(frozen=True)
-class Confidence:
-    """Logistic model of "the articles answer this question".
-
-    Fitted on SQuAD-dev-a: answerable questions against the same questions with their own
-    article left out (docs/quality.md, "Calibrating I don't know"). The threshold keeps
-    false refusals near 1% on the articles used for fitting.
-    """
-
-    bias: float = -12.12
-    sentence_dense: float = 7.67
-    sentence_terms: float = 8.71
-    chunk_dense: float = 10.21
-    threshold: float = 0.077
-
-    def probability(self, chunk: ScoredChunk, sentence: ScoredSentence) -> float:
-        z = (
-            self.bias
-            + self.sentence_dense * sentence.dense
-            + self.sentence_terms * sentence.terms
-            + self.chunk_dense * chunk.dense
-        )
-        return 1.0 / (1.0 + math.exp(-z))
 
 
 def compose_answer(
@@ -72,7 +46,7 @@ def compose_answer(
     if best is None or sentence is None:
         return refusal(question, passages, documents)
     chunk, chosen = sentence
-    probability = confidence.probability(chunk, chosen)
+    probability = confidence.probability(chosen.dense, chosen.terms, chunk.dense)
     if probability < confidence.threshold:
         return refusal(question, passages, documents, probability)
     text = _answer_text(chunk, chosen, earlier, query, answer_chars)
@@ -90,8 +64,7 @@ def refusal(
     nearest = list(dict.fromkeys(p.title for p in passages))
     others = [doc.title for doc in documents.values() if doc.title not in nearest]
     topics = (nearest + others)[:5]
-    text = "I couldn't find that in the articles I have."
-    return Answer(question, text, False, passages, topics=topics, score=probability)
+    return Answer(question, "", False, passages, topics=topics, score=probability)
 
 
 def _best_sentence(chunks: list[ScoredChunk]) -> tuple[ScoredChunk, ScoredSentence] | None:

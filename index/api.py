@@ -1,7 +1,8 @@
 """The one typed interface between the engine and its callers (CLI, bot, benchmarks).
 
 Everything a caller needs to show an answer is in these dataclasses; callers never
-touch FAISS, BM25 or SQLite directly.
+touch FAISS, BM25 or SQLite directly. Importing this module loads none of them either
+(a test keeps it so), so the bot and `qabot --help` start fast.
 """
 
 from __future__ import annotations
@@ -9,6 +10,27 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
+
+from index.errors import IndexCorrupt, IngestError, ModelUnavailable, QabotError, UnknownDocument
+
+__all__ = [
+    "SUPPORTED_SUFFIXES",
+    "Answer",
+    "DocumentInfo",
+    "EngineLimits",
+    "IndexCorrupt",
+    "IndexStats",
+    "IngestError",
+    "ModelUnavailable",
+    "Passage",
+    "QabotError",
+    "QuestionAnswerer",
+    "Turn",
+    "UnknownDocument",
+]
+
+# The file types documents are read from (index/documents.py has a reader for each).
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
 
 
 @dataclass(frozen=True)
@@ -38,9 +60,9 @@ class Passage:
 class Answer:
     """What the engine says about one question.
 
-    `text` is the short answer a person reads first (at most ~300 chars); when
-    `confident` is false it is a plain "I couldn't find that" and `topics` lists
-    what the articles do cover.
+    `text` is the short answer a person reads first (at most ~300 chars). When
+    `confident` is false the articles do not answer the question: `text` is empty (the
+    caller says so in its own words) and `topics` lists what the articles do cover.
     """
 
     question: str
@@ -70,8 +92,20 @@ class IndexStats:
     bytes_on_disk: int
 
 
+@dataclass(frozen=True)
+class EngineLimits:
+    """What the engine accepts, so a caller can refuse politely before asking."""
+
+    max_question_chars: int
+    max_document_bytes: int
+    conversation_turns: int  # earlier turns worth keeping for follow-ups
+
+
 class QuestionAnswerer(Protocol):
-    """What the bot needs from the engine; `index.Engine` implements it."""
+    """What the bot needs from the engine; `index.engine.Engine` implements it."""
+
+    @property
+    def limits(self) -> EngineLimits: ...
 
     def answer(self, question: str, history: Sequence[Turn] = ()) -> Answer: ...
 
@@ -80,6 +114,8 @@ class QuestionAnswerer(Protocol):
     def documents(self) -> list[DocumentInfo]: ...
 
     def add_paths(self, paths: Sequence[str]) -> list[DocumentInfo]: ...
+
+    def add_bytes(self, filename: str, data: bytes) -> list[DocumentInfo]: ...
 
     def remove(self, doc_id: str) -> DocumentInfo: ...
 

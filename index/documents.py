@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from index.api import SUPPORTED_SUFFIXES
 from index.errors import IngestError
 
 if TYPE_CHECKING:
     from pypdf import PdfReader
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
 MAX_FILE_BYTES = 200_000_000  # refused before reading, whatever the configured limit says
 MAX_TEXT_CHARS = 5_000_000  # a bigger "article" is almost surely not one
 MAX_PDF_PAGES = 2_000

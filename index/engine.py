@@ -21,29 +21,29 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from index.answering import Confidence, compose_answer, refusal
-from index.api import Answer, DocumentInfo, IndexStats, Turn
+from index.answering import compose_answer, refusal
+from index.api import Answer, DocumentInfo, EngineLimits, IndexStats, Turn
 from index.atomic import remove_partials
 from index.batching import MicroBatcher
-from index.chunking import CHUNKER_VERSION, chunk_text
+from index.chunking import chunk_text
 from index.documents import Document, check_size, iter_supported_files, load_file, parse_bytes
 from index.embedding import DIMENSION, Embedder, create_embedder, model_vocabulary
 from index.errors import IndexCorrupt, IngestError, UnknownDocument
+from index.fitted import Fitted
 from index.originals import FolderState, Originals
 from index.retrieval import (
     DenseHits,
     Query,
-    Weights,
     build_terms,
     is_follow_up,
     retrieve,
     search_dense,
 )
+from index.settings import EngineSettings
 from index.snapshot import (
     POINTER,
     Snapshot,
@@ -55,51 +55,23 @@ from index.store import ChunkStore, NewChunk, StoredChunk, StoredDocument
 
 log = logging.getLogger("qabot.index")
 
-MAX_QUESTION_CHARS = 2000
 # Meta key of the store: the fingerprint of documents/ when the store last held exactly its
 # documents (see Engine._reconcile). Deleted before any change to either.
 ORIGINALS_SEEN = "originals_fingerprint"
 
 
-@dataclass(frozen=True)
-class EngineSettings:
-    index_dir: Path
-    default_corpus: Path | None = None
-    max_chars: int = 1000
-    overlap_sentences: int = 1
-    backend: str = "onnx"
-    batch_size: int = 32
-    model_cache: Path = Path("data/models")
-    batch_wait_ms: float = 2.0
-    top_k: int = 5
-    candidates: int = 40
-    hnsw_threshold: int = 50_000
-    answer_chars: int = 300
-    passage_chars: int = 1200
-    weights: Weights = field(default_factory=Weights)
-    confidence: Confidence = field(default_factory=Confidence)
-    max_document_bytes: int | None = None
-
-    @property
-    def chunking(self) -> dict[str, int]:
-        """Everything that decides the stored chunks and their vectors: a change means
-        re-chunking and re-embedding. torch and onnx give the same vectors; int8 does not."""
-        recipe = {
-            "max_chars": self.max_chars,
-            "overlap_sentences": self.overlap_sentences,
-            "chunker_version": CHUNKER_VERSION,
-        }
-        if self.backend == "onnx-int8":
-            recipe["int8_vectors"] = 1
-        return recipe
-
-
 class Engine:
     """Thread-safe: questions may be answered while documents are added or removed."""
 
-    def __init__(self, settings: EngineSettings, embedder: Embedder | None = None) -> None:
+    def __init__(
+        self,
+        settings: EngineSettings,
+        embedder: Embedder | None = None,
+        fitted: Fitted | None = None,
+    ) -> None:
         self.settings = settings
-        self.index_dir = settings.index_dir
+        self.fitted = (fitted or Fitted.load()).with_threshold(settings.answer.min_confidence)
+        self.index_dir = settings.index.dir
         self.index_dir.mkdir(parents=True, exist_ok=True)
         self._embedder = embedder
         self._embedder_lock = threading.Lock()
@@ -110,7 +82,7 @@ class Engine:
         self._pointer_seen = 0.0
         self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="qabot-answer")
         self._batcher: MicroBatcher[tuple[str, tuple[Turn, ...]], Answer] = MicroBatcher(
-            self._answer_batch, self._executor, max_wait=settings.batch_wait_ms / 1000
+            self._answer_batch, self._executor, max_wait=settings.embedding.batch_wait_ms / 1000
         )
         with self._writing():  # another process may be repairing the same folder
             self._store = self._open_store()
@@ -122,6 +94,14 @@ class Engine:
                 self._rebuild_damaged_store(exc)
 
     # ----- the query API -------------------------------------------------------------
+
+    @property
+    def limits(self) -> EngineLimits:
+        return EngineLimits(
+            max_question_chars=self.settings.answer.max_question_chars,
+            max_document_bytes=self.settings.index.max_document_bytes,
+            conversation_turns=self.settings.answer.conversation_turns,
+        )
 
     def answer(self, question: str, history: Sequence[Turn] = ()) -> Answer:
         return self.answer_many([(question, tuple(history))])[0]
@@ -135,7 +115,8 @@ class Engine:
 
     def _answer_batch(self, requests: list[tuple[str, tuple[Turn, ...]]]) -> list[Answer]:
         snapshot = self._current_snapshot()
-        cleaned = [(_clean_question(q), history) for q, history in requests]
+        limit = self.settings.answer.max_question_chars
+        cleaned = [(_clean_question(q, limit), history) for q, history in requests]
         dictionary = self._dictionary()
         texts = [snapshot.lexicon.correct(q, dictionary) if q else "" for q, _ in cleaned]
         earlier = [
@@ -150,7 +131,7 @@ class Engine:
                 mixed = vector + 0.5 * next(history_vectors)
                 vector = mixed / max(float(np.linalg.norm(mixed)), 1e-12)
             query_vectors.append(vector)
-        hits = search_dense(np.asarray(query_vectors), snapshot, self.settings.candidates)
+        hits = search_dense(np.asarray(query_vectors), snapshot, self.settings.retrieval.candidates)
         documents = snapshot.documents
         return [
             self._answer_one(question, text, previous, vector, found, snapshot, documents)
@@ -171,11 +152,11 @@ class Engine:
     ) -> Answer:
         if not corrected.strip():
             return refusal(question, [], documents)
-        weights = self.settings.weights
+        weights = self.fitted.weights
         terms = build_terms(corrected, earlier, weights.history_terms)
         query = Query(corrected, vector, terms)
         ranked = retrieve(
-            query, dense_hits, snapshot, self._store, self.settings.candidates, weights
+            query, dense_hits, snapshot, self._store, self.settings.retrieval.candidates, weights
         )
         return compose_answer(
             question,
@@ -183,10 +164,10 @@ class Engine:
             ranked,
             documents,
             self._earlier_sentences,
-            self.settings.confidence,
-            self.settings.top_k,
-            self.settings.answer_chars,
-            self.settings.passage_chars,
+            self.fitted.confidence,
+            self.settings.retrieval.top_k,
+            self.settings.answer.max_chars,
+            self.settings.answer.passage_max_chars,
         )
 
     def _earlier_sentences(
@@ -223,7 +204,9 @@ class Engine:
         with self._embedder_lock:
             if self._embedder is None:
                 self._embedder = create_embedder(
-                    self.settings.backend, self.settings.model_cache, self.settings.batch_size
+                    self.settings.embedding.backend,
+                    self.settings.embedding.cache_dir,
+                    self.settings.embedding.batch_size,
                 )
             return self._embedder
 
@@ -237,12 +220,11 @@ class Engine:
         files = iter_supported_files([Path(p) for p in paths])
         if not files:
             raise IngestError("no .txt, .md, .html or .pdf files found there")
-        parsed = [load_file(path, self.settings.max_document_bytes) for path in files]
+        parsed = [load_file(path, self.settings.index.max_document_bytes) for path in files]
         return self.add_documents(parsed, progress=progress)
 
     def add_bytes(self, filename: str, data: bytes) -> list[DocumentInfo]:
-        if self.settings.max_document_bytes is not None:
-            check_size(filename, len(data), self.settings.max_document_bytes)
+        check_size(filename, len(data), self.settings.index.max_document_bytes)
         return self.add_documents([parse_bytes(filename, data)])
 
     def add_documents(
@@ -335,7 +317,8 @@ class Engine:
 
     def _embed(self, document: Document) -> list[NewChunk]:
         """Chunk and embed one document (the slow part; it writes nothing)."""
-        chunks = chunk_text(document.text, self.settings.max_chars, self.settings.overlap_sentences)
+        chunking = self.settings.chunking
+        chunks = chunk_text(document.text, chunking.max_chars, chunking.overlap_sentences)
         sentence_texts = [chunk.text[s.start : s.end] for chunk in chunks for s in chunk.sentences]
         vectors = self.embedder.encode([chunk.text for chunk in chunks] + sentence_texts)
         chunk_vectors, sentence_vectors = vectors[: len(chunks)], vectors[len(chunks) :]
@@ -381,8 +364,8 @@ class Engine:
         self._snapshot = build_snapshot(
             self.index_dir,
             self._store,
-            self.settings.chunking,
-            self.settings.hnsw_threshold,
+            self.settings.recipe,
+            self.settings.retrieval.hnsw_threshold,
             previous=previous,
             added=added,
             removed=removed,
@@ -468,7 +451,7 @@ class Engine:
         """
         folder = self._originals.fingerprint()  # before any is read: a later change shows next time
         fresh_store = self._store.get_meta("initialized") is None
-        rechunk = self._store.get_meta("chunking") != json.dumps(self.settings.chunking)
+        rechunk = self._store.get_meta("chunking") != json.dumps(self.settings.recipe)
         stored = self._store.documents()
         trusted = (
             not fresh_store
@@ -497,7 +480,7 @@ class Engine:
                     )
                 for doc in stored:
                     self._store.remove_document(doc.doc_id)
-                self._store.set_meta("chunking", json.dumps(self.settings.chunking))
+                self._store.set_meta("chunking", json.dumps(self.settings.recipe))
                 stored = []
             kept = self._drop_documents_without_original(originals, stored, folder.ids)
             changed = len(kept) != len(stored)
@@ -511,7 +494,7 @@ class Engine:
         else:
             try:
                 self._snapshot = load_snapshot(
-                    self.index_dir, self._store.generation, self.settings.chunking
+                    self.index_dir, self._store.generation, self.settings.recipe
                 )
                 self._snapshot.documents = {d.doc_id: d for d in stored}
                 remove_other_snapshots(self.index_dir, keep=self._snapshot.folder.name)
@@ -567,7 +550,7 @@ class Engine:
         return bool(missing)
 
     def _seed_default_corpus(self) -> dict[str, Document]:
-        corpus = self.settings.default_corpus
+        corpus = self.settings.index.default_corpus
         if corpus is None or not corpus.exists():
             return {}
         documents = [load_file(path) for path in iter_supported_files([corpus])]
@@ -591,9 +574,9 @@ def _info(doc: StoredDocument) -> DocumentInfo:
     return DocumentInfo(doc.doc_id, doc.title, doc.source, doc.date, doc.chunks, doc.content_hash)
 
 
-def _clean_question(question: str) -> str:
+def _clean_question(question: str, limit: int) -> str:
     question = "".join(ch for ch in question if ch.isprintable() or ch in "\n\t")
-    return " ".join(question.split())[:MAX_QUESTION_CHARS]
+    return " ".join(question.split())[:limit]
 
 
 def _progress(items: Sequence[Document], enabled: bool, label: str) -> Iterable[Document]:

@@ -15,25 +15,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from index.fitted import Weights
 from index.lexical import term_set, tokens
 from index.snapshot import Snapshot
 from index.store import ChunkStore, StoredChunk
-
-
-@dataclass(frozen=True)
-class Weights:
-    """How much each signal counts; fitted by `qabot eval --fit` (docs/quality.md)."""
-
-    chunk_dense: float = 0.2
-    chunk_bm25: float = 0.1
-    sentence_dense: float = 0.4
-    sentence_terms: float = 0.3
-    # choosing the answering sentence among the top chunks' sentences
-    pick_dense: float = 0.25
-    pick_terms: float = 0.5
-    pick_chunk: float = 2.0
-    # weight of an earlier question's terms in a follow-up
-    history_terms: float = 0.3
 
 
 @dataclass

@@ -20,6 +20,7 @@ from qabot.config import Config, ConfigError, load_config
 if TYPE_CHECKING:
     from index import Answer, Engine
 
+NOT_FOUND = "I couldn't find that in the articles I have."
 CHAT_GREETING = (
     "Ask about the articles; follow-up questions are understood. Empty line or Ctrl-D quits."
 )
@@ -153,7 +154,7 @@ def _chat(args: argparse.Namespace, config: Config) -> int:
                 break
             if not question:
                 break
-            answer = engine.answer(question, history[-config.telegram.conversation_turns :])
+            answer = engine.answer(question, history[-config.answer.conversation_turns :])
             _print_answer(answer, as_json=False, passages=1)
             if answer.confident:
                 history.append(Turn(question, answer.text))
@@ -161,10 +162,11 @@ def _chat(args: argparse.Namespace, config: Config) -> int:
 
 
 def _print_answer(answer: Answer, as_json: bool, passages: int = 3) -> None:
+    text = answer.text if answer.confident else NOT_FOUND
     if as_json:
         payload = {
             "question": answer.question,
-            "answer": answer.text,
+            "answer": text,
             "confident": answer.confident,
             "score": round(answer.score, 4),
             "topics": answer.topics,
@@ -172,7 +174,7 @@ def _print_answer(answer: Answer, as_json: bool, passages: int = 3) -> None:
         }
         print(json.dumps(payload, ensure_ascii=False))
         return
-    print(answer.text)
+    print(text)
     if not answer.confident and answer.topics:
         print("The articles I have cover: " + "; ".join(answer.topics))
     for rank, passage in enumerate(answer.passages[:passages] if answer.confident else [], 1):

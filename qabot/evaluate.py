@@ -21,7 +21,6 @@ from index import Answer, Engine
 from index.documents import doc_id_for, iter_supported_files, load_file
 from index.errors import IngestError
 from qabot.config import Config
-from qabot.factory import engine_settings
 
 BATCH_SIZE = 32
 LATENCY_SAMPLE = 200
@@ -212,7 +211,7 @@ def run_eval(
         raise ValueError(f"no questions to evaluate in {questions}")
     with tempfile.TemporaryDirectory(prefix="qabot-eval-") as scratch:
         folder = index_dir or Path(scratch)
-        settings = dataclasses.replace(engine_settings(config, folder), default_corpus=None)
+        settings = config.engine_settings(folder).with_changes(index={"default_corpus": None})
         engine = Engine(settings)
         try:
             return _evaluate(engine, chosen, corpus, progress)

@@ -18,7 +18,6 @@ import pytest
 from bot.services import BotEngine
 from index import Engine
 from qabot.config import Config
-from qabot.factory import engine_settings
 from tests.bot_harness import BotUnderTest, StartBot, running_bot
 
 
@@ -49,6 +48,6 @@ def private_engine(
     Tests that use it leave it as they found it: the shipped article only.
     """
     index_dir = tmp_path_factory.mktemp("private-index")
-    engine = Engine(engine_settings(config, index_dir), embedder=seed_engine.embedder)
+    engine = Engine(config.engine_settings(index_dir), embedder=seed_engine.embedder)
     yield engine
     engine.close()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -32,26 +31,22 @@ def shared_embedder(seed_engine: Engine) -> Embedder:
 @pytest.fixture(scope="session")
 def base_settings(config: Config, tmp_path_factory: pytest.TempPathFactory) -> EngineSettings:
     """Settings of a test engine: the real defaults, no default corpus, the shared model cache."""
-    return EngineSettings(
-        index_dir=tmp_path_factory.mktemp("unused"),
-        default_corpus=None,
-        backend="onnx",
-        model_cache=config.path(config.embedding.cache_dir),
-        batch_wait_ms=1.0,
+    return config.engine_settings(tmp_path_factory.mktemp("unused")).with_changes(
+        index={"default_corpus": None}, embedding={"backend": "onnx", "batch_wait_ms": 1.0}
     )
 
 
 @pytest.fixture
 def open_engine(base_settings: EngineSettings, shared_embedder: Embedder) -> Iterator[OpenEngine]:
-    """open_engine(index_dir, embedder=None, **settings) -> (engine, its counting embedder),
-    closed after the test."""
+    """open_engine(index_dir, embedder=None, **sections) -> (engine, its counting embedder),
+    closed after the test; sections change settings, e.g. retrieval={"hnsw_threshold": 1}."""
     opened: list[Engine] = []
 
     def open_at(
         index_dir: Path, embedder: CountingEmbedder | None = None, **overrides: Any
     ) -> tuple[Engine, CountingEmbedder]:
         counting = embedder or CountingEmbedder(shared_embedder)
-        settings = replace(base_settings, index_dir=index_dir, **overrides)
+        settings = base_settings.with_changes(index={"dir": index_dir}, **overrides)
         engine = Engine(settings, embedder=counting)
         opened.append(engine)
         return engine, counting
@@ -69,7 +64,8 @@ def articles_index(
 ) -> Path:
     """A closed index of the three articles, built once; tests work on copies of it."""
     index_dir = tmp_path_factory.mktemp("articles-index")
-    engine = Engine(replace(base_settings, index_dir=index_dir), embedder=shared_embedder)
+    settings = base_settings.with_changes(index={"dir": index_dir})
+    engine = Engine(settings, embedder=shared_embedder)
     engine.add_documents([parse_bytes(name, text.encode()) for name, text in ARTICLES.items()])
     engine.close()
     return index_dir

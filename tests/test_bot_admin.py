@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import pytest
+
 from index import Engine
+from qabot.config import Config
 from tests.bot_harness import (
     ADMIN_ID,
     CHAT,
@@ -55,8 +60,20 @@ async def test_admin_upload_then_question_then_remove(
         assert "No article has the id harbour-bridge" in unknown
 
 
-async def test_bad_uploads_are_explained(start_bot: StartBot, private_engine: Engine) -> None:
-    async with start_bot(engine=private_engine, max_document_bytes=2000) as bot:
+@pytest.fixture
+def small_upload_engine(seed_engine: Engine, config: Config, tmp_path: Path) -> Iterator[Engine]:
+    """An engine over the shipped article that takes documents of at most 2,000 bytes."""
+    settings = config.engine_settings(tmp_path / "index").with_changes(
+        index={"max_document_bytes": 2000}
+    )
+    engine = Engine(settings, embedder=seed_engine.embedder)
+    yield engine
+    engine.close()
+
+
+async def test_bad_uploads_are_explained(start_bot: StartBot, small_upload_engine: Engine) -> None:
+    private_engine = small_upload_engine
+    async with start_bot(engine=private_engine) as bot:
         emulator = bot.emulator
         admin: dict[str, Any] = {"chat_id": ADMIN_ID, "user_id": ADMIN_ID}
         emulator.user_sends_document("photo.exe", b"MZ...", **admin)

@@ -213,10 +213,12 @@ def test_changed_chunking_settings_re_chunk_every_document(
     index_copy: Path, open_engine: OpenEngine, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.INFO, logger="qabot.index"):
-        engine, embedder = open_engine(index_copy, max_chars=120, overlap_sentences=0)
+        engine, embedder = open_engine(
+            index_copy, chunking={"max_chars": 120, "overlap_sentences": 0}
+        )
 
     assert "chunking settings (or int8 embedding) changed" in index_warnings(caplog)
-    assert manifest_of(index_copy)["chunking"] == engine.settings.chunking
+    assert manifest_of(index_copy)["chunking"] == engine.settings.recipe
     chunks = stored_chunk_texts(index_copy)
     assert max(len(text) for text in chunks) <= 120
     assert set(chunks) <= set(embedder.texts)  # every document was chunked and embedded anew
@@ -229,14 +231,14 @@ def test_switching_to_int8_vectors_and_back_re_embeds_every_document(
 ) -> None:
     """int8 vectors differ from fp32 ones (cosine ~0.993): the two must never mix."""
     with caplog.at_level(logging.INFO, logger="qabot.index"):
-        engine, embedder = open_engine(index_copy, backend="onnx-int8")
+        engine, embedder = open_engine(index_copy, embedding={"backend": "onnx-int8"})
     assert "re-embedding every document" in index_warnings(caplog)
     assert set(stored_chunk_texts(index_copy)) <= set(embedder.texts)
     engine.close()
 
-    back, embedder = open_engine(index_copy, backend="onnx")
+    back, embedder = open_engine(index_copy, embedding={"backend": "onnx"})
     assert set(stored_chunk_texts(index_copy)) <= set(embedder.texts)
-    assert manifest_of(index_copy)["chunking"] == back.settings.chunking
+    assert manifest_of(index_copy)["chunking"] == back.settings.recipe
     for (question, fact), answer in zip(QUESTIONS.values(), answers_of(back), strict=True):
         assert fact in answer.text, question
 

@@ -380,11 +380,16 @@ def test_when_one_file_of_a_batch_fails_the_ones_before_it_are_kept(
 CHILD = """
 import sys
 from pathlib import Path
-from index import Engine, EngineSettings
+from index import Engine
 from index.embedding import create_embedder
+from index.settings import EmbeddingSettings, EngineSettings, IndexSettings
 
 index_dir, cache, article = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
-engine = Engine(EngineSettings(index_dir, model_cache=cache), create_embedder("onnx", cache))
+settings = EngineSettings(
+    index=IndexSettings(dir=index_dir, default_corpus=None),
+    embedding=EmbeddingSettings(cache_dir=cache),
+)
+engine = Engine(settings, create_embedder("onnx", cache))
 print("adding", flush=True)
 engine.add_paths([article])
 print("added", flush=True)
@@ -469,7 +474,7 @@ def test_a_crash_while_adding_a_document_leaves_the_old_or_the_new_set(
     for name, moment in moments.items():
         run_dir = tmp_path / name.replace(" ", "-")
         shutil.copytree(index_copy, run_dir)
-        killed = kill_when(run_dir, base_settings.model_cache, article, moment)
+        killed = kill_when(run_dir, base_settings.embedding.cache_dir, article, moment)
 
         engine, _ = open_engine(run_dir)
 
@@ -553,7 +558,7 @@ class Versions:
 
     def check(self, answer: Answer) -> None:
         assert isinstance(answer, Answer)
-        assert answer.text.strip()
+        assert answer.text.strip() if answer.confident else answer.topics  # says something
         for passage in answer.passages:
             assert passage.doc_id in self.texts, passage  # never a document never added
             assert any(

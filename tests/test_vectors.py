@@ -48,7 +48,7 @@ def test_removed_vectors_are_never_found_again_even_after_reloading(tmp_path: Pa
 def test_removing_a_document_from_an_hnsw_index_leaves_tombstones_until_the_limit(
     index_copy: Path, open_engine: OpenEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    engine, _ = open_engine(index_copy, hnsw_threshold=1)
+    engine, _ = open_engine(index_copy, retrieval={"hnsw_threshold": 1})
     name, text = EXTRA_ARTICLE
     engine.add_documents([parse_bytes(name, text.encode())])  # the publish crosses the threshold
     assert engine._current_snapshot().vectors.kind == "hnsw"
@@ -60,7 +60,7 @@ def test_removing_a_document_from_an_hnsw_index_leaves_tombstones_until_the_limi
     assert all(p.doc_id != "bees" for p in engine.answer(bees_question).passages)
     engine.close()
 
-    reopened, _ = open_engine(index_copy, hnsw_threshold=1)
+    reopened, _ = open_engine(index_copy, retrieval={"hnsw_threshold": 1})
     assert all(p.doc_id != "bees" for p in reopened.answer(bees_question).passages)
     monkeypatch.setattr(index.snapshot, "TOMBSTONE_LIMIT", 0.0)
     reopened.remove("moon")  # past the limit: rebuilt without any tombstone

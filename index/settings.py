@@ -1,0 +1,118 @@
+"""The engine's settings, one typed section per concern; each default is written here once.
+
+`config.yaml` shows these defaults (a test keeps the two equal) and `qabot/config.py`
+composes them with the bot's section. Paths may be relative: `resolved(base)` anchors them
+to the config file's folder before the engine sees them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from index.chunking import CHUNKER_VERSION
+
+
+class Section(BaseModel):
+    """A settings section: unknown keys are errors (a typo must not be silently ignored)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class IndexSettings(Section):
+    dir: Path = Path("data/index")
+    # indexed when a question meets an empty default index (None: never)
+    default_corpus: Path | None = Path("corpus")
+    max_document_bytes: int = Field(20_000_000, ge=1000, le=2_000_000_000)
+
+
+class ChunkingSettings(Section):
+    max_chars: int = Field(1000, ge=100, le=4000)
+    overlap_sentences: int = Field(1, ge=0, le=5)
+
+
+class EmbeddingSettings(Section):
+    backend: Literal["torch", "onnx", "onnx-int8"] = "onnx"
+    batch_size: int = Field(32, ge=1, le=1024)
+    cache_dir: Path = Path("data/models")
+    batch_wait_ms: float = Field(2.0, ge=0, le=100)
+
+
+class RetrievalSettings(Section):
+    top_k: int = Field(5, ge=1, le=50)
+    candidates: int = Field(40, ge=5, le=1000)
+    hnsw_threshold: int = Field(50_000, ge=1)
+
+
+class AnswerSettings(Section):
+    max_chars: int = Field(300, ge=80, le=1000)
+    passage_max_chars: int = Field(1200, ge=200, le=4000)
+    # None: the calibrated threshold of index/fitted.json (docs/quality.md)
+    min_confidence: float | None = Field(None, ge=0.0, le=1.0)
+    max_question_chars: int = Field(1000, ge=10, le=4096)
+    conversation_turns: int = Field(4, ge=0, le=50)
+
+
+class EngineSettings(Section):
+    index: IndexSettings = IndexSettings()
+    chunking: ChunkingSettings = ChunkingSettings()
+    embedding: EmbeddingSettings = EmbeddingSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+    answer: AnswerSettings = AnswerSettings()
+
+    @model_validator(mode="after")
+    def _check_candidates(self) -> EngineSettings:
+        if self.retrieval.candidates < self.retrieval.top_k:
+            raise ValueError("retrieval.candidates must be at least retrieval.top_k")
+        return self
+
+    @property
+    def recipe(self) -> dict[str, int]:
+        """Everything that decides the stored chunks and their vectors: a change means
+        re-chunking and re-embedding. torch and onnx give the same vectors; int8 does not."""
+        recipe = {
+            "max_chars": self.chunking.max_chars,
+            "overlap_sentences": self.chunking.overlap_sentences,
+            "chunker_version": CHUNKER_VERSION,
+        }
+        if self.embedding.backend == "onnx-int8":
+            recipe["int8_vectors"] = 1
+        return recipe
+
+    def engine_section(self) -> EngineSettings:
+        """Only the engine's sections (a subclass, the full config, may carry others)."""
+        return EngineSettings(
+            index=self.index,
+            chunking=self.chunking,
+            embedding=self.embedding,
+            retrieval=self.retrieval,
+            answer=self.answer,
+        )
+
+    def resolved(self, base: Path, index_dir: Path | None = None) -> EngineSettings:
+        """These settings with every path anchored at `base` (and another index folder)."""
+
+        def anchor(path: Path) -> Path:
+            return path if path.is_absolute() else (base / path).resolve()
+
+        corpus = self.index.default_corpus
+        index = self.index.model_copy(
+            update={
+                "dir": index_dir or anchor(self.index.dir),
+                "default_corpus": anchor(corpus) if corpus is not None else None,
+            }
+        )
+        embedding = self.embedding.model_copy(
+            update={"cache_dir": anchor(self.embedding.cache_dir)}
+        )
+        return self.engine_section().model_copy(update={"index": index, "embedding": embedding})
+
+    def with_changes(self, **sections: dict[str, object]) -> EngineSettings:
+        """A copy with some fields of some sections changed, e.g. retrieval={"top_k": 3}."""
+        update = {}
+        for name, fields in sections.items():
+            section = getattr(self, name)
+            update[name] = type(section).model_validate({**section.model_dump(), **fields})
+        return self.model_copy(update=update)
