@@ -157,7 +157,7 @@ def _squad_is_current(plan: Plan) -> bool:
         if store.get_meta("chunking") != json.dumps(settings.recipe):
             return False
         store.check()  # what Engine() checks first: damage or another store format
-        load_snapshot(plan.squad_index, store.generation, settings.recipe)
+        load_snapshot(plan.squad_index, store, settings.recipe)
         return True
     except IndexCorrupt:
         return False

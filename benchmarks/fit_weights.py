@@ -9,7 +9,8 @@
 3. Fit the logistic "answerable" model: positives are the questions, negatives the same
    questions with their own article's chunks removed; choose the threshold that keeps false
    refusals near 1% on the training half.
-The printed values are what `index.retrieval.Weights` and `index.answering.Confidence` hold.
+The fitted values are written to index/fitted.json (`--dry-run` only prints them), which the
+engine reads: `index.fitted.Weights` and `index.fitted.Confidence`.
 """
 
 from __future__ import annotations
@@ -24,9 +25,14 @@ import numpy as np
 
 from index import Engine
 from index.documents import doc_id_for
-from index.retrieval import Query, build_terms, retrieve, search_dense
+from index.fitted import FITTED_FILE, Confidence, Fitted, Weights
 from qabot.config import load_config
 
+ABOUT = (
+    "Written by `python -m benchmarks.fit_weights`; read by the engine (index/fitted.py). "
+    "Fitted on every other SQuAD-dev-a article in name order, checked on the rest "
+    "(docs/quality.md)."
+)
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "squad-dev-a"
 
 
@@ -35,16 +41,15 @@ def _normalise(text: str) -> str:
 
 
 def dump(engine: Engine, questions: list[dict]) -> list[dict]:
-    snapshot = engine._current_snapshot()
+    """Every question's candidates with their signals, ranked by the engine's own pipeline."""
+    view = engine.current_view()
+    pipeline = engine.pipeline
     rows = []
     for start in range(0, len(questions), 64):
         batch = questions[start : start + 64]
-        vectors = engine.embedder.encode([q["question"] for q in batch])
-        hits = search_dense(vectors, snapshot, 40)
-        for question, vector, found in zip(batch, vectors, hits, strict=True):
-            text = question["question"]
-            query = Query(text, vector, build_terms(text, [], 0.3))
-            ranked = retrieve(query, found, snapshot, engine._store, 40, engine.fitted.weights)
+        prepared = pipeline.prepare([(q["question"], ()) for q in batch], view)
+        for question, ready in zip(batch, prepared, strict=True):
+            ranked = pipeline.rank(ready, view)
             golds = [_normalise(a) for a in question["answers"]]
             candidates = []
             for item in ranked:
@@ -81,6 +86,8 @@ def _signals(candidates: list[dict]) -> np.ndarray:
 
 
 def fit_chunk_blend(rows: list[dict], train: set[str]) -> np.ndarray:
+    """Chunk dense, chunk BM25, best sentence dense, best sentence terms: best hit@1."""
+
     def hit_at_1(weights: np.ndarray, keep: bool) -> float:
         hits = [
             r["cands"][int(np.argmax(_signals(r["cands"]) @ weights))]["label"]
@@ -101,7 +108,9 @@ def fit_chunk_blend(rows: list[dict], train: set[str]) -> np.ndarray:
     return weights
 
 
-def fit_sentence_choice(rows: list[dict], train: set[str], blend: np.ndarray) -> None:
+def fit_sentence_choice(
+    rows: list[dict], train: set[str], blend: np.ndarray
+) -> tuple[float, float, float]:
     """Weights of sentence cosine, term coverage and chunk score when picking the answer."""
     prepared = []
     for row in rows:
@@ -133,9 +142,10 @@ def fit_sentence_choice(rows: list[dict], train: set[str], blend: np.ndarray) ->
         f"sentence choice {best}: best-sentence answer-hit train {answer_hit(best, True):.3f}, "
         f"held-out {answer_hit(best, False):.3f}"
     )
+    return best
 
 
-def fit_refusal(rows: list[dict], train: set[str], blend: np.ndarray) -> None:
+def fit_refusal(rows: list[dict], train: set[str], blend: np.ndarray) -> Confidence:
     features, labels, in_train = [], [], []
     for row in rows:
         own = doc_id_for(row["article"])
@@ -170,6 +180,10 @@ def fit_refusal(rows: list[dict], train: set[str], blend: np.ndarray) -> None:
             f"  {name}: false refusals {np.mean(probability[mask & (y == 1)] < threshold):.3f}, "
             f"out-of-corpus refused {np.mean(probability[mask & (y == 0)] < threshold):.3f}"
         )
+    sentence_dense, sentence_terms, chunk_dense = (round(float(v), 2) for v in raw_w)
+    return Confidence(
+        round(raw_b, 2), sentence_dense, sentence_terms, chunk_dense, round(threshold, 3)
+    )
 
 
 def main() -> None:
@@ -177,6 +191,7 @@ def main() -> None:
     parser.add_argument("--questions", type=Path, default=DATA / "questions.jsonl")
     parser.add_argument("--corpus", type=Path, default=DATA / "articles")
     parser.add_argument("--index", type=Path, default=Path("data/squad-index"))
+    parser.add_argument("--dry-run", action="store_true", help="print, do not write the file")
     args = parser.parse_args()
     settings = (
         load_config().engine_settings(args.index).with_changes(index={"default_corpus": None})
@@ -189,8 +204,24 @@ def main() -> None:
     articles = sorted({r["article"] for r in rows})
     train = set(articles[::2])
     blend = fit_chunk_blend(rows, train)
-    fit_sentence_choice(rows, train, blend)
-    fit_refusal(rows, train, blend)
+    pick = fit_sentence_choice(rows, train, blend)
+    confidence = fit_refusal(rows, train, blend)
+    chunk_dense, chunk_bm25, sentence_dense, sentence_terms = (float(w) for w in blend)
+    history = engine.pipeline.fitted.weights.history_terms  # not fitted here: kept
+    pick_dense, pick_terms, pick_chunk = (float(w) for w in pick)
+    weights = Weights(
+        chunk_dense,
+        chunk_bm25,
+        sentence_dense,
+        sentence_terms,
+        pick_dense,
+        pick_terms,
+        pick_chunk,
+        history,
+    )
+    if not args.dry_run:
+        Fitted(weights, confidence).save(about=ABOUT)
+        print(f"written to {FITTED_FILE}")
 
 
 if __name__ == "__main__":

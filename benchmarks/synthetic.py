@@ -84,7 +84,7 @@ def corpus_is_current(
         if store.get_meta("chunking") != json.dumps(settings.recipe):
             return False
         store.check()  # what Engine() checks first: damage or another store format
-        load_snapshot(index_dir, store.generation, settings.recipe)
+        load_snapshot(index_dir, store, settings.recipe)
         return store.counts()[1] == chunks
     except IndexCorrupt:
         return False

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
 from index.api import Answer, Passage
 from index.fitted import Confidence
 from index.retrieval import Query, ScoredChunk, ScoredSentence
+from index.settings import AnswerSettings
 from index.store import StoredChunk, StoredDocument
+from index.view import IndexView
 
 # (chunk, start of a sentence in it, how many) -> the sentences before it, nearest first
 EarlierSentences = Callable[[StoredChunk, int, int], list[tuple[str, np.ndarray]]]
@@ -28,31 +31,33 @@ _BACK_REFERENCE = re.compile(
 _SPACE = re.compile(r"\s+")
 
 
-def compose_answer(
-    question: str,
-    query: Query,
-    ranked: list[ScoredChunk],
-    documents: dict[str, StoredDocument],
-    earlier: EarlierSentences,
-    confidence: Confidence,
-    top_k: int,
-    answer_chars: int,
-    passage_chars: int,
-) -> Answer:
-    ranked = [item for item in ranked if item.chunk.doc_id in documents]  # removed meanwhile
-    passages = _passages(_unique(ranked, top_k), documents, passage_chars)
-    best = ranked[0] if ranked else None
-    sentence = _best_sentence(ranked[:3])
-    if best is None or sentence is None:
-        return refusal(question, passages, documents)
-    chunk, chosen = sentence
-    probability = confidence.probability(chosen.dense, chosen.terms, chunk.dense)
-    if probability < confidence.threshold:
-        return refusal(question, passages, documents, probability)
-    text = _answer_text(chunk, chosen, earlier, query, answer_chars)
-    # The passage the answer comes from is shown first.
-    passages.sort(key=lambda p: p.chunk_id != chunk.chunk.chunk_id)
-    return Answer(question, text, True, passages, score=probability)
+@dataclass(frozen=True)
+class AnswerComposer:
+    """Turns ranked chunks into an Answer: the sentence, its passages, or a refusal."""
+
+    settings: AnswerSettings
+    top_k: int
+    confidence: Confidence
+
+    def compose(
+        self, question: str, query: Query, ranked: list[ScoredChunk], view: IndexView
+    ) -> Answer:
+        documents = view.documents
+        ranked = [item for item in ranked if item.chunk.doc_id in documents]  # removed meanwhile
+        passages = _passages(
+            _unique(ranked, self.top_k), documents, self.settings.passage_max_chars
+        )
+        sentence = _best_sentence(ranked[:3])
+        if sentence is None:
+            return refusal(question, passages, documents)
+        chunk, chosen = sentence
+        probability = self.confidence.probability(chosen.dense, chosen.terms, chunk.dense)
+        if probability < self.confidence.threshold:
+            return refusal(question, passages, documents, probability)
+        text = _answer_text(chunk, chosen, view.earlier_sentences, query, self.settings.max_chars)
+        # The passage the answer comes from is shown first.
+        passages.sort(key=lambda p: p.chunk_id != chunk.chunk.chunk_id)
+        return Answer(question, text, True, passages, score=probability)
 
 
 def refusal(
@@ -61,6 +66,7 @@ def refusal(
     documents: dict[str, StoredDocument],
     probability: float = 0.0,
 ) -> Answer:
+    """No confident answer: the text is left to the caller, the topics say what is covered."""
     nearest = list(dict.fromkeys(p.title for p in passages))
     others = [doc.title for doc in documents.values() if doc.title not in nearest]
     topics = (nearest + others)[:5]

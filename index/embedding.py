@@ -22,9 +22,6 @@ MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 DIMENSION = 384
 MAX_TOKENS = 256
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
 
 class Embedder(Protocol):
     """Maps texts to L2-normalised float32 vectors of `DIMENSION`."""
@@ -49,10 +46,36 @@ def bundled_model_dir() -> Path:
     return path
 
 
+def _stay_offline() -> None:
+    """Before transformers or sentence-transformers load: never reach for a hub (weights
+    are bundled; a lookup would hang on this network instead of failing)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
 def model_vocabulary() -> frozenset[str]:
     """Whole words of the model's WordPiece vocabulary: a small English dictionary."""
     path = bundled_model_dir() / "vocab.txt"
     return frozenset(token for token in path.read_text(encoding="utf-8").split() if token.isalpha())
+
+
+class LazyEmbedder:
+    """The configured backend, loaded at its first use: opening an index that is already
+    built, or listing it, never pays for loading a model."""
+
+    def __init__(self, backend: str, cache_dir: Path, batch_size: int = 32) -> None:
+        self.name = backend
+        self._arguments = (backend, cache_dir, batch_size)
+        self._loaded: Embedder | None = None
+        self._lock = threading.Lock()
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        return self.loaded().encode(texts)
+
+    def loaded(self) -> Embedder:
+        with self._lock:
+            if self._loaded is None:
+                self._loaded = create_embedder(*self._arguments)
+            return self._loaded
 
 
 def create_embedder(backend: str, cache_dir: Path, batch_size: int = 32) -> Embedder:
@@ -71,6 +94,7 @@ class TorchEmbedder:
     name = "torch"
 
     def __init__(self, batch_size: int = 32) -> None:
+        _stay_offline()
         from sentence_transformers import SentenceTransformer
 
         self._model = SentenceTransformer(str(bundled_model_dir()), device="cpu")
@@ -94,6 +118,7 @@ class OnnxEmbedder:
     """onnxruntime + `tokenizers`: the same model without importing torch."""
 
     def __init__(self, onnx_path: Path, batch_size: int = 32, name: str = "onnx") -> None:
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # we batch; no fork warnings
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -199,6 +224,7 @@ def _fuse(source: Path, target: Path) -> None:
 
 def _export_onnx(target: Path) -> None:
     """Trace the transformer with torch's classic exporter; written aside, then renamed."""
+    _stay_offline()
     import torch
     from transformers import AutoModel
 

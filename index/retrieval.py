@@ -18,7 +18,8 @@ import numpy as np
 from index.fitted import Weights
 from index.lexical import term_set, tokens
 from index.snapshot import Snapshot
-from index.store import ChunkStore, StoredChunk
+from index.store import StoredChunk
+from index.view import IndexView
 
 
 @dataclass
@@ -94,19 +95,15 @@ def search_dense(vectors: np.ndarray, snapshot: Snapshot, candidates: int) -> li
 
 
 def retrieve(
-    query: Query,
-    dense_hits: DenseHits,
-    snapshot: Snapshot,
-    store: ChunkStore,
-    candidates: int,
-    weights: Weights,
+    query: Query, dense_hits: DenseHits, view: IndexView, candidates: int, weights: Weights
 ) -> list[ScoredChunk]:
     """Candidate chunks from both retrievers, scored and sorted best first."""
+    snapshot = view.snapshot
     bm25_all = snapshot.bm25.scores(_bm25_query(query.terms))
     top_bm25 = _top_positions(bm25_all, candidates)
     ids = {int(i) for i in dense_hits.chunk_ids if i >= 0}
     ids.update(int(i) for i in snapshot.bm25.chunk_ids[top_bm25])
-    chunks = store.chunks(sorted(ids))  # a removal since the snapshot may have dropped some
+    chunks = view.store.chunks(sorted(ids))  # a removal since the snapshot may have dropped some
     chunk_ids = np.fromiter(chunks, dtype=np.int64, count=len(chunks))
     held = snapshot.bm25.positions(chunk_ids)
     positions = {int(c): int(p) for c, p in zip(chunk_ids, held, strict=True) if p >= 0}

@@ -183,11 +183,12 @@ def _sentences(
     return SentenceTable.write(folder, store, chunk_ids)
 
 
-def load_snapshot(index_dir: Path, store_generation: int, chunking: dict[str, int]) -> Snapshot:
-    """Load the current snapshot; IndexCorrupt says why it cannot be trusted."""
+def load_snapshot(index_dir: Path, store: ChunkStore, chunking: dict[str, int]) -> Snapshot:
+    """Load the current snapshot of the store and its documents; IndexCorrupt says why it
+    cannot be trusted."""
     folder = current_folder(index_dir)
     manifest = _read_manifest(folder)
-    _check_manifest(manifest, store_generation, chunking)
+    _check_manifest(manifest, store.generation, chunking)
     if _fingerprints(folder) != manifest.files:
         raise IndexCorrupt(f"files in {folder} do not match their manifest (truncated or changed)")
     try:
@@ -199,7 +200,8 @@ def load_snapshot(index_dir: Path, store_generation: int, chunking: dict[str, in
         raise IndexCorrupt(f"the index in {folder} cannot be read ({exc})") from exc
     if {len(vectors), len(bm25.chunk_ids), len(sentences.chunk_ids)} != {manifest.chunks}:
         raise IndexCorrupt(f"the index in {folder} is incomplete")
-    return Snapshot(folder, manifest, vectors, bm25, lexicon, sentences)
+    documents = {d.doc_id: d for d in store.documents()}
+    return Snapshot(folder, manifest, vectors, bm25, lexicon, sentences, documents)
 
 
 def current_folder(index_dir: Path) -> Path:

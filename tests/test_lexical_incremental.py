@@ -35,7 +35,7 @@ def _from_the_texts(engine: Engine) -> tuple[list[int], Bm25Index, Lexicon]:
     """What a build from scratch makes of the store: bm25s and Lexicon.build over its texts."""
     ids: list[int] = []
     texts: list[str] = []
-    for batch_ids, batch in engine._store.iter_texts():
+    for batch_ids, batch in engine.current_view().store.iter_texts():
         ids.extend(batch_ids)
         texts.extend(batch)
     token_lists = [tokens(text) for text in texts]
@@ -78,7 +78,7 @@ def _record_tokenized_texts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def _texts_of(engine: Engine, doc_id: str) -> list[str]:
-    found = engine._store.chunks(engine._store.chunk_ids_of(doc_id))
+    found = engine.current_view().store.chunks(engine.current_view().store.chunk_ids_of(doc_id))
     return [chunk.text for _, chunk in sorted(found.items())]
 
 
@@ -88,10 +88,10 @@ def test_adds_and_removes_equal_a_build_from_every_text(
     engine, _ = open_engine(index_copy)
     name, text = EXTRA_ARTICLE
     engine.add_documents([parse_bytes(name, text.encode())])
-    _assert_matches_the_store(engine._current_snapshot(), engine)
+    _assert_matches_the_store(engine.current_view().snapshot, engine)
 
     engine.remove("bees")  # chunks dropped from the middle
-    _assert_matches_the_store(engine._current_snapshot(), engine)
+    _assert_matches_the_store(engine.current_view().snapshot, engine)
 
     changed_moon = ARTICLES["moon.txt"].replace("27 days", "27.3 days, a sidereal month")
     engine.add_documents(  # bees back (new chunk ids) and the moon replaced, in one publish
@@ -100,15 +100,15 @@ def test_adds_and_removes_equal_a_build_from_every_text(
             parse_bytes("moon.txt", changed_moon.encode()),
         ]
     )
-    _assert_matches_the_store(engine._current_snapshot(), engine)
-    assert "sidereal" in engine._current_snapshot().lexicon.surface
+    _assert_matches_the_store(engine.current_view().snapshot, engine)
+    assert "sidereal" in engine.current_view().snapshot.lexicon.surface
     assert "tokenizing every chunk" not in caplog.text  # every publish re-used the tokens
     question, fact = QUESTIONS["bees"]
     assert fact in engine.answer(question).text
     engine.close()
 
     reopened, counting = open_engine(index_copy)  # the saved BM25 and lexicon, read back
-    _assert_matches_the_store(reopened._current_snapshot(), reopened)
+    _assert_matches_the_store(reopened.current_view().snapshot, reopened)
     assert counting.texts == []
 
 
@@ -116,7 +116,7 @@ def test_an_update_tokenizes_only_the_new_chunks(
     index_copy: Path, open_engine: OpenEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     engine, _ = open_engine(index_copy)
-    engine._current_snapshot()
+    engine.current_view()  # loads the snapshot before the recording starts
     tokenized = _record_tokenized_texts(monkeypatch)
     name, text = EXTRA_ARTICLE
     engine.add_documents([parse_bytes(name, text.encode())])
@@ -133,7 +133,7 @@ def test_a_snapshot_without_tokens_opens_and_its_next_update_tokenizes_all(
     index_copy: Path, open_engine: OpenEngine, caplog: pytest.LogCaptureFixture
 ) -> None:
     engine, _ = open_engine(index_copy)
-    folder = engine._current_snapshot().folder
+    folder = engine.current_view().snapshot.folder
     engine.close()
     (folder / lexical.TOKENS_FILE).unlink()  # as the snapshots of earlier versions are
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
@@ -142,7 +142,7 @@ def test_a_snapshot_without_tokens_opens_and_its_next_update_tokenizes_all(
 
     caplog.set_level(logging.INFO, logger="qabot.index")
     reopened, _ = open_engine(index_copy)
-    assert reopened._current_snapshot().folder == folder  # loaded, not rebuilt
+    assert reopened.current_view().snapshot.folder == folder  # loaded, not rebuilt
     question, fact = QUESTIONS["lighthouse"]
     assert fact in reopened.answer(question).text
     assert "kept no chunk tokens" not in caplog.text
@@ -150,26 +150,26 @@ def test_a_snapshot_without_tokens_opens_and_its_next_update_tokenizes_all(
     name, text = EXTRA_ARTICLE
     reopened.add_documents([parse_bytes(name, text.encode())])
     assert "kept no chunk tokens: tokenizing every chunk" in caplog.text
-    snapshot = reopened._current_snapshot()
+    snapshot = reopened.current_view().snapshot
     assert (snapshot.folder / lexical.TOKENS_FILE).is_file()
     _assert_matches_the_store(snapshot, reopened)
 
     caplog.clear()
     reopened.remove("bees")  # the next update uses the tokens just written
     assert "tokenizing every chunk" not in caplog.text
-    _assert_matches_the_store(reopened._current_snapshot(), reopened)
+    _assert_matches_the_store(reopened.current_view().snapshot, reopened)
 
 
 def test_damaged_tokens_make_the_update_tokenize_everything(
     index_copy: Path, open_engine: OpenEngine, caplog: pytest.LogCaptureFixture
 ) -> None:
     engine, _ = open_engine(index_copy)
-    tokens_file = engine._current_snapshot().folder / lexical.TOKENS_FILE
+    tokens_file = engine.current_view().snapshot.folder / lexical.TOKENS_FILE
     tokens_file.write_bytes(tokens_file.read_bytes()[:-200])  # after the snapshot was verified
     name, text = EXTRA_ARTICLE
     engine.add_documents([parse_bytes(name, text.encode())])
     assert "tokenizing every chunk again" in caplog.text
-    _assert_matches_the_store(engine._current_snapshot(), engine)
+    _assert_matches_the_store(engine.current_view().snapshot, engine)
 
 
 def test_odd_texts_give_the_scores_and_lexicon_of_bm25s_and_lexicon_build(

@@ -16,8 +16,8 @@ pytest_plugins = ("tests.engine_fixtures",)
 
 
 def _table_read_from_the_store(engine: Engine, folder: Path) -> SentenceTable:
-    snapshot = engine._current_snapshot()
-    return SentenceTable.write(folder, engine._store, snapshot.bm25.chunk_ids)
+    snapshot = engine.current_view().snapshot
+    return SentenceTable.write(folder, engine.current_view().store, snapshot.bm25.chunk_ids)
 
 
 def _assert_same(table: SentenceTable, expected: SentenceTable) -> None:
@@ -34,15 +34,15 @@ def test_the_table_matches_the_store_after_adding_and_removing(
     engine, _ = open_engine(index_copy)
     name, text = EXTRA_ARTICLE
     engine.add_documents([parse_bytes(name, text.encode())])  # appended to the table
-    after_add = engine._current_snapshot().sentences
-    assert len(after_add.chunk_ids) == len(engine._current_snapshot().bm25.chunk_ids)
+    after_add = engine.current_view().snapshot.sentences
+    assert len(after_add.chunk_ids) == len(engine.current_view().snapshot.bm25.chunk_ids)
     (tmp_path / "add").mkdir()
     _assert_same(after_add, _table_read_from_the_store(engine, tmp_path / "add"))
 
     engine.remove("bees")  # rows dropped from the middle of the table
     (tmp_path / "remove").mkdir()
     _assert_same(
-        engine._current_snapshot().sentences,
+        engine.current_view().snapshot.sentences,
         _table_read_from_the_store(engine, tmp_path / "remove"),
     )
     answer = engine.answer(EXTRA_QUESTION[0])
@@ -54,9 +54,9 @@ def test_every_sentence_of_every_chunk_is_in_the_table(
     index_copy: Path, open_engine: OpenEngine
 ) -> None:
     engine, _ = open_engine(index_copy)
-    snapshot = engine._current_snapshot()
+    snapshot = engine.current_view().snapshot
     table = snapshot.sentences
-    stored = engine._store.sentences([int(i) for i in table.chunk_ids])
+    stored = engine.current_view().store.sentences([int(i) for i in table.chunk_ids])
     for position, chunk_id in enumerate(table.chunk_ids):
         rows, _ = table.rows([position])
         expected = stored[int(chunk_id)]
@@ -69,13 +69,13 @@ def test_a_truncated_sentence_file_makes_the_index_rebuild(
     index_copy: Path, open_engine: OpenEngine
 ) -> None:
     engine, _ = open_engine(index_copy)
-    folder = engine._current_snapshot().folder
+    folder = engine.current_view().snapshot.folder
     engine.close()
     vectors = folder / VECTORS_FILE
     vectors.write_bytes(vectors.read_bytes()[:-100])
 
     reopened, counting = open_engine(index_copy)
-    assert reopened._current_snapshot().folder != folder
+    assert reopened.current_view().snapshot.folder != folder
     assert counting.texts == []  # rebuilt from the store, not re-embedded
     question, fact = QUESTIONS["lighthouse"]
     assert fact in reopened.answer(question).text

@@ -51,10 +51,10 @@ def test_removing_a_document_from_an_hnsw_index_leaves_tombstones_until_the_limi
     engine, _ = open_engine(index_copy, retrieval={"hnsw_threshold": 1})
     name, text = EXTRA_ARTICLE
     engine.add_documents([parse_bytes(name, text.encode())])  # the publish crosses the threshold
-    assert engine._current_snapshot().vectors.kind == "hnsw"
+    assert engine.current_view().snapshot.vectors.kind == "hnsw"
     monkeypatch.setattr(index.snapshot, "TOMBSTONE_LIMIT", 0.9)
     engine.remove("bees")
-    vectors = engine._current_snapshot().vectors
+    vectors = engine.current_view().snapshot.vectors
     assert len(vectors.removed) > 0  # marked, not rebuilt
     bees_question = QUESTIONS["bees"][0]
     assert all(p.doc_id != "bees" for p in engine.answer(bees_question).passages)
@@ -64,6 +64,6 @@ def test_removing_a_document_from_an_hnsw_index_leaves_tombstones_until_the_limi
     assert all(p.doc_id != "bees" for p in reopened.answer(bees_question).passages)
     monkeypatch.setattr(index.snapshot, "TOMBSTONE_LIMIT", 0.0)
     reopened.remove("moon")  # past the limit: rebuilt without any tombstone
-    assert len(reopened._current_snapshot().vectors.removed) == 0
+    assert len(reopened.current_view().snapshot.vectors.removed) == 0
     answers = dict(zip(QUESTIONS, answers_of(reopened), strict=True))
     assert QUESTIONS["lighthouse"][1] in answers["lighthouse"].text
