@@ -25,14 +25,15 @@ chat: setup
 
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test: lint
 	$(BIN)/pytest
 
 eval: setup
-	$(BIN)/qabot eval ../shared/data/squad-dev-a/questions.jsonl \
-		--corpus ../shared/data/squad-dev-a/articles --baselines --report docs/quality.md
+	$(BIN)/python -m benchmarks.quality --report docs/quality.md
 
 bench: setup
 	$(BIN)/python -m benchmarks.run

@@ -104,11 +104,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--limit", type=int, default=None, help="an evenly spread sample of N questions"
     )
-    evaluate.add_argument(
-        "--baselines", action="store_true", help="also run BM25 / dense baselines"
-    )
     evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
-    evaluate.add_argument("--report", type=Path, default=None, help="write a Markdown report here")
     evaluate.set_defaults(handler=_eval)
 
     serve = commands.add_parser("serve", parents=[common], help="run the Telegram bot")
@@ -229,26 +225,11 @@ def _index_check(args: argparse.Namespace, config: Config) -> int:
 
 
 def _eval(args: argparse.Namespace, config: Config) -> int:
+    """qabot's own figures; `make eval` adds the baselines (python -m benchmarks.quality)."""
     from qabot.evaluate import run_eval
 
     report = run_eval(config, args.questions, args.corpus, limit=args.limit, progress=True)
-    baselines = None
-    if args.baselines:
-        from benchmarks.baselines import run_baselines
-        from index.embedding import create_embedder
-
-        embedder = create_embedder("onnx", config.path(config.embedding.cache_dir))
-        baselines = run_baselines(args.questions, args.corpus, embedder, limit=args.limit)
-    if args.json:
-        print(json.dumps({"qabot": report.to_dict(), "baselines": baselines}, indent=1))
-    else:
-        print(report.format())
-        for name, figures in (baselines or {}).items():
-            print(f"{name}: " + ", ".join(f"{k} {v:.3f}" for k, v in figures.items()))
-    if args.report:
-        from qabot.evaluate import write_quality_report
-
-        write_quality_report(report, baselines, args.report)
+    print(json.dumps(report.to_dict(), indent=1) if args.json else report.format())
     return 0
 
 

@@ -11,7 +11,7 @@ import dataclasses
 import json
 import tempfile
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,10 +24,6 @@ from qabot.config import Config
 
 BATCH_SIZE = 32
 LATENCY_SAMPLE = 200
-REPRODUCE_COMMAND = (
-    "qabot eval ../shared/data/squad-dev-a/questions.jsonl "
-    "--corpus ../shared/data/squad-dev-a/articles --baselines --report docs/quality.md"
-)
 
 
 @dataclass(frozen=True)
@@ -85,14 +81,14 @@ class EvalReport:
                 "questions",
                 f"{self.n:,} ({self.answerable:,} answerable, {self.unanswerable:,} unanswerable)",
             ),
-            ("answer hit", _ratio(self.answer_hit)),
-            ("passage hit@1", _ratio(self.passage_hit_at_1)),
-            ("passage hit@5", _ratio(self.passage_hit_at_5)),
-            ("MRR", _ratio(self.mrr)),
+            ("answer hit", ratio(self.answer_hit)),
+            ("passage hit@1", ratio(self.passage_hit_at_1)),
+            ("passage hit@5", ratio(self.passage_hit_at_5)),
+            ("MRR", ratio(self.mrr)),
             ("mean answer length", f"{self.answer_chars:.0f} chars"),
-            ("confident", _ratio(self.confident_rate)),
-            ("false refusal", _ratio(self.false_refusal)),
-            ("no-answer accuracy", _ratio(self.no_answer_accuracy)),
+            ("confident", ratio(self.confident_rate)),
+            ("false refusal", ratio(self.false_refusal)),
+            ("no-answer accuracy", ratio(self.no_answer_accuracy)),
             ("latency p50 / p95", f"{self.latency_p50_ms:.1f} / {self.latency_p95_ms:.1f} ms"),
             ("batched throughput", f"{self.questions_per_second:.0f} questions/s"),
             (
@@ -127,6 +123,11 @@ def first_hit_rank(texts: Sequence[str], answers: Sequence[str]) -> int | None:
 
 def reciprocal_rank(rank: int | None) -> float:
     return 1.0 / rank if rank else 0.0
+
+
+def ratio(value: float | None) -> str:
+    """A figure as the reports print it."""
+    return "n/a" if value is None else f"{value:.3f}"
 
 
 def mean(values: Iterable[float]) -> float:
@@ -344,103 +345,3 @@ def _progress(
         for batch in batches:
             yield batch
             bar.update(len(batch))
-
-
-# ----- the Markdown report -------------------------------------------------------------
-
-BASELINE_NAMES = {
-    "bm25": "BM25 (paragraphs)",
-    "dense": "MiniLM + FAISS (paragraphs)",
-    "fused": "BM25 + MiniLM, RRF",
-}
-SHARED_METRICS = [
-    ("answer_hit", "answer hit"),
-    ("answer_chars", "mean answer length (chars)"),
-    ("passage_hit_at_1", "passage hit@1"),
-    ("passage_hit_at_5", "passage hit@5"),
-    ("mrr", "MRR (top 5)"),
-]
-
-
-def write_quality_report(
-    report: EvalReport,
-    baselines: Mapping[str, Mapping[str, float]] | None,
-    path: Path,
-    command: str = REPRODUCE_COMMAND,
-) -> None:
-    """Write Markdown tables (qabot beside the baselines) ready to paste into docs/quality.md."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_quality_report(report, baselines, command), encoding="utf-8")
-
-
-def render_quality_report(
-    report: EvalReport,
-    baselines: Mapping[str, Mapping[str, float]] | None,
-    command: str = REPRODUCE_COMMAND,
-) -> str:
-    others = dict(baselines or {})
-    header = ["metric", "qabot", *(BASELINE_NAMES.get(name, name) for name in others)]
-    rows = [
-        [
-            label,
-            _figure(key, getattr(report, key)),
-            *(_figure(key, others[name].get(key)) for name in others),
-        ]
-        for key, label in SHARED_METRICS
-    ]
-    lines = [
-        "## Retrieval and answer quality",
-        "",
-        f"{report.n:,} questions ({report.answerable:,} answerable), "
-        f"{report.documents} documents, {report.chunks:,} qabot chunks.",
-        "",
-        *_markdown_table(header, rows),
-        "",
-        "A hit is a gold answer string (case-insensitive, whitespace-normalised) inside the "
-        "text: for qabot the short answer it shows (a refusal never hits) and its passages; for "
-        "the baselines the best sentence of their first paragraph and their top-5 paragraphs. "
-        "qabot's answer may join a neighbouring sentence (see its mean length), which makes a "
-        "hit easier than for a single sentence.",
-        "",
-        "## Confidence and speed (qabot)",
-        "",
-        *_markdown_table(["metric", "value"], _qabot_rows(report)),
-        "",
-        "Reproduce:",
-        "",
-        "```sh",
-        command,
-        "```",
-        "",
-    ]
-    return "\n".join(lines)
-
-
-def _qabot_rows(report: EvalReport) -> list[list[str]]:
-    return [
-        ["answered confidently", _ratio(report.confident_rate)],
-        ["false refusal (answerable, not confident)", _ratio(report.false_refusal)],
-        ["no-answer accuracy (unanswerable, not confident)", _ratio(report.no_answer_accuracy)],
-        [
-            "latency p50 / p95 (single question)",
-            f"{report.latency_p50_ms:.1f} / {report.latency_p95_ms:.1f} ms",
-        ],
-        ["batched throughput", f"{report.questions_per_second:.0f} questions/s"],
-        ["index build", f"{report.index_seconds:.1f} s for {report.documents_embedded} documents"],
-    ]
-
-
-def _markdown_table(header: list[str], rows: list[list[str]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines.extend("| " + " | ".join(row) + " |" for row in rows)
-    return lines
-
-
-def _figure(key: str, value: float | None) -> str:
-    if value is not None and key == "answer_chars":
-        return f"{value:.0f}"
-    return _ratio(value)
-
-
-def _ratio(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.3f}"

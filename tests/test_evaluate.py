@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.baselines import fuse, run_baselines, split_paragraphs
+from benchmarks.quality import render_quality_report, write_quality_report
 from index.documents import load_file
 from index.embedding import create_embedder
 from qabot.config import Config
@@ -19,10 +20,8 @@ from qabot.evaluate import (
     load_questions,
     mark_unanswerable,
     reciprocal_rank,
-    render_quality_report,
     run_eval,
     spread_sample,
-    write_quality_report,
 )
 
 ARTICLES = {
