@@ -68,7 +68,7 @@ class AdminHandlers:
         message = await self._admin_message(update)
         if message is None:
             return
-        usage = self._services.store.stats()
+        usage = self._services.answers.stats()
         index = await asyncio.to_thread(self._services.engine.stats)
         latencies = (usage.latency_p50_ms, usage.latency_p90_ms, usage.latency_p99_ms)
         parts = stats_messages(

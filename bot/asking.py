@@ -29,7 +29,7 @@ async def ask_and_record(
     started = time.perf_counter()
     answer = await services.engine.answer_async(question, history)
     latency_ms = (time.perf_counter() - started) * 1000
-    answer_id = services.store.record_answer(
+    answer_id = services.answers.record_answer(
         answer, chat_id=chat_id, user_id=asker, latency_ms=latency_ms
     )
     return RecordedAnswer(answer, answer_id, latency_ms)

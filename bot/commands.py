@@ -32,7 +32,7 @@ class CommandHandlers:
         if message is None:
             return
         documents = await asyncio.to_thread(self._services.engine.documents)
-        examples = example_questions(documents, self._services.example_questions)
+        examples = example_questions(documents, self._services.settings.example_questions)
         text = messages.start(len(documents))
         if examples:
             text += "\n\n" + messages.START_EXAMPLES

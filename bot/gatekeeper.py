@@ -41,5 +41,5 @@ class Gatekeeper:
         elif update.message is not None:
             bot = context.bot
             addressed = is_addressed(update.message, bot.username, bot.id)
-            if addressed and self._services.refusal_limiter.check(rate_key(update)).allowed:
+            if addressed and self._services.limiters.refusals.check(rate_key(update)).allowed:
                 await update.message.reply_text(messages.REFUSAL)

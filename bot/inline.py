@@ -39,7 +39,7 @@ class InlineHandlers:
         if not MIN_QUESTION_CHARS <= len(question) <= services.engine.limits.max_question_chars:
             await query.answer([], button=_button(messages.INLINE_PROMPT), cache_time=0)
             return
-        if not services.inline_limiter.check(query.from_user.id).allowed:
+        if not services.limiters.inline_queries.check(query.from_user.id).allowed:
             await query.answer(
                 [], button=_button(messages.INLINE_SLOW_DOWN), cache_time=0, is_personal=True
             )

@@ -51,7 +51,7 @@ class QuestionHandlers:
         if not await self._may_answer(reply_to, question, asker):
             return
         chat_id = reply_to.chat.id
-        history = services.memory.history(chat_id)
+        history = services.conversations.history(chat_id)
         async with typing(bot, chat_id):
             recorded = await ask_and_record(
                 services, question, chat_id=chat_id, asker=asker, history=history
@@ -61,9 +61,9 @@ class QuestionHandlers:
             recorded.answer_id, more=answer.confident and len(answer.passages) > 1, feedback=True
         )
         sent = await reply_parts(reply_to, answer_messages(answer), keyboard)
-        services.store.attach_message(recorded.answer_id, chat_id, sent.message_id)
+        services.answers.attach_message(recorded.answer_id, chat_id, sent.message_id)
         if answer.confident:  # a miss would pull the next question away from the topic
-            services.memory.remember(chat_id, Turn(question, answer.text))
+            services.conversations.remember(chat_id, Turn(question, answer.text))
 
     async def _may_answer(self, reply_to: Message, question: str, asker: int) -> bool:
         """Whether to ask the engine; if not, the person is told why (once per burst)."""
@@ -74,7 +74,7 @@ class QuestionHandlers:
         if len(question) > max_chars:
             await reply_to.reply_text(messages.too_long(max_chars))
             return False
-        decision = self._services.question_limiter.check(asker)
+        decision = self._services.limiters.questions.check(asker)
         if not decision.allowed and decision.first_refusal:
             await reply_to.reply_text(messages.slow_down(decision.retry_after))
         return decision.allowed

@@ -29,7 +29,7 @@ class UnsupportedHandlers:
             if is_private(message):  # in groups the command may be for another bot
                 await message.reply_text(messages.UNKNOWN_COMMAND)
             return
-        decision = self._services.question_limiter.check(rate_key(update))
+        decision = self._services.limiters.questions.check(rate_key(update))
         if decision.allowed:
             # Text reaching this handler is empty: real questions went to QuestionHandlers.
             empty_text = message.text is not None

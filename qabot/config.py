@@ -62,6 +62,12 @@ class Config(EngineSettings):
         """The engine's sections with their paths resolved (and another index folder)."""
         return self.resolved(self.base_dir, index_dir)
 
+    def telegram_settings(self) -> TelegramConfig:
+        """The bot's section with its paths resolved."""
+        return self.telegram.model_copy(
+            update={"feedback_db": self.path(self.telegram.feedback_db)}
+        )
+
 
 def _describe(error: ValidationError) -> str:
     lines = []

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import serve
 from qabot.config import Config
+from qabot.serve import serve
 from tests.bot_harness import HEADLINE_QUESTION, start_serve_process, write_serve_config
 from tests.emulator import BotApiEmulator
 
