@@ -21,8 +21,9 @@ from benchmarks.concurrency import load_test
 from benchmarks.measure import median_of_runs, percentiles
 from benchmarks.workload import ROOT, Plan, settings_for
 from bot.app import build_application
+from bot.settings import TelegramConfig
 from index import Engine
-from qabot.config import Config, TelegramConfig, load_config
+from qabot.config import Config, load_config
 from qabot.serve import open_bot_state
 from tests.emulator import ApiCall, BotApiEmulator
 

@@ -1,6 +1,6 @@
-"""The Telegram side of qabot: `build_application` builds the bot, `run_bot` runs it."""
+"""The Telegram side of qabot: `bot.app.build_application` builds the bot from its settings,
+the engine and its state; `bot.running.run_bot` runs it. `qabot/serve.py` composes them.
 
-from bot.app import build_application
-from bot.running import run_bot
-
-__all__ = ["build_application", "run_bot"]
+Nothing is imported here: `qabot.config` reads `bot.settings` for every command, and
+python-telegram-bot should load only when the bot is built.
+"""

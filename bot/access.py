@@ -12,8 +12,8 @@ from collections import OrderedDict, deque
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
+from bot.settings import TelegramConfig
 from bot.state import RateDecision
-from qabot.config import TelegramConfig
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,7 @@ from bot.sending import reply_parts
 from bot.services import BotServices
 from bot.typing_indicator import typing
 from bot.updates import NEW_MESSAGES, sender_id
-from index.documents import SUPPORTED_SUFFIXES
-from index.errors import IngestError, UnknownDocument
+from index.api import SUPPORTED_SUFFIXES, IngestError, UnknownDocument
 
 
 class AdminHandlers:

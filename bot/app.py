@@ -35,10 +35,10 @@ from bot.questions import QuestionHandlers
 from bot.repeats import REPEAT_GROUP, RepeatFilter
 from bot.retry import ResilientRateLimiter
 from bot.services import BotServices
+from bot.settings import TelegramConfig
 from bot.state import BotState
 from bot.unsupported import UnsupportedHandlers
 from index.api import QuestionAnswerer
-from qabot.config import TelegramConfig
 
 logger = logging.getLogger(__name__)
 

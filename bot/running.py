@@ -8,7 +8,7 @@ from telegram import Update
 from telegram.error import BadRequest, InvalidToken, NetworkError
 
 from bot.app import BotApplication
-from qabot.config import TelegramConfig
+from bot.settings import TelegramConfig
 
 logger = logging.getLogger(__name__)
 

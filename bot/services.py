@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.access import AccessPolicy
+from bot.settings import TelegramConfig
 from bot.state import AnswerLog, BotState, Conversations, RateLimiters
 from index.api import QuestionAnswerer
-from qabot.config import TelegramConfig
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,10 @@ from bot.conversation import ConversationMemory
 from bot.feedback import FeedbackStore
 from bot.redact import install_log_redaction
 from bot.running import run_bot
+from bot.settings import TelegramConfig
 from bot.state import BotState, RateLimiters
 from index.api import EngineLimits
-from qabot.config import Config, TelegramConfig
+from qabot.config import Config
 from qabot.factory import open_engine
 
 SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what setWebhook accepts as secret_token
