@@ -1,5 +1,6 @@
-"""`bot.serve`: refuses to start without a token, and as a real process serves the emulator,
-registers its commands, and stops cleanly on SIGTERM without losing a question in flight."""
+"""`qabot serve` (qabot/serve.py): refuses to start without a token, and as a real process
+serves the emulator, registers its commands, and stops cleanly on SIGTERM without losing a
+question in flight."""
 
 from __future__ import annotations
 
