@@ -20,9 +20,11 @@ from telegram import Update
 from benchmarks.concurrency import load_test
 from benchmarks.measure import median_of_runs, percentiles
 from benchmarks.workload import ROOT, Plan, settings_for
-from bot import build_application
+from bot.app import build_application
+from bot.settings import TelegramConfig
 from index import Engine
 from qabot.config import Config, load_config
+from qabot.serve import open_bot_state
 from tests.emulator import ApiCall, BotApiEmulator
 
 QUESTIONS_PER_ASKER = {1: 12, 8: 4, 64: 2, 200: 2}  # under the bot's 20 questions/min/person
@@ -30,15 +32,14 @@ QUICK_QUESTIONS_PER_ASKER = {1: 4, 8: 2, 64: 1, 200: 1}
 REPLY_TIMEOUT = 120.0
 
 
-def bot_config(base: Config, emulator: BotApiEmulator, feedback_db: Path) -> Config:
-    telegram = base.telegram.model_copy(
+def bot_settings(base: Config, emulator: BotApiEmulator, feedback_db: Path) -> TelegramConfig:
+    return base.telegram_settings().model_copy(
         update={
             "base_url": emulator.base_url,
             "base_file_url": emulator.base_file_url,
             "feedback_db": feedback_db,
         }
     )
-    return base.model_copy(update={"telegram": telegram})
 
 
 def bot_throughput(plan: Plan, index_dir: Path) -> dict[str, Any]:
@@ -78,11 +79,11 @@ async def _running_bot(plan: Plan, engine: Engine) -> AsyncIterator[BotApiEmulat
     feedback_db.unlink(missing_ok=True)
     base = load_config(ROOT / "config.yaml")
     async with BotApiEmulator() as emulator:
-        application = build_application(
-            bot_config(base, emulator, feedback_db), engine, emulator.token
-        )
+        settings = bot_settings(base, emulator, feedback_db)
+        state = open_bot_state(settings, engine.limits)
+        application = build_application(settings, engine, state, emulator.token)
         await application.initialize()
-        assert application.post_init is not None and application.post_shutdown is not None
+        assert application.post_init is not None
         await application.post_init(application)
         await application.start()
         assert application.updater is not None
@@ -95,7 +96,7 @@ async def _running_bot(plan: Plan, engine: Engine) -> AsyncIterator[BotApiEmulat
             await application.updater.stop()
             await application.stop()
             await application.shutdown()
-            await application.post_shutdown(application)
+            state.close()
 
 
 def _is_complete_answer(call: ApiCall) -> bool:

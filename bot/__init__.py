@@ -1,5 +1,6 @@
-"""The Telegram side of qabot: `serve(config)` runs the bot, `build_application` builds it."""
+"""The Telegram side of qabot: `bot.app.build_application` builds the bot from its settings,
+the engine and its state; `bot.running.run_bot` runs it. `qabot/serve.py` composes them.
 
-from bot.app import build_application, serve
-
-__all__ = ["build_application", "serve"]
+Nothing is imported here: `qabot.config` reads `bot.settings` for every command, and
+python-telegram-bot should load only when the bot is built.
+"""

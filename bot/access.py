@@ -12,7 +12,8 @@ from collections import OrderedDict, deque
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
-from qabot.config import TelegramConfig
+from bot.settings import TelegramConfig
+from bot.state import RateDecision
 
 
 @dataclass(frozen=True)
@@ -47,15 +48,8 @@ class AccessPolicy:
         )
 
 
-@dataclass(frozen=True)
-class RateDecision:
-    allowed: bool
-    retry_after: float = 0.0  # seconds until the next event would be allowed
-    first_refusal: bool = False  # warn once per burst instead of answering every message
-
-
 class SlidingWindowLimiter:
-    """At most `limit` events per key in any `window` seconds.
+    """At most `limit` events per key in any `window` seconds (a `bot.state.RateLimiter`).
 
     Memory stays bounded: at most `max_keys` keys are tracked, the least recently active
     one is forgotten first (forgetting only ever lets someone ask sooner).

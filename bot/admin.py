@@ -21,10 +21,8 @@ from bot.render import (
 from bot.sending import reply_parts
 from bot.services import BotServices
 from bot.typing_indicator import typing
-from index.documents import SUPPORTED_SUFFIXES
-from index.errors import IngestError, UnknownDocument
-
-NEW_MESSAGES = filters.UpdateType.MESSAGE
+from bot.updates import NEW_MESSAGES, sender_id
+from index.api import SUPPORTED_SUFFIXES, IngestError, UnknownDocument
 
 
 class AdminHandlers:
@@ -45,8 +43,7 @@ class AdminHandlers:
         message = update.effective_message
         if message is None:
             return None
-        user_id = update.effective_user.id if update.effective_user else None
-        if self._services.access.is_admin(user_id):
+        if self._services.access.is_admin(sender_id(update)):
             return message
         await message.reply_text(messages.ONLY_ADMINS)
         return None
@@ -70,7 +67,7 @@ class AdminHandlers:
         message = await self._admin_message(update)
         if message is None:
             return
-        usage = self._services.store.stats()
+        usage = self._services.answers.stats()
         index = await asyncio.to_thread(self._services.engine.stats)
         latencies = (usage.latency_p50_ms, usage.latency_p90_ms, usage.latency_p99_ms)
         parts = stats_messages(
@@ -85,8 +82,7 @@ class AdminHandlers:
             return
         if not is_addressed(message, bot.username, bot.id):
             return
-        user_id = update.effective_user.id if update.effective_user else None
-        if not self._services.access.is_admin(user_id):
+        if not self._services.access.is_admin(sender_id(update)):
             await message.reply_text(messages.ONLY_ADMINS_UPLOAD)
             return
         await self._ingest(message, message.document)

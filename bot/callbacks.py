@@ -11,12 +11,12 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes
 
 from bot import messages
 from bot.examples import example_questions
-from bot.feedback import StoredAnswer
 from bot.keyboards import Action, ButtonPress, answer_keyboard, decode
 from bot.questions import QuestionHandlers
 from bot.render import more_messages
 from bot.sending import reply_parts
 from bot.services import BotServices
+from bot.state import StoredAnswer
 
 VOTES = {Action.UP: 1, Action.DOWN: -1}
 
@@ -41,13 +41,15 @@ class ButtonHandlers:
         if press.action is Action.EXAMPLE:
             await self._ask_example(query, message, press)
             return
-        stored = self._services.store.find_answer(press.value, message.chat.id, message.message_id)
+        stored = self._services.answers.find_answer(
+            press.value, message.chat.id, message.message_id
+        )
         if stored is None:  # forged, or from a message this answer was never sent on
             await query.answer(messages.BUTTON_EXPIRED)
         elif press.action is Action.MORE:
             await self._show_more(query, message, stored)
         else:
-            self._services.store.record_vote(
+            self._services.answers.record_vote(
                 stored.answer_id, query.from_user.id, VOTES[press.action]
             )
             thanks = messages.THANKS_UP if press.action is Action.UP else messages.THANKS_DOWN
@@ -56,7 +58,7 @@ class ButtonHandlers:
     async def _show_more(
         self, query: CallbackQuery, message: Message, stored: StoredAnswer
     ) -> None:
-        index = self._services.store.claim_next_passage(stored.answer_id)
+        index = self._services.answers.claim_next_passage(stored.answer_id)
         if index is None:
             await query.answer(messages.NOTHING_MORE)
             return
@@ -70,13 +72,13 @@ class ButtonHandlers:
         sent = await reply_parts(
             message, more_messages(stored.passages[index], index, total), keyboard
         )
-        self._services.store.attach_message(stored.answer_id, sent.chat.id, sent.message_id)
+        self._services.answers.attach_message(stored.answer_id, sent.chat.id, sent.message_id)
 
     async def _ask_example(
         self, query: CallbackQuery, message: Message, press: ButtonPress
     ) -> None:
         documents = await asyncio.to_thread(self._services.engine.documents)
-        examples = example_questions(documents, self._services.example_questions)
+        examples = example_questions(documents, self._services.settings.example_questions)
         position = int(press.value) if press.value.isdigit() else -1
         if not 0 <= position < len(examples):
             await query.answer(messages.EXAMPLE_GONE)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from telegram import Update
-from telegram.ext import BaseHandler, CommandHandler, ContextTypes, filters
+from telegram.ext import BaseHandler, CommandHandler, ContextTypes
 
 from bot import messages
 from bot.examples import example_questions
@@ -13,8 +13,7 @@ from bot.keyboards import examples_keyboard
 from bot.render import sources_messages
 from bot.sending import reply_parts
 from bot.services import BotServices
-
-NEW_MESSAGES = filters.UpdateType.MESSAGE
+from bot.updates import NEW_MESSAGES, sender_id
 
 
 class CommandHandlers:
@@ -33,7 +32,7 @@ class CommandHandlers:
         if message is None:
             return
         documents = await asyncio.to_thread(self._services.engine.documents)
-        examples = example_questions(documents, self._services.example_questions)
+        examples = example_questions(documents, self._services.settings.example_questions)
         text = messages.start(len(documents))
         if examples:
             text += "\n\n" + messages.START_EXAMPLES
@@ -47,7 +46,6 @@ class CommandHandlers:
         message = update.effective_message
         if message is None:
             return
-        user_id = update.effective_user.id if update.effective_user else None
         documents = await asyncio.to_thread(self._services.engine.documents)
-        with_ids = self._services.access.is_admin(user_id)
+        with_ids = self._services.access.is_admin(sender_id(update))
         await reply_parts(message, sources_messages(documents, with_ids=with_ids))

@@ -8,10 +8,11 @@ from index.api import Turn
 
 
 class ConversationMemory:
-    """Bounded twice: `turns_per_chat` turns per chat and `max_chats` chats in all.
+    """Conversations (`bot.state.Conversations`) kept in RAM: a restart forgets them, which
+    is fine for short follow-ups.
 
-    Memory is per chat (in a group everyone shares one conversation, as people read it)
-    and only in RAM: a restart forgets it, which is fine for short follow-ups.
+    Bounded twice: `turns_per_chat` turns per chat and `max_chats` chats in all. Memory is
+    per chat (in a group everyone shares one conversation, as people read it).
     """
 
     def __init__(self, turns_per_chat: int, max_chats: int = 10_000) -> None:

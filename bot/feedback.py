@@ -16,9 +16,10 @@ import secrets
 import sqlite3
 import statistics
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
+from bot.state import StoredAnswer, UsageStats
 from index.api import Answer, Passage
 
 _SCHEMA = """
@@ -53,28 +54,9 @@ CREATE INDEX IF NOT EXISTS answers_created ON answers(created_at);
 LATENCY_SAMPLE = 10_000  # percentiles are over the most recent answers
 
 
-@dataclass(frozen=True)
-class StoredAnswer:
-    answer_id: str
-    chat_id: int | None
-    question: str
-    answer: str
-    passages: list[Passage]
-    passages_shown: int
-
-
-@dataclass(frozen=True)
-class UsageStats:
-    questions: int
-    confident: int
-    thumbs_up: int
-    thumbs_down: int
-    latency_p50_ms: float | None
-    latency_p90_ms: float | None
-    latency_p99_ms: float | None
-
-
 class FeedbackStore:
+    """The answer log (`bot.state.AnswerLog`) in one SQLite file."""
+
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(path, isolation_level=None)  # autocommit; explicit tx below

@@ -13,6 +13,7 @@ from telegram.ext import ApplicationHandlerStop, BaseHandler, ContextTypes, Type
 from bot import messages
 from bot.addressing import is_addressed
 from bot.services import BotServices
+from bot.updates import rate_key, sender_id
 
 GATE_GROUP = -1  # handler group that runs before the default group 0
 
@@ -25,16 +26,13 @@ class Gatekeeper:
         return TypeHandler(Update, self.check)
 
     async def check(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        user_id = update.effective_user.id if update.effective_user else None
         chat_id = update.effective_chat.id if update.effective_chat else None
-        if self._services.access.may_use(user_id, chat_id):
+        if self._services.access.may_use(sender_id(update), chat_id):
             return
-        await self._refuse(update, context, user_id if user_id is not None else chat_id)
+        await self._refuse(update, context)
         raise ApplicationHandlerStop
 
-    async def _refuse(
-        self, update: Update, context: ContextTypes.DEFAULT_TYPE, stranger: int | None
-    ) -> None:
+    async def _refuse(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if update.callback_query is not None:
             await update.callback_query.answer(messages.REFUSAL)
         elif update.inline_query is not None:
@@ -43,5 +41,5 @@ class Gatekeeper:
         elif update.message is not None:
             bot = context.bot
             addressed = is_addressed(update.message, bot.username, bot.id)
-            if addressed and self._services.refusal_limiter.check(stranger).allowed:
+            if addressed and self._services.limiters.refusals.check(rate_key(update)).allowed:
                 await update.message.reply_text(messages.REFUSAL)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from telegram import (
     InlineQueryResultArticle,
     InlineQueryResultsButton,
@@ -14,6 +12,7 @@ from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, ContextTypes, InlineQueryHandler
 
 from bot import messages
+from bot.asking import ask_and_record
 from bot.render import answer_messages, clean_text, format_date, plain_preview
 from bot.services import BotServices
 from index.api import Answer
@@ -40,21 +39,16 @@ class InlineHandlers:
         if not MIN_QUESTION_CHARS <= len(question) <= services.engine.limits.max_question_chars:
             await query.answer([], button=_button(messages.INLINE_PROMPT), cache_time=0)
             return
-        if not services.inline_limiter.check(query.from_user.id).allowed:
+        if not services.limiters.inline_queries.check(query.from_user.id).allowed:
             await query.answer(
                 [], button=_button(messages.INLINE_SLOW_DOWN), cache_time=0, is_personal=True
             )
             return
-        started = time.perf_counter()
-        answer = await services.engine.answer_async(question)
-        latency_ms = (time.perf_counter() - started) * 1000
-        answer_id = services.store.record_answer(
-            answer, chat_id=None, user_id=query.from_user.id, latency_ms=latency_ms
-        )
+        recorded = await ask_and_record(services, question, chat_id=None, asker=query.from_user.id)
         # Telegram may serve cached results to anyone typing the same query; behind an
         # allow-list they must stay personal, or strangers would get answers from the cache.
         await query.answer(
-            [_result(answer_id, answer)],
+            [_result(recorded.answer_id, recorded.answer)],
             cache_time=CACHE_SECONDS,
             is_personal=services.access.restricted,
         )

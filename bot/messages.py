@@ -36,21 +36,6 @@ MORE_BUTTON = "More ➕"
 UP_BUTTON = "👍"
 DOWN_BUTTON = "👎"
 
-NO_TOKEN_HELP = """\
-qabot serve needs a Telegram bot token in the {env} environment variable.
-
-To get one, open Telegram, talk to @BotFather, send /newbot and follow the steps;
-it replies with a token like 123456789:AA... Then run:
-
-    export {env}='<your token>'
-    qabot serve
-
-To try qabot without Telegram:
-
-    qabot ask "what charges does Gutierrez Reed face"
-    qabot chat
-"""
-
 
 def slow_down(seconds: float) -> str:
     return (

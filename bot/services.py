@@ -2,55 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Protocol
+from dataclasses import dataclass
 
-from bot.access import AccessPolicy, SlidingWindowLimiter
-from bot.conversation import ConversationMemory
-from bot.feedback import FeedbackStore
-from index.api import DocumentInfo, QuestionAnswerer
-from qabot.config import TelegramConfig
-
-INLINE_QUERIES_PER_QUESTION = 5  # Telegram sends an inline query as the person types
-REFUSALS_PER_MINUTE = 2
+from bot.access import AccessPolicy
+from bot.settings import TelegramConfig
+from bot.state import AnswerLog, BotState, Conversations, RateLimiters
+from index.api import QuestionAnswerer
 
 
-class BotEngine(QuestionAnswerer, Protocol):
-    """The engine as the bot uses it: the shared protocol plus adding uploaded bytes."""
-
-    def add_bytes(self, filename: str, data: bytes) -> list[DocumentInfo]: ...
-
-
-@dataclass
+@dataclass(frozen=True)
 class BotServices:
-    telegram: TelegramConfig
-    engine: BotEngine
-    store: FeedbackStore
+    settings: TelegramConfig
+    engine: QuestionAnswerer
     access: AccessPolicy
-    memory: ConversationMemory
-    question_limiter: SlidingWindowLimiter
-    inline_limiter: SlidingWindowLimiter  # inline queries arrive per keystroke: own budget
-    refusal_limiter: SlidingWindowLimiter  # strangers are told "private" rarely, not per message
-    example_questions: Sequence[str] = field(default_factory=tuple)
+    answers: AnswerLog
+    conversations: Conversations
+    limiters: RateLimiters
 
     @classmethod
     def create(
-        cls,
-        telegram: TelegramConfig,
-        engine: BotEngine,
-        store: FeedbackStore,
-        example_questions: Sequence[str] = (),
+        cls, settings: TelegramConfig, engine: QuestionAnswerer, state: BotState
     ) -> BotServices:
-        per_minute = telegram.rate_limit_per_minute
         return cls(
-            telegram=telegram,
+            settings=settings,
             engine=engine,
-            store=store,
-            access=AccessPolicy.from_config(telegram),
-            memory=ConversationMemory(engine.limits.conversation_turns),
-            question_limiter=SlidingWindowLimiter(per_minute),
-            inline_limiter=SlidingWindowLimiter(per_minute * INLINE_QUERIES_PER_QUESTION),
-            refusal_limiter=SlidingWindowLimiter(REFUSALS_PER_MINUTE),
-            example_questions=tuple(example_questions),
+            access=AccessPolicy.from_config(settings),
+            answers=state.answers,
+            conversations=state.conversations,
+            limiters=state.limiters,
         )

@@ -8,6 +8,7 @@ from telegram.ext import BaseHandler, ContextTypes, MessageHandler, filters
 from bot import messages
 from bot.addressing import is_addressed, is_private
 from bot.services import BotServices
+from bot.updates import NEW_MESSAGES, rate_key
 
 
 class UnsupportedHandlers:
@@ -17,11 +18,7 @@ class UnsupportedHandlers:
         self._services = services
 
     def handlers(self) -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:
-        return [
-            MessageHandler(
-                filters.UpdateType.MESSAGE & ~filters.StatusUpdate.ALL, self.on_other_message
-            )
-        ]
+        return [MessageHandler(NEW_MESSAGES & ~filters.StatusUpdate.ALL, self.on_other_message)]
 
     async def on_other_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
@@ -32,8 +29,7 @@ class UnsupportedHandlers:
             if is_private(message):  # in groups the command may be for another bot
                 await message.reply_text(messages.UNKNOWN_COMMAND)
             return
-        asker = update.effective_user.id if update.effective_user else message.chat.id
-        decision = self._services.question_limiter.check(asker)
+        decision = self._services.limiters.questions.check(rate_key(update))
         if decision.allowed:
             # Text reaching this handler is empty: real questions went to QuestionHandlers.
             empty_text = message.text is not None

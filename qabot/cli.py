@@ -234,7 +234,7 @@ def _eval(args: argparse.Namespace, config: Config) -> int:
 
 
 def _serve(args: argparse.Namespace, config: Config) -> int:
-    from bot import serve
+    from qabot.serve import serve
 
     return serve(config)
 

@@ -1,21 +1,21 @@
 """Configuration: `config.yaml` validated once into typed models.
 
-The engine's sections are `index.settings.EngineSettings`; the bot's is `telegram`. Each
-default is written once, in those models; config.yaml shows them. Errors name the bad key
-(e.g. `telegram.rate_limit_per_minute: ...`), so an operator can fix the file without
-reading code. Relative paths are resolved against the config file's folder, so the bot
-behaves the same whatever the working directory.
+The engine's sections are `index.settings.EngineSettings`; the bot's is `telegram`
+(`bot.settings.TelegramConfig`). Each default is written once, in those models; config.yaml
+shows them. Errors name the bad key (e.g. `telegram.rate_limit_per_minute: ...`), so an
+operator can fix the file without reading code. Relative paths are resolved against the
+config file's folder, so the bot behaves the same whatever the working directory.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
 
 import yaml
-from pydantic import Field, ValidationError
+from pydantic import ValidationError
 
-from index.settings import EngineSettings, Section
+from bot.settings import TelegramConfig
+from index.settings import EngineSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_PATH = PROJECT_ROOT / "config.yaml"
@@ -23,29 +23,6 @@ DEFAULT_CONFIG_PATH = PROJECT_ROOT / "config.yaml"
 
 class ConfigError(Exception):
     """The configuration file is missing or invalid; the message names the bad key."""
-
-
-class WebhookConfig(Section):
-    listen: str = "0.0.0.0"
-    port: int = Field(8443, ge=1, le=65535)
-    url: str | None = None
-    path: str = "telegram"
-    secret_token_env: str = "TELEGRAM_WEBHOOK_SECRET"
-
-
-class TelegramConfig(Section):
-    token_env: str = "TELEGRAM_BOT_TOKEN"
-    base_url: str | None = None
-    base_file_url: str | None = None
-    mode: Literal["polling", "webhook"] = "polling"
-    webhook: WebhookConfig = WebhookConfig()
-    allowed_user_ids: tuple[int, ...] = ()
-    allowed_chat_ids: tuple[int, ...] = ()
-    admin_user_ids: tuple[int, ...] = ()
-    rate_limit_per_minute: int = Field(20, ge=1, le=10_000)
-    feedback_db: Path = Path("data/feedback.sqlite")
-    concurrent_updates: int = Field(64, ge=1, le=1024)
-    example_questions: tuple[str, ...] = ()
 
 
 class Config(EngineSettings):
@@ -61,6 +38,12 @@ class Config(EngineSettings):
     def engine_settings(self, index_dir: Path | None = None) -> EngineSettings:
         """The engine's sections with their paths resolved (and another index folder)."""
         return self.resolved(self.base_dir, index_dir)
+
+    def telegram_settings(self) -> TelegramConfig:
+        """The bot's section with its paths resolved."""
+        return self.telegram.model_copy(
+            update={"feedback_db": self.path(self.telegram.feedback_db)}
+        )
 
 
 def _describe(error: ValidationError) -> str:

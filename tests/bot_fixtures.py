@@ -15,20 +15,26 @@ from typing import Any
 
 import pytest
 
-from bot.services import BotEngine
+from bot.state import Conversations
 from index import Engine
+from index.api import QuestionAnswerer
 from qabot.config import Config
 from tests.bot_harness import BotUnderTest, StartBot, running_bot
 
 
 @pytest.fixture
 def start_bot(seed_engine: Engine, tmp_path: Path, config: Config) -> StartBot:
-    """start_bot(engine=None, **telegram_overrides): the bot, as an async context manager."""
+    """start_bot(engine=None, conversations=None, **telegram_overrides): the bot, as an async
+    context manager; `conversations` replaces the default conversation memory."""
 
     def start(
-        engine: BotEngine | None = None, **telegram: Any
+        engine: QuestionAnswerer | None = None,
+        conversations: Conversations | None = None,
+        **telegram: Any,
     ) -> contextlib.AbstractAsyncContextManager[BotUnderTest]:
-        return running_bot(engine or seed_engine, tmp_path, config, **telegram)
+        return running_bot(
+            engine or seed_engine, tmp_path, config, conversations=conversations, **telegram
+        )
 
     return start
 

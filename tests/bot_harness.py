@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import sqlite3
 import sys
@@ -19,10 +20,11 @@ from typing import Any
 import pytest
 from telegram import Update
 
-from bot import build_application
-from bot.app import BotApplication, HttpTimeouts
-from bot.services import BotEngine
+from bot.app import BotApplication, HttpTimeouts, build_application
+from bot.state import Conversations
+from index.api import QuestionAnswerer
 from qabot.config import Config
+from qabot.serve import open_bot_state
 from tests.emulator import BotApiEmulator, validate_telegram_html
 
 HEADLINE_QUESTION = "what charges does Gutierrez Reed face"
@@ -60,18 +62,21 @@ StartBot = Callable[..., contextlib.AbstractAsyncContextManager[BotUnderTest]]
 
 @contextlib.asynccontextmanager
 async def running_bot(
-    engine: BotEngine,
+    engine: QuestionAnswerer,
     tmp_path: Path,
     base_config: Config,
     *,
     emulator: BotApiEmulator | None = None,
     timeouts: HttpTimeouts | None = None,
+    conversations: Conversations | None = None,
     **telegram: Any,
 ) -> AsyncIterator[BotUnderTest]:
-    """Emulator + the bot polling it, stopped (and its store closed) on exit.
+    """Emulator + the bot polling it, composed as `qabot serve` does, stopped (and its state
+    closed) on exit.
 
     Pass a started `emulator` to put something between it and the bot: `base_url` and
-    `base_file_url` in `telegram` override the emulator's own addresses.
+    `base_file_url` in `telegram` override the emulator's own addresses. `conversations`
+    replaces the default conversation memory.
     """
     own = BotApiEmulator() if emulator is None else contextlib.nullcontext(emulator)
     async with own as emulator:
@@ -85,10 +90,14 @@ async def running_bot(
             }
         )
         config = base_config.model_copy(update={"telegram": telegram_config})
+        settings = config.telegram_settings()
+        state = open_bot_state(settings, engine.limits)
+        if conversations is not None:
+            state = dataclasses.replace(state, conversations=conversations)
         application = build_application(
-            config, engine, emulator.token, timeouts=timeouts or HttpTimeouts()
+            settings, engine, state, emulator.token, timeouts=timeouts or HttpTimeouts()
         )
-        assert application.post_init is not None and application.post_shutdown is not None
+        assert application.post_init is not None
         await application.initialize()
         await application.post_init(application)  # run_polling would call these two
         await application.start()
@@ -102,7 +111,7 @@ async def running_bot(
             await application.updater.stop()
             await application.stop()
             await application.shutdown()
-            await application.post_shutdown(application)
+            state.close()
 
 
 def write_serve_config(tmp_path: Path, emulator: BotApiEmulator, **telegram: Any) -> Path:
@@ -129,7 +138,7 @@ async def start_serve_process(config_path: Path, env: dict[str, str]) -> asyncio
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-c",
-        "import sys; from qabot.config import load_config; from bot import serve; "
+        "import sys; from qabot.config import load_config; from qabot.serve import serve; "
         "sys.exit(serve(load_config(sys.argv[1])))",
         str(config_path),
         cwd=Path(__file__).resolve().parent.parent,

@@ -1,5 +1,6 @@
-"""`bot.serve`: refuses to start without a token, and as a real process serves the emulator,
-registers its commands, and stops cleanly on SIGTERM without losing a question in flight."""
+"""`qabot serve` (qabot/serve.py): refuses to start without a token, and as a real process
+serves the emulator, registers its commands, and stops cleanly on SIGTERM without losing a
+question in flight."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import serve
 from qabot.config import Config
+from qabot.serve import serve
 from tests.bot_harness import HEADLINE_QUESTION, start_serve_process, write_serve_config
 from tests.emulator import BotApiEmulator
 

@@ -17,9 +17,9 @@ from typing import Any
 import httpx
 import pytest
 
-from bot import serve
 from bot.repeats import RepeatFilter
 from qabot.config import Config
+from qabot.serve import serve
 from tests.bot_harness import CHAT, HEADLINE_QUESTION, start_serve_process, write_serve_config
 from tests.emulator import BotApiEmulator
 

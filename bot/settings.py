@@ -1,0 +1,46 @@
+"""The bot's settings: the `telegram` section of config.yaml, typed; each default is written here.
+
+They live in bot/ because only the bot reads them; `qabot/config.py` composes them with the
+engine's sections into the whole file. Paths may be relative: the caller resolves them
+before building the bot (`qabot.config.Config.telegram_settings`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Section(BaseModel):
+    """A settings section: unknown keys are errors (a typo must not be silently ignored).
+
+    The same rule as `index.settings.Section`, written again so that bot/ needs nothing
+    from the engine but `index.api`.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class WebhookConfig(Section):
+    listen: str = "0.0.0.0"
+    port: int = Field(8443, ge=1, le=65535)
+    url: str | None = None
+    path: str = "telegram"
+    secret_token_env: str = "TELEGRAM_WEBHOOK_SECRET"
+
+
+class TelegramConfig(Section):
+    token_env: str = "TELEGRAM_BOT_TOKEN"
+    base_url: str | None = None
+    base_file_url: str | None = None
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook: WebhookConfig = WebhookConfig()
+    allowed_user_ids: tuple[int, ...] = ()
+    allowed_chat_ids: tuple[int, ...] = ()
+    admin_user_ids: tuple[int, ...] = ()
+    rate_limit_per_minute: int = Field(20, ge=1, le=10_000)
+    feedback_db: Path = Path("data/feedback.sqlite")
+    concurrent_updates: int = Field(64, ge=1, le=1024)
+    example_questions: tuple[str, ...] = ()

@@ -1,0 +1,120 @@
+"""What the bot remembers, each kind behind a small protocol the handlers are written against.
+
+Today's implementations keep it in one process: the answer log in a SQLite file
+(`bot/feedback.py`), conversations and rate limits in RAM (`bot/conversation.py`,
+`bot/access.py`). Several bot processes would need shared ones (PostgreSQL, say); those
+come as new modules implementing these protocols, and the composition (`qabot/serve.py`)
+chooses which to pass in. Nothing else in bot/ changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from index.api import Answer, Passage, Turn
+
+INLINE_QUERIES_PER_QUESTION = 5  # Telegram sends an inline query as the person types
+REFUSALS_PER_MINUTE = 2
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    """A logged answer, as a pressed button finds it again."""
+
+    answer_id: str
+    chat_id: int | None
+    question: str
+    answer: str
+    passages: list[Passage]
+    passages_shown: int
+
+
+@dataclass(frozen=True)
+class UsageStats:
+    questions: int
+    confident: int
+    thumbs_up: int
+    thumbs_down: int
+    latency_p50_ms: float | None
+    latency_p90_ms: float | None
+    latency_p99_ms: float | None
+
+
+@dataclass(frozen=True)
+class RateDecision:
+    allowed: bool
+    retry_after: float = 0.0  # seconds until the next event would be allowed
+    first_refusal: bool = False  # warn once per burst instead of answering every message
+
+
+class AnswerLog(Protocol):
+    """Every answer given, the messages carrying its buttons, and the votes on it.
+
+    Buttons carry only an answer id; `find_answer` also checks the message, so a forged
+    button finds nothing. `claim_next_passage` must be atomic: two taps on "More" never
+    get the same passage.
+    """
+
+    def record_answer(
+        self, answer: Answer, *, chat_id: int | None, user_id: int | None, latency_ms: float
+    ) -> str: ...
+
+    def attach_message(self, answer_id: str, chat_id: int, message_id: int) -> None: ...
+
+    def find_answer(self, answer_id: str, chat_id: int, message_id: int) -> StoredAnswer | None: ...
+
+    def claim_next_passage(self, answer_id: str) -> int | None: ...
+
+    def record_vote(self, answer_id: str, user_id: int, vote: int) -> None: ...
+
+    def stats(self) -> UsageStats: ...
+
+    def close(self) -> None: ...
+
+
+class Conversations(Protocol):
+    """The last few exchanges of each chat, so follow-up questions can be understood."""
+
+    def history(self, chat_id: int) -> Sequence[Turn]: ...
+
+    def remember(self, chat_id: int, turn: Turn) -> None: ...
+
+
+class RateLimiter(Protocol):
+    """At most so many events per key in a window of time."""
+
+    def check(self, key: Hashable) -> RateDecision:
+        """Record an event for `key` if it is within the limit."""
+        ...
+
+
+@dataclass(frozen=True)
+class RateLimiters:
+    """The bot's three budgets; each is its own limiter, so they never share counts."""
+
+    questions: RateLimiter  # per person (or per chat for anonymous senders)
+    inline_queries: RateLimiter  # inline queries arrive per keystroke: a budget of their own
+    refusals: RateLimiter  # strangers are told "private" rarely, not per message
+
+    @classmethod
+    def per_minute(cls, questions: int, limiter: Callable[[int], RateLimiter]) -> RateLimiters:
+        """The budgets for `questions` per person per minute; `limiter(n)` allows n a minute."""
+        return cls(
+            questions=limiter(questions),
+            inline_queries=limiter(questions * INLINE_QUERIES_PER_QUESTION),
+            refusals=limiter(REFUSALS_PER_MINUTE),
+        )
+
+
+@dataclass(frozen=True)
+class BotState:
+    """The three stores, bundled so the composition passes them to the bot in one piece."""
+
+    answers: AnswerLog
+    conversations: Conversations
+    limiters: RateLimiters
+
+    def close(self) -> None:
+        self.answers.close()

@@ -1,0 +1,108 @@
+"""`qabot serve`: the Telegram bot, composed from the configuration.
+
+This is the one place that knows both sides: it opens the engine (`qabot.factory`), chooses
+the implementations of the bot's state (`open_bot_state`) and hands both to bot/, which
+knows neither the configuration file nor the engine's insides. The token and the webhook
+secret come from the environment and are checked before anything slow starts.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import sys
+from contextlib import closing
+
+from bot.access import SlidingWindowLimiter
+from bot.app import build_application
+from bot.conversation import ConversationMemory
+from bot.feedback import FeedbackStore
+from bot.redact import install_log_redaction
+from bot.running import run_bot
+from bot.settings import TelegramConfig
+from bot.state import BotState, RateLimiters
+from index.api import EngineLimits
+from qabot.config import Config
+from qabot.factory import open_engine
+
+SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what setWebhook accepts as secret_token
+
+NO_TOKEN_HELP = """\
+qabot serve needs a Telegram bot token in the {env} environment variable.
+
+To get one, open Telegram, talk to @BotFather, send /newbot and follow the steps;
+it replies with a token like 123456789:AA... Then run:
+
+    export {env}='<your token>'
+    qabot serve
+
+To try qabot without Telegram:
+
+    qabot ask "what charges does Gutierrez Reed face"
+    qabot chat
+"""
+
+
+def serve(config: Config) -> int:
+    """Run the bot until SIGINT/SIGTERM; returns the process exit status."""
+    settings = config.telegram_settings()
+    token = _from_environment(settings.token_env)
+    if not token:
+        print(NO_TOKEN_HELP.format(env=settings.token_env), file=sys.stderr)
+        return 2
+    secret = _from_environment(settings.webhook.secret_token_env)
+    problem = _webhook_problem(settings, secret)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
+    install_log_redaction([token, secret])
+    _configure_logging()
+    with closing(open_engine(config)) as engine:
+        engine.warm_up()  # load the model now rather than on the first question
+        with closing(open_bot_state(settings, engine.limits)) as state:
+            application = build_application(settings, engine, state, token)
+            return run_bot(application, settings, secret)
+
+
+def open_bot_state(settings: TelegramConfig, limits: EngineLimits) -> BotState:
+    """Today's state for one bot process: answers in a SQLite file, the rest in RAM.
+
+    `settings` must have its paths resolved (`Config.telegram_settings`).
+    """
+    return BotState(
+        answers=FeedbackStore(settings.feedback_db),
+        conversations=ConversationMemory(limits.conversation_turns),
+        limiters=RateLimiters.per_minute(settings.rate_limit_per_minute, SlidingWindowLimiter),
+    )
+
+
+def _from_environment(name: str) -> str | None:
+    return os.environ.get(name, "").strip() or None
+
+
+def _webhook_problem(settings: TelegramConfig, secret: str | None) -> str | None:
+    """Why webhook mode cannot start, in words for the operator; None when it can."""
+    if settings.mode != "webhook":
+        return None
+    env = settings.webhook.secret_token_env
+    if not (settings.webhook.url and secret):
+        return (
+            "Webhook mode needs telegram.webhook.url in config.yaml and a secret token in "
+            f"the {env} environment variable."
+        )
+    if not SECRET_TOKEN.fullmatch(secret):
+        return (
+            f"{env} must be 1-256 characters of A-Z, a-z, 0-9, _ and - "
+            "(Telegram refuses other webhook secrets)."
+        )
+    return None
+
+
+def _configure_logging() -> None:
+    """One line per event; httpx's per-request lines are noise (and carry the token URL)."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
