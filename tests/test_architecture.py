@@ -77,6 +77,12 @@ def test_the_engine_interface_loads_no_engine() -> None:
     assert result.stdout.strip() == ""
 
 
+def test_reading_the_configuration_does_not_load_telegram() -> None:
+    """Every `qabot` command reads the config; only `serve` needs python-telegram-bot."""
+    code = "import sys, qabot.config; assert 'telegram' not in sys.modules, 'telegram imported'"
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=PROJECT_ROOT)
+
+
 def _flatten(mapping: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     flat: dict[str, Any] = {}
     for key, value in mapping.items():
