@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 Q ?= what charges does Gutierrez Reed face
 export HF_HUB_OFFLINE := 1
 
-.PHONY: setup ask chat test lint bench eval clean
+.PHONY: setup ask chat test test-fast lint bench eval clean
 
 setup: $(STAMP)
 
@@ -31,6 +31,10 @@ lint: setup
 
 test: lint
 	$(BIN)/pytest
+
+# Only the tests that need no real model, with its libraries made unimportable (tests/no_model).
+test-fast: setup
+	PYTHONPATH=$(CURDIR)/tests/no_model $(BIN)/pytest -m "not model"
 
 eval: setup
 	$(BIN)/python -m benchmarks.quality --report docs/quality.md

@@ -2,8 +2,9 @@
 `pytest_plugins = ("tests.engine_fixtures",)` (helpers they import live in engine_support).
 
 Every test gets a small engine of its own in its own folder (faults must not leak between
-tests), over three short articles, sharing the session's real model: the embedding is
-real, only the amount of text is kept small so the suite stays fast.
+tests), over three short articles, embedded by the fake embedder (tests/fake_embedder.py):
+these tests are about storing, repairing and serving an index, not about the model, so
+they run in the fast tier without loading it.
 """
 
 from __future__ import annotations
@@ -20,12 +21,13 @@ from index.documents import parse_bytes
 from index.embedding import Embedder
 from qabot.config import Config
 from tests.engine_support import ARTICLES, CountingEmbedder, OpenEngine
+from tests.fake_embedder import FakeEmbedder
 
 
 @pytest.fixture(scope="session")
-def shared_embedder(seed_engine: Engine) -> Embedder:
-    """The session's model (the seed engine's), so no test pays for loading it again."""
-    return seed_engine.embedder
+def shared_embedder() -> Embedder:
+    """The embedder of every test engine: the fake, deterministic and model-free."""
+    return FakeEmbedder()
 
 
 @pytest.fixture(scope="session")

@@ -48,7 +48,7 @@ EXTRA_QUESTION = ("What do workers cover the Rhone glacier with?", "white blanke
 
 
 class CountingEmbedder:
-    """The real embedder, recording every text it is asked to encode."""
+    """An embedder (the tests' fake) that records every text it is asked to encode."""
 
     def __init__(self, inner: Embedder) -> None:
         self.inner = inner

@@ -19,6 +19,7 @@ from tests.bot_harness import (
 )
 
 pytest_plugins = ("tests.bot_fixtures",)  # fixtures: bot, start_bot, private_engine
+pytestmark = pytest.mark.model  # end to end: the bot over the real engine and model
 
 ARTICLE = b"""date 2024-03-05
 Harbour Bridge Repairs Finish Early

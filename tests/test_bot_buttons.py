@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.bot_harness import (
     CHAT,
     HEADLINE_QUESTION,
@@ -14,6 +16,7 @@ from tests.bot_harness import (
 )
 
 pytest_plugins = ("tests.bot_fixtures",)  # fixtures: bot, start_bot, private_engine
+pytestmark = pytest.mark.model  # end to end: the bot over the real engine and model
 
 
 def data_of(message: dict[str, Any], label: str) -> str:

@@ -25,6 +25,8 @@ from qabot.config import Config
 from tests.bot_harness import HEADLINE_QUESTION, BotUnderTest, running_bot
 from tests.emulator import ApiCall, BotApiEmulator
 
+pytestmark = pytest.mark.model  # end to end: the bot over the real engine and model
+
 SHORT_TIMEOUTS = HttpTimeouts(connect=1.0, read=1.0, write=1.0, pool=1.0, poll_read=1.0)
 ASKERS = (3001, 3002, 3003)
 APOLOGY = "something went wrong"

@@ -14,6 +14,7 @@ import itertools
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -33,6 +34,7 @@ from tests.bot_harness import (
 from tests.emulator import MAX_MESSAGE_LENGTH, utf16_len, validate_telegram_html
 
 pytest_plugins = ("tests.bot_fixtures",)  # fixtures: bot, start_bot, private_engine
+pytestmark = pytest.mark.model  # end to end: the bot over the real engine and model
 
 TOKEN_SECRET_PART = "TEST-TOKEN"  # of the emulator's token "123456:TEST-TOKEN"
 BOT_MENTION = "@qabot_test_bot"

@@ -20,6 +20,7 @@ from tests.bot_harness import (
 )
 
 pytest_plugins = ("tests.bot_fixtures",)  # fixtures: bot, start_bot, private_engine
+pytestmark = pytest.mark.model  # end to end: the bot over the real engine and model
 
 
 async def test_a_429_is_waited_out_and_the_answer_arrives(bot: BotUnderTest) -> None:

@@ -45,6 +45,7 @@ def write_config(tmp_path: Path, emulator: BotApiEmulator) -> Path:
     return write_serve_config(tmp_path, emulator, admin_user_ids=[ADMIN])
 
 
+@pytest.mark.model
 async def test_serve_process_answers_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     async with BotApiEmulator() as emulator:
         config_path = write_config(tmp_path, emulator)

@@ -100,6 +100,7 @@ def queued_update(emulator: BotApiEmulator, text: str) -> dict[str, Any]:
     return emulator.pending_updates()[-1]
 
 
+@pytest.mark.model
 async def test_webhook_answers_updates_with_the_secret_and_refuses_forged_ones(
     tmp_path: Path,
 ) -> None:
@@ -139,6 +140,7 @@ async def test_webhook_answers_updates_with_the_secret_and_refuses_forged_ones(
     assert not any(call.method == "getUpdates" for call in emulator.calls)
 
 
+@pytest.mark.model
 async def test_a_refused_webhook_setting_stops_the_bot_with_a_clear_message(
     tmp_path: Path,
 ) -> None:

@@ -32,6 +32,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, captured.out, captured.err
 
 
+@pytest.mark.model
 def test_ask_builds_the_default_index_and_answers(
     capsys: pytest.CaptureFixture[str], index_dir: Path
 ) -> None:
@@ -42,6 +43,7 @@ def test_ask_builds_the_default_index_and_answers(
     assert (index_dir / "CURRENT").is_file()
 
 
+@pytest.mark.model
 def test_ask_json_and_stdin_batch(
     capsys: pytest.CaptureFixture[str], index_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -65,6 +67,7 @@ def test_ask_json_and_stdin_batch(
     assert "18 months" in lines[0]["answer"]
 
 
+@pytest.mark.model
 def test_index_add_list_remove_rebuild(
     capsys: pytest.CaptureFixture[str], index_dir: Path, tmp_path: Path
 ) -> None:
@@ -86,6 +89,7 @@ def test_index_add_list_remove_rebuild(
     assert "skerry-point" not in out and "1 documents" in out
 
 
+@pytest.mark.model
 def test_bad_input_gets_a_clear_error_and_keeps_the_index(
     capsys: pytest.CaptureFixture[str], index_dir: Path, tmp_path: Path
 ) -> None:
@@ -109,6 +113,7 @@ def test_config_errors_name_the_bad_key(capsys: pytest.CaptureFixture[str], tmp_
     assert code == 2 and "retrieval.top_k" in err and "index.dirr" in err
 
 
+@pytest.mark.model
 def test_chat_understands_follow_ups(tmp_path: Path) -> None:
     """The real console script, as a person types into it."""
     script = Path(sys.executable).parent / "qabot"
@@ -136,6 +141,7 @@ def test_help_does_not_import_torch() -> None:
     subprocess.run([sys.executable, "-c", code], check=True, cwd=PROJECT_ROOT, capture_output=True)
 
 
+@pytest.mark.model
 def test_index_list_does_not_import_torch(tmp_path: Path) -> None:
     index = tmp_path / "index"
     main(["index", "list", "--index", str(index)])  # builds it (may export the model)

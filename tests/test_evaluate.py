@@ -105,6 +105,7 @@ def report(dataset: tuple[Path, Path]) -> EvalReport:
     return run_eval(Config(), questions, corpus)
 
 
+@pytest.mark.model
 def test_eval_scores_an_easy_question_set(report: EvalReport) -> None:
     assert (report.n, report.answerable, report.unanswerable) == (6, 5, 1)
     assert (report.documents, report.documents_embedded) == (3, 3)
@@ -119,6 +120,7 @@ def test_eval_scores_an_easy_question_set(report: EvalReport) -> None:
     assert report.index_seconds > 0
 
 
+@pytest.mark.model
 def test_report_outcomes_explain_each_score(report: EvalReport) -> None:
     by_id = {o.question.id: o for o in report.outcomes}
     assert by_id["1"].hit_rank == 1 and by_id["1"].answer_hit
@@ -129,6 +131,7 @@ def test_report_outcomes_explain_each_score(report: EvalReport) -> None:
     assert "passage hit@1" in report.format()
 
 
+@pytest.mark.model
 def test_a_reused_index_dir_skips_unchanged_documents(
     dataset: tuple[Path, Path], tmp_path: Path
 ) -> None:
@@ -140,6 +143,7 @@ def test_a_reused_index_dir_skips_unchanged_documents(
     assert again.n == 2
 
 
+@pytest.mark.model
 def test_articles_restrict_the_questions_not_the_corpus(dataset: tuple[Path, Path]) -> None:
     questions, corpus = dataset
     only = run_eval(Config(), questions, corpus, articles={"Honey_Bee"})
@@ -147,6 +151,7 @@ def test_articles_restrict_the_questions_not_the_corpus(dataset: tuple[Path, Pat
     assert only.no_answer_accuracy is None
 
 
+@pytest.mark.model
 def test_baselines_rank_the_gold_paragraph_first(dataset: tuple[Path, Path]) -> None:
     questions, corpus = dataset
     embedder = create_embedder("onnx", Config().path(Config().embedding.cache_dir))
@@ -222,6 +227,7 @@ def test_paragraphs_drop_the_title(dataset: tuple[Path, Path]) -> None:
     assert len(paragraphs[1].sentences) == 2 and paragraphs[1].first_sentence == 2
 
 
+@pytest.mark.model
 def test_quality_report_sets_qabot_beside_the_baselines(report: EvalReport, tmp_path: Path) -> None:
     baselines = {
         "bm25": {

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index import Answer, Engine, EngineSettings, IndexCorrupt, UnknownDocument
+from index import Answer, Engine, IndexCorrupt, UnknownDocument
 from index import store as store_module
 from index.chunking import chunk_text
 from index.documents import Document, parse_bytes
@@ -317,7 +317,7 @@ def test_a_deleted_stored_document_is_dropped_with_a_warning(
 
 
 class FailingEmbedder(CountingEmbedder):
-    """The real model, until told to fail like a model out of memory after `budget` texts."""
+    """The test embedder, until told to fail like a model out of memory after `budget` texts."""
 
     budget: int | None = None
 
@@ -377,19 +377,25 @@ def test_when_one_file_of_a_batch_fails_the_ones_before_it_are_kept(
 
 # ----- a crash (SIGKILL) in the middle of adding a document --------------------------------
 
+# The child embeds like the tests' engines (tests/fake_embedder.py), paced like the real
+# model (which took ~1 s for this article on a busy 2-core machine), so "while embedding"
+# is a moment the parent can catch; every later moment is about writing, not embedding.
 CHILD = """
 import sys
+import time
 from pathlib import Path
 from index import Engine
-from index.embedding import create_embedder
-from index.settings import EmbeddingSettings, EngineSettings, IndexSettings
+from index.settings import EngineSettings, IndexSettings
+from tests.fake_embedder import FakeEmbedder
 
-index_dir, cache, article = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
-settings = EngineSettings(
-    index=IndexSettings(dir=index_dir, default_corpus=None),
-    embedding=EmbeddingSettings(cache_dir=cache),
-)
-engine = Engine(settings, create_embedder("onnx", cache))
+class PacedEmbedder(FakeEmbedder):
+    def encode(self, texts):
+        time.sleep(0.5)
+        return super().encode(texts)
+
+index_dir, article = Path(sys.argv[1]), Path(sys.argv[2])
+settings = EngineSettings(index=IndexSettings(dir=index_dir, default_corpus=None))
+engine = Engine(settings, PacedEmbedder())
 print("adding", flush=True)
 engine.add_paths([article])
 print("added", flush=True)
@@ -422,14 +428,13 @@ def store_generation(index_dir: Path) -> int:
 Moment = Callable[[Path, float], bool]  # (index folder, seconds since the add began)
 
 
-def kill_when(index_dir: Path, model_cache: Path, article: Path, moment: Moment) -> bool:
+def kill_when(index_dir: Path, article: Path, moment: Moment) -> bool:
     """Start adding `article` in a child process, SIGKILL it at `moment`; was it killed?"""
     child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(index_dir), str(model_cache), str(article)],
-        cwd=PROJECT_ROOT,
+        [sys.executable, "-c", CHILD, str(index_dir), str(article)],
+        cwd=PROJECT_ROOT,  # where `tests` is importable from
         stdout=subprocess.PIPE,
         text=True,
-        env={**os.environ, "HF_HUB_OFFLINE": "1"},
     )
     assert child.stdout is not None
     assert child.stdout.readline().strip() == "adding"
@@ -455,7 +460,6 @@ def new_snapshot_folder(index_dir: Path) -> bool:
 def test_a_crash_while_adding_a_document_leaves_the_old_or_the_new_set(
     index_copy: Path,
     open_engine: OpenEngine,
-    base_settings: EngineSettings,
     tmp_path: Path,
 ) -> None:
     article = tmp_path / "aurora-log.txt"
@@ -474,7 +478,7 @@ def test_a_crash_while_adding_a_document_leaves_the_old_or_the_new_set(
     for name, moment in moments.items():
         run_dir = tmp_path / name.replace(" ", "-")
         shutil.copytree(index_copy, run_dir)
-        killed = kill_when(run_dir, base_settings.embedding.cache_dir, article, moment)
+        killed = kill_when(run_dir, article, moment)
 
         engine, _ = open_engine(run_dir)
 
