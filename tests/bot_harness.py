@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from telegram import Update
 
 from bot.app import BotApplication, HttpTimeouts, build_application
+from bot.running import Run, serving
 from bot.state import Conversations
 from index.api import QuestionAnswerer
 from qabot.config import Config
@@ -97,20 +97,11 @@ async def running_bot(
         application = build_application(
             settings, engine, state, emulator.token, timeouts=timeouts or HttpTimeouts()
         )
-        assert application.post_init is not None
-        await application.initialize()
-        await application.post_init(application)  # run_polling would call these two
-        await application.start()
-        assert application.updater is not None
-        await application.updater.start_polling(
-            poll_interval=0.0, timeout=1, allowed_updates=Update.ALL_TYPES
-        )
         try:
-            yield BotUnderTest(emulator, application, config)
+            # as `qabot serve` runs it; a 1 s long poll so that stopping is quick
+            async with serving(application, settings, None, Run(), poll_timeout=1):
+                yield BotUnderTest(emulator, application, config)
         finally:
-            await application.updater.stop()
-            await application.stop()
-            await application.shutdown()
             state.close()
 
 

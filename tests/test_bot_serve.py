@@ -54,6 +54,10 @@ async def test_serve_process_answers_and_stops_cleanly_on_sigterm(tmp_path: Path
             # start_polling clears any webhook, then polls: from here updates are taken.
             # Generous timeouts: this machine may be busy with other work.
             await emulator.wait_for_call("deleteWebhook", timeout=120)
+            # the menus are set in the background: the public one, then the admin's
+            await emulator.wait_for_call(
+                "setMyCommands", predicate=lambda call: "scope" in call.params
+            )
             commands = [c["command"] for c in emulator.commands()]
             assert commands == ["start", "help", "sources", "ask"]
             admin_scope = {"type": "chat", "chat_id": ADMIN}

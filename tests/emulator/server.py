@@ -313,6 +313,29 @@ class BotApiEmulator(UserActions):
             description=description,
         )
 
+    def fail_for(
+        self,
+        method: str,
+        status: int,
+        seconds: float,
+        *,
+        retry_after: int | None = None,
+        description: str | None = None,
+    ) -> None:
+        """Answer every call of method ("*" = any) with a Telegram error for `seconds`."""
+        self._faults.fail(
+            _rule_method(method),
+            status,
+            times=0,
+            retry_after=retry_after,
+            description=description,
+            seconds=seconds,
+        )
+
+    def clear_faults(self) -> None:
+        """End every planned failure, drop and delay now."""
+        self._faults.clear()
+
     def drop_next(self, method: str, *, times: int = 1, processed: bool = False) -> None:
         """Close the connection without a response; processed=True applies the call first."""
         self._faults.drop(_rule_method(method), times=times, processed=processed)
