@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from telegram import Bot, Message, Update
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
@@ -9,7 +11,7 @@ from bot import messages
 from bot.addressing import command_argument, is_addressed, question_of
 from bot.asking import ask_and_record
 from bot.keyboards import answer_keyboard
-from bot.render import answer_messages, clean_text
+from bot.render import answer_messages, clean_text, plain_messages
 from bot.sending import reply_parts
 from bot.services import BotServices
 from bot.typing_indicator import typing
@@ -40,7 +42,7 @@ class QuestionHandlers:
             return
         question = command_argument(message)
         if not question:
-            await message.reply_text(messages.ASK_USAGE)
+            await prompt_for_question(self._services, message, hint=messages.ASK_USAGE)
             return
         await self.respond(context.bot, message, question, rate_key(update))
 
@@ -69,7 +71,7 @@ class QuestionHandlers:
         """Whether to ask the engine; if not, the person is told why (once per burst)."""
         max_chars = self._services.engine.limits.max_question_chars
         if not question:
-            await reply_to.reply_text(messages.EMPTY_QUESTION)
+            await prompt_for_question(self._services, reply_to)
             return False
         if len(question) > max_chars:
             await reply_to.reply_text(messages.too_long(max_chars))
@@ -78,3 +80,10 @@ class QuestionHandlers:
         if not decision.allowed and decision.first_refusal:
             await reply_to.reply_text(messages.slow_down(decision.retry_after))
         return decision.allowed
+
+
+async def prompt_for_question(services: BotServices, message: Message, hint: str = "") -> None:
+    """An empty question (a bare mention, /ask alone) is told what it may ask about."""
+    documents = await asyncio.to_thread(services.engine.documents)
+    prompt = messages.ask_me([document.title for document in documents if document.title])
+    await reply_parts(message, plain_messages(f"{prompt} {hint}".strip()))
