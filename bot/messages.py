@@ -18,6 +18,8 @@ NOTHING_MORE = "That's everything I found on this."
 ADDED_INTRO = "Added to what I know:"
 REFUSAL = "Sorry, this bot is private."
 ONLY_ADMINS = "Sorry, only the bot's admins can do that."
+UNANSWERED_INTRO = "Refused or voted down lately, most asked first:"
+NOTHING_UNANSWERED = "Every question of the last days was answered, and none was voted down."
 ONLY_ADMINS_UPLOAD = (
     "Only the bot's admins can add articles. Send me a question about the articles instead!"
 )
@@ -100,5 +102,5 @@ def help_text(bot_username: str) -> str:
         "/sources — the articles I know\n"
         "/ask QUESTION — ask a question (handy in groups)\n\n"
         "Admins: send a .txt, .md, .html or .pdf file to add an article; "
-        "/remove ID; /stats."
+        "/remove ID; /stats; /unanswered."
     )

@@ -229,6 +229,10 @@ class BotApiEmulator(UserActions):
         """The command list the bot set for this scope and language."""
         return copy.deepcopy(self._world.commands.get(commands_key(scope, language_code), []))
 
+    def file_content(self, file_id: str) -> bytes:
+        """What was uploaded (by the bot or a user) as this file; KeyError if nothing."""
+        return self._world.files[file_id].data
+
     def pending_updates(self) -> list[JsonObject]:
         """Updates queued and not yet confirmed by a getUpdates offset."""
         return self._world.updates.peek(len(self._world.updates))
