@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Coroutine, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeAlias
 
@@ -24,14 +24,15 @@ from telegram.ext import (
     ExtBot,
     JobQueue,
 )
-from telegram.request import HTTPXRequest
 
 from bot.admin import AdminHandlers
 from bot.callbacks import ButtonHandlers
 from bot.commands import CommandHandlers
 from bot.errors import on_error
 from bot.gatekeeper import GATE_GROUP, Gatekeeper
+from bot.health import Health
 from bot.inline import InlineHandlers
+from bot.metrics import BotMetrics
 from bot.questions import QuestionHandlers
 from bot.repeats import REPEAT_GROUP, RepeatFilter
 from bot.retry import ResilientRateLimiter
@@ -39,6 +40,7 @@ from bot.services import BotServices
 from bot.settings import TelegramConfig
 from bot.startup import BackgroundCalls, keep_trying
 from bot.state import BotState
+from bot.telegram_http import CallListener, ObservedRequest
 from bot.unsupported import UnsupportedHandlers
 from index.api import QuestionAnswerer
 
@@ -58,6 +60,19 @@ ADMIN_COMMANDS = (
 )
 FLOOD_RETRIES = 3  # RetryAfter retries per request, each after the wait Telegram asks for
 TITLES_IN_STARTUP_LINE = 5
+
+
+@dataclass(frozen=True)
+class Monitoring:
+    """What an operator sees of a bot: its metrics and its health (bot/metrics_server.py)."""
+
+    metrics: BotMetrics = field(default_factory=BotMetrics)
+    health: Health = field(default_factory=Health)
+
+    def telegram_call(self, method: str, failure: str | None) -> None:
+        if failure is not None:
+            self.metrics.telegram_error(method, failure)
+        self.health.telegram_call(method, failure)
 
 
 @dataclass(frozen=True)
@@ -93,17 +108,23 @@ def build_application(
     token: str,
     *,
     timeouts: HttpTimeouts = HttpTimeouts(),
+    monitoring: Monitoring | None = None,
 ) -> BotApplication:
-    """The bot with all its handlers; the caller starts it and owns `engine` and `state`."""
-    services = BotServices.create(settings, engine, state)
+    """The bot with all its handlers; the caller starts it and owns `engine` and `state`.
+
+    `monitoring` receives the bot's metrics and the outcome of each Bot API call (a fresh
+    one, seen by nobody, when not given)."""
+    monitoring = monitoring or Monitoring()
+    services = BotServices.create(settings, engine, state, monitoring.metrics)
     background = BackgroundCalls()
+    calls = monitoring.telegram_call
     builder = (
         ApplicationBuilder()
         .token(token)
         # Each handler may hold two connections at once (its "typing…" and its reply): with
         # fewer, a slow Telegram would turn into pool timeouts instead of late replies.
-        .request(_http(2 * settings.concurrent_updates + 8, timeouts, read=timeouts.read))
-        .get_updates_request(_http(2, timeouts, read=timeouts.poll_read))
+        .request(_http(calls, 2 * settings.concurrent_updates + 8, timeouts, read=timeouts.read))
+        .get_updates_request(_http(calls, 2, timeouts, read=timeouts.poll_read))
         .rate_limiter(ResilientRateLimiter(AIORateLimiter(max_retries=FLOOD_RETRIES)))
         .concurrent_updates(settings.concurrent_updates)
         .defaults(
@@ -139,8 +160,11 @@ def _add_handlers(application: BotApplication, services: BotServices) -> None:
     application.add_error_handler(on_error)
 
 
-def _http(pool_size: int, timeouts: HttpTimeouts, *, read: float) -> HTTPXRequest:
-    return HTTPXRequest(
+def _http(
+    listener: CallListener, pool_size: int, timeouts: HttpTimeouts, *, read: float
+) -> ObservedRequest:
+    return ObservedRequest(
+        listener,
         connection_pool_size=pool_size,
         connect_timeout=timeouts.connect,
         read_timeout=read,

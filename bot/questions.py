@@ -11,12 +11,13 @@ from bot import messages
 from bot.addressing import command_argument, is_addressed, question_of
 from bot.asking import ask_and_record
 from bot.keyboards import answer_keyboard
+from bot.metrics import Outcome
 from bot.render import answer_messages, clean_text, plain_messages
 from bot.sending import reply_parts
 from bot.services import BotServices
 from bot.typing_indicator import typing
 from bot.updates import NEW_MESSAGES, rate_key
-from index.api import Turn
+from index.api import Answer, Turn
 
 
 class QuestionHandlers:
@@ -50,8 +51,17 @@ class QuestionHandlers:
         """Answer `question` as a reply to `reply_to`, within the asker's rate."""
         services = self._services
         question = clean_text(question).strip()
-        if not await self._may_answer(reply_to, question, asker):
+        if not await self._is_a_question(reply_to, question):
             return
+        with services.metrics.question() as outcome:
+            if not await self._within_rate(reply_to, asker):
+                outcome.value = Outcome.RATE_LIMITED
+                return
+            answer = await self._answer(bot, reply_to, question, asker)
+            outcome.value = Outcome.ANSWERED if answer.confident else Outcome.REFUSED
+
+    async def _answer(self, bot: Bot, reply_to: Message, question: str, asker: int) -> Answer:
+        services = self._services
         chat_id = reply_to.chat.id
         history = services.conversations.history(chat_id)
         async with typing(bot, chat_id):
@@ -66,9 +76,10 @@ class QuestionHandlers:
         services.answers.attach_message(recorded.answer_id, chat_id, sent.message_id)
         if answer.confident:  # a miss would pull the next question away from the topic
             services.conversations.remember(chat_id, Turn(question, answer.text))
+        return answer
 
-    async def _may_answer(self, reply_to: Message, question: str, asker: int) -> bool:
-        """Whether to ask the engine; if not, the person is told why (once per burst)."""
+    async def _is_a_question(self, reply_to: Message, question: str) -> bool:
+        """Empty or too long is not a question to count: the person is told what to send."""
         max_chars = self._services.engine.limits.max_question_chars
         if not question:
             await prompt_for_question(self._services, reply_to)
@@ -76,6 +87,10 @@ class QuestionHandlers:
         if len(question) > max_chars:
             await reply_to.reply_text(messages.too_long(max_chars))
             return False
+        return True
+
+    async def _within_rate(self, reply_to: Message, asker: int) -> bool:
+        """Whether the asker may ask now; if not, they are told (once per burst)."""
         decision = self._services.limiters.questions.check(asker)
         if not decision.allowed and decision.first_refusal:
             await reply_to.reply_text(messages.slow_down(decision.retry_after))

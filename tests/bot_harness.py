@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from bot.app import BotApplication, HttpTimeouts, build_application
+from bot.app import BotApplication, HttpTimeouts, Monitoring, build_application
 from bot.running import Run, serving
 from bot.state import Conversations
 from index.api import QuestionAnswerer
@@ -69,6 +69,7 @@ async def running_bot(
     emulator: BotApiEmulator | None = None,
     timeouts: HttpTimeouts | None = None,
     conversations: Conversations | None = None,
+    monitoring: Monitoring | None = None,
     **telegram: Any,
 ) -> AsyncIterator[BotUnderTest]:
     """Emulator + the bot polling it, composed as `qabot serve` does, stopped (and its state
@@ -76,7 +77,7 @@ async def running_bot(
 
     Pass a started `emulator` to put something between it and the bot: `base_url` and
     `base_file_url` in `telegram` override the emulator's own addresses. `conversations`
-    replaces the default conversation memory.
+    replaces the default conversation memory; `monitoring` receives the bot's metrics.
     """
     own = BotApiEmulator() if emulator is None else contextlib.nullcontext(emulator)
     async with own as emulator:
@@ -95,7 +96,12 @@ async def running_bot(
         if conversations is not None:
             state = dataclasses.replace(state, conversations=conversations)
         application = build_application(
-            settings, engine, state, emulator.token, timeouts=timeouts or HttpTimeouts()
+            settings,
+            engine,
+            state,
+            emulator.token,
+            timeouts=timeouts or HttpTimeouts(),
+            monitoring=monitoring,
         )
         try:
             # as `qabot serve` runs it; a 1 s long poll so that stopping is quick
