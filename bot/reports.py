@@ -48,8 +48,9 @@ class UsageReport:
     def summary(self) -> list[str]:
         """The numbers in a few lines (the chart's caption)."""
         share = f" ({self.refused / self.questions:.0%})" if self.questions else ""
+        plural = "" if self.questions == 1 else "s"
         return [
-            f"Last {len(self.days)} days: {self.questions} questions, "
+            f"Last {len(self.days)} days: {self.questions} question{plural}, "
             f"{self.refused} refused{share}",
             f"Feedback: 👍 {self.thumbs_up} · 👎 {self.thumbs_down}",
         ]
