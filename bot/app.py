@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Coroutine, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeAlias
 
@@ -30,9 +30,8 @@ from bot.callbacks import ButtonHandlers
 from bot.commands import CommandHandlers
 from bot.errors import on_error
 from bot.gatekeeper import GATE_GROUP, Gatekeeper
-from bot.health import Health
 from bot.inline import InlineHandlers
-from bot.metrics import BotMetrics
+from bot.monitoring import Monitoring
 from bot.questions import QuestionHandlers
 from bot.repeats import REPEAT_GROUP, RepeatFilter
 from bot.retry import ResilientRateLimiter
@@ -60,19 +59,6 @@ ADMIN_COMMANDS = (
 )
 FLOOD_RETRIES = 3  # RetryAfter retries per request, each after the wait Telegram asks for
 TITLES_IN_STARTUP_LINE = 5
-
-
-@dataclass(frozen=True)
-class Monitoring:
-    """What an operator sees of a bot: its metrics and its health (bot/metrics_server.py)."""
-
-    metrics: BotMetrics = field(default_factory=BotMetrics)
-    health: Health = field(default_factory=Health)
-
-    def telegram_call(self, method: str, failure: str | None) -> None:
-        if failure is not None:
-            self.metrics.telegram_error(method, failure)
-        self.health.telegram_call(method, failure)
 
 
 @dataclass(frozen=True)

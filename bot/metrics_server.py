@@ -15,7 +15,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from prometheus_client import make_wsgi_app
 
-from bot.app import Monitoring
+from bot.monitoring import Monitoring
 
 StartResponse = Callable[..., Any]
 

@@ -16,10 +16,11 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 
 from bot.access import SlidingWindowLimiter
-from bot.app import Monitoring, build_application
+from bot.app import build_application
 from bot.conversation import ConversationMemory
 from bot.feedback import FeedbackStore
 from bot.metrics_server import MetricsServer
+from bot.monitoring import Monitoring
 from bot.redact import install_log_redaction
 from bot.running import run_bot
 from bot.settings import MetricsConfig, TelegramConfig

@@ -19,7 +19,8 @@ from typing import Any
 
 import pytest
 
-from bot.app import BotApplication, HttpTimeouts, Monitoring, build_application
+from bot.app import BotApplication, HttpTimeouts, build_application
+from bot.monitoring import Monitoring
 from bot.running import Run, serving
 from bot.state import Conversations
 from index.api import QuestionAnswerer
@@ -111,7 +112,9 @@ async def running_bot(
             state.close()
 
 
-def write_serve_config(tmp_path: Path, emulator: BotApiEmulator, **telegram: Any) -> Path:
+def write_serve_config(
+    tmp_path: Path, emulator: BotApiEmulator, *, metrics_port: int | None = None, **telegram: Any
+) -> Path:
     """A config.yaml for a `qabot serve` process talking to `emulator`, in tmp_path."""
     import yaml
 
@@ -124,6 +127,7 @@ def write_serve_config(tmp_path: Path, emulator: BotApiEmulator, **telegram: Any
             "feedback_db": str(tmp_path / "feedback.sqlite"),
             **telegram,
         },
+        "metrics": {"port": metrics_port},
     }
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(settings), encoding="utf-8")

@@ -15,8 +15,8 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.app import Monitoring
 from bot.health import Health, HealthStatus
+from bot.monitoring import Monitoring
 from bot.settings import MetricsConfig
 from index import Engine
 from qabot.config import Config
