@@ -1,8 +1,10 @@
-"""What only admins may do: add articles by sending files, /remove them, read /stats."""
+"""What only admins may do: add articles by sending files, /remove them, read /stats and
+/unanswered."""
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import mimetypes
 from pathlib import PurePath
 
@@ -11,13 +13,16 @@ from telegram.ext import BaseHandler, CommandHandler, ContextTypes, MessageHandl
 
 from bot import messages
 from bot.addressing import command_argument, is_addressed
+from bot.charts import usage_chart
 from bot.render import (
     added_messages,
     clean_text,
     plain_messages,
     removed_messages,
-    stats_messages,
+    stats_caption,
+    unanswered_messages,
 )
+from bot.reports import latency_line, unanswered, usage_report
 from bot.sending import reply_parts
 from bot.services import BotServices
 from bot.typing_indicator import typing
@@ -33,6 +38,7 @@ class AdminHandlers:
         return [
             CommandHandler("remove", self.on_remove, filters=NEW_MESSAGES),
             CommandHandler("stats", self.on_stats, filters=NEW_MESSAGES),
+            CommandHandler("unanswered", self.on_unanswered, filters=NEW_MESSAGES),
             # block=False: reading a big file must not hold up anyone else's question,
             # even when updates are processed one at a time.
             MessageHandler(NEW_MESSAGES & filters.Document.ALL, self.on_document, block=False),
@@ -64,16 +70,26 @@ class AdminHandlers:
         await reply_parts(message, removed_messages(removed))
 
     async def on_stats(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A chart of the last days, with the numbers in its caption."""
         message = await self._admin_message(update)
         if message is None:
             return
-        usage = self._services.answers.stats()
+        answers = self._services.answers  # SQLite, on this thread (bot/feedback.py)
+        report = usage_report(answers, _today())
+        lines = [*report.summary(), latency_line(answers.stats())]
         index = await asyncio.to_thread(self._services.engine.stats)
-        latencies = (usage.latency_p50_ms, usage.latency_p90_ms, usage.latency_p99_ms)
-        parts = stats_messages(
-            usage.questions, usage.confident, usage.thumbs_up, usage.thumbs_down, latencies, index
-        )
-        await reply_parts(message, parts)
+        caption = stats_caption(lines, index)
+        async with typing(message.get_bot(), message.chat.id):
+            chart = await asyncio.to_thread(usage_chart, report)
+        await message.reply_photo(chart, caption=caption, filename="qabot-stats.png")
+
+    async def on_unanswered(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The questions refused or voted down lately, near-duplicates grouped."""
+        message = await self._admin_message(update)
+        if message is None:
+            return
+        groups = unanswered(self._services.answers, _today())
+        await reply_parts(message, unanswered_messages([group.line() for group in groups]))
 
     async def on_document(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
@@ -118,3 +134,7 @@ def upload_filename(document: Document) -> str:
         return name
     suffix = mimetypes.guess_extension(document.mime_type or "") or ""
     return f"upload{suffix}"
+
+
+def _today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()

@@ -7,13 +7,14 @@ them before building and closes them after running (`qabot/serve.py`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeAlias
 
 from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, InvalidToken
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -23,7 +24,6 @@ from telegram.ext import (
     ExtBot,
     JobQueue,
 )
-from telegram.request import HTTPXRequest
 
 from bot.admin import AdminHandlers
 from bot.callbacks import ButtonHandlers
@@ -31,12 +31,15 @@ from bot.commands import CommandHandlers
 from bot.errors import on_error
 from bot.gatekeeper import GATE_GROUP, Gatekeeper
 from bot.inline import InlineHandlers
+from bot.monitoring import Monitoring
 from bot.questions import QuestionHandlers
 from bot.repeats import REPEAT_GROUP, RepeatFilter
 from bot.retry import ResilientRateLimiter
 from bot.services import BotServices
 from bot.settings import TelegramConfig
+from bot.startup import BackgroundCalls, keep_trying
 from bot.state import BotState
+from bot.telegram_http import CallListener, ObservedRequest
 from bot.unsupported import UnsupportedHandlers
 from index.api import QuestionAnswerer
 
@@ -51,7 +54,8 @@ PUBLIC_COMMANDS = (
 ADMIN_COMMANDS = (
     *PUBLIC_COMMANDS,
     BotCommand("remove", "Remove an article by its id"),
-    BotCommand("stats", "Questions, feedback, latency, index size"),
+    BotCommand("stats", "Questions, refusals and feedback of the last 14 days"),
+    BotCommand("unanswered", "The questions I could not answer, most asked first"),
 )
 FLOOD_RETRIES = 3  # RetryAfter retries per request, each after the wait Telegram asks for
 TITLES_IN_STARTUP_LINE = 5
@@ -90,16 +94,23 @@ def build_application(
     token: str,
     *,
     timeouts: HttpTimeouts = HttpTimeouts(),
+    monitoring: Monitoring | None = None,
 ) -> BotApplication:
-    """The bot with all its handlers; the caller starts it and owns `engine` and `state`."""
-    services = BotServices.create(settings, engine, state)
+    """The bot with all its handlers; the caller starts it and owns `engine` and `state`.
+
+    `monitoring` receives the bot's metrics and the outcome of each Bot API call (a fresh
+    one, seen by nobody, when not given)."""
+    monitoring = monitoring or Monitoring()
+    services = BotServices.create(settings, engine, state, monitoring.metrics)
+    background = BackgroundCalls()
+    calls = monitoring.telegram_call
     builder = (
         ApplicationBuilder()
         .token(token)
         # Each handler may hold two connections at once (its "typing…" and its reply): with
         # fewer, a slow Telegram would turn into pool timeouts instead of late replies.
-        .request(_http(2 * settings.concurrent_updates + 8, timeouts, read=timeouts.read))
-        .get_updates_request(_http(2, timeouts, read=timeouts.poll_read))
+        .request(_http(calls, 2 * settings.concurrent_updates + 8, timeouts, read=timeouts.read))
+        .get_updates_request(_http(calls, 2, timeouts, read=timeouts.poll_read))
         .rate_limiter(ResilientRateLimiter(AIORateLimiter(max_retries=FLOOD_RETRIES)))
         .concurrent_updates(settings.concurrent_updates)
         .defaults(
@@ -109,7 +120,8 @@ def build_application(
                 allow_sending_without_reply=True,
             )
         )
-        .post_init(_on_startup(services))
+        .post_init(_on_startup(services, background))
+        .post_stop(_on_stop(background))
     )
     if settings.base_url:
         builder = builder.base_url(settings.base_url).base_file_url(_file_url(settings))
@@ -134,8 +146,11 @@ def _add_handlers(application: BotApplication, services: BotServices) -> None:
     application.add_error_handler(on_error)
 
 
-def _http(pool_size: int, timeouts: HttpTimeouts, *, read: float) -> HTTPXRequest:
-    return HTTPXRequest(
+def _http(
+    listener: CallListener, pool_size: int, timeouts: HttpTimeouts, *, read: float
+) -> ObservedRequest:
+    return ObservedRequest(
+        listener,
         connection_pool_size=pool_size,
         connect_timeout=timeouts.connect,
         read_timeout=read,
@@ -157,18 +172,37 @@ def _file_url(telegram: TelegramConfig) -> str:
     return base.removesuffix("/bot") + "/file/bot"
 
 
-def _on_startup(services: BotServices) -> AppCallback:
+def _on_startup(services: BotServices, background: BackgroundCalls) -> AppCallback:
+    """After getMe: log what the bot serves; set the command menus in the background."""
+
     async def startup(application: BotApplication) -> None:
         bot = application.bot
-        await bot.set_my_commands(PUBLIC_COMMANDS)
-        for admin_id in services.access.admin_user_ids:
-            try:
-                await bot.set_my_commands(ADMIN_COMMANDS, scope=BotCommandScopeChat(admin_id))
-            except BadRequest as error:  # the admin has not opened a chat with the bot yet
-                logger.info("Admin commands not shown to %s yet: %s", admin_id, error)
+        background.start(lambda: set_command_menus(bot, services.access.admin_user_ids), "menus")
         logger.info("%s", _startup_line(services, bot.username))
 
     return startup
+
+
+def _on_stop(background: BackgroundCalls) -> AppCallback:
+    async def stop(application: BotApplication) -> None:
+        await background.cancel_all()
+
+    return stop
+
+
+async def set_command_menus(bot: ExtBot[int], admin_ids: Iterable[int]) -> None:
+    """The public menu, then each admin's; until Telegram takes them (bot/startup.py)."""
+    try:
+        await keep_trying(lambda: bot.set_my_commands(PUBLIC_COMMANDS), "setting the command menu")
+    except (BadRequest, InvalidToken) as error:  # InvalidToken here: the server lacks the method
+        logger.warning("The command menu was not set: %s", error)
+        return
+    for admin_id in admin_ids:
+        set_menu = partial(bot.set_my_commands, ADMIN_COMMANDS, BotCommandScopeChat(admin_id))
+        try:
+            await keep_trying(set_menu, f"setting the admin menu of {admin_id}")
+        except (BadRequest, InvalidToken) as error:  # the admin has not opened a chat yet
+            logger.info("Admin commands not shown to %s yet: %s", admin_id, error)
 
 
 def _startup_line(services: BotServices, username: str) -> str:

@@ -49,9 +49,9 @@ class ButtonHandlers:
         elif press.action is Action.MORE:
             await self._show_more(query, message, stored)
         else:
-            self._services.answers.record_vote(
-                stored.answer_id, query.from_user.id, VOTES[press.action]
-            )
+            vote = VOTES[press.action]
+            self._services.answers.record_vote(stored.answer_id, query.from_user.id, vote)
+            self._services.metrics.vote(vote)
             thanks = messages.THANKS_UP if press.action is Action.UP else messages.THANKS_DOWN
             await query.answer(thanks)
 

@@ -11,6 +11,7 @@ append without fsync, cheaper than a hop to a worker thread.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import secrets
 import sqlite3
@@ -19,7 +20,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from bot.state import StoredAnswer, UsageStats
+from bot.state import DayCounts, MissedQuestion, StoredAnswer, UsageStats
 from index.api import Answer, Passage
 
 _SCHEMA = """
@@ -52,6 +53,9 @@ CREATE INDEX IF NOT EXISTS answers_created ON answers(created_at);
 """
 
 LATENCY_SAMPLE = 10_000  # percentiles are over the most recent answers
+# Reports count questions asked in chats: inline mode answers each keystroke's partial query.
+_IN_CHATS = "chat_id IS NOT NULL"
+_DOWNVOTED = "EXISTS (SELECT 1 FROM feedback f WHERE f.answer_id = a.answer_id AND f.vote = -1)"
 
 
 class FeedbackStore:
@@ -145,6 +149,45 @@ class FeedbackStore:
         ]
         p50, p90, p99 = _percentiles(latencies, (50, 90, 99))
         return UsageStats(questions, confident, up, down, p50, p90, p99)
+
+    def days(self, since: dt.date) -> list[DayCounts]:
+        start = _epoch(since)
+        asked = {
+            day: (questions, refused)
+            for day, questions, refused in self._db.execute(
+                "SELECT date(created_at, 'unixepoch'), count(*), sum(1 - confident) FROM answers"
+                f" WHERE created_at >= ? AND {_IN_CHATS} GROUP BY 1",
+                (start,),
+            )
+        }
+        votes = {
+            day: (up, down)
+            for day, up, down in self._db.execute(
+                "SELECT date(created_at, 'unixepoch'), sum(vote = 1), sum(vote = -1)"
+                " FROM feedback WHERE created_at >= ? GROUP BY 1",
+                (start,),
+            )
+        }
+        return [
+            DayCounts(dt.date.fromisoformat(day), *asked.get(day, (0, 0)), *votes.get(day, (0, 0)))
+            for day in sorted(asked.keys() | votes.keys())
+        ]
+
+    def missed_questions(self, since: dt.date, limit: int) -> list[MissedQuestion]:
+        rows = self._db.execute(
+            f"SELECT a.question, a.confident = 0, {_DOWNVOTED} FROM answers a"
+            f" WHERE a.created_at >= ? AND a.{_IN_CHATS} AND (a.confident = 0 OR {_DOWNVOTED})"
+            " ORDER BY a.created_at DESC LIMIT ?",
+            (_epoch(since), limit),
+        )
+        return [
+            MissedQuestion(question, bool(refused), bool(down)) for question, refused, down in rows
+        ]
+
+
+def _epoch(day: dt.date) -> float:
+    """The first second of `day` in UTC, as stored in created_at."""
+    return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC).timestamp()
 
 
 def _percentiles(values: list[float], points: tuple[int, ...]) -> list[float | None]:

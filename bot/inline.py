@@ -13,6 +13,7 @@ from telegram.ext import BaseHandler, ContextTypes, InlineQueryHandler
 
 from bot import messages
 from bot.asking import ask_and_record
+from bot.metrics import Outcome
 from bot.render import answer_messages, clean_text, format_date, plain_preview
 from bot.services import BotServices
 from index.api import Answer
@@ -39,19 +40,23 @@ class InlineHandlers:
         if not MIN_QUESTION_CHARS <= len(question) <= services.engine.limits.max_question_chars:
             await query.answer([], button=_button(messages.INLINE_PROMPT), cache_time=0)
             return
-        if not services.limiters.inline_queries.check(query.from_user.id).allowed:
+        with services.metrics.question() as outcome:
+            if not services.limiters.inline_queries.check(query.from_user.id).allowed:
+                outcome.value = Outcome.RATE_LIMITED
+                await query.answer(
+                    [], button=_button(messages.INLINE_SLOW_DOWN), cache_time=0, is_personal=True
+                )
+                return
+            asker = query.from_user.id
+            recorded = await ask_and_record(services, question, chat_id=None, asker=asker)
+            # Telegram may serve cached results to anyone typing the same query; behind an
+            # allow-list they must stay personal, or strangers would get answers from the cache.
             await query.answer(
-                [], button=_button(messages.INLINE_SLOW_DOWN), cache_time=0, is_personal=True
+                [_result(recorded.answer_id, recorded.answer)],
+                cache_time=CACHE_SECONDS,
+                is_personal=services.access.restricted,
             )
-            return
-        recorded = await ask_and_record(services, question, chat_id=None, asker=query.from_user.id)
-        # Telegram may serve cached results to anyone typing the same query; behind an
-        # allow-list they must stay personal, or strangers would get answers from the cache.
-        await query.answer(
-            [_result(recorded.answer_id, recorded.answer)],
-            cache_time=CACHE_SECONDS,
-            is_personal=services.access.restricted,
-        )
+            outcome.value = Outcome.ANSWERED if recorded.answer.confident else Outcome.REFUSED
 
 
 def _button(text: str) -> InlineQueryResultsButton:

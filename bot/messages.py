@@ -6,8 +6,10 @@ are and can also be wrapped in render.Span. Functions escape whatever they inter
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 
+TITLES_IN_PROMPT = 3
 EMPTY_TEXT = "(no text)"
 NOT_FOUND = "I couldn't find that in the articles I have."
 TOPICS_INTRO = "They cover:"
@@ -16,6 +18,8 @@ NOTHING_MORE = "That's everything I found on this."
 ADDED_INTRO = "Added to what I know:"
 REFUSAL = "Sorry, this bot is private."
 ONLY_ADMINS = "Sorry, only the bot's admins can do that."
+UNANSWERED_INTRO = "Refused or voted down lately, most asked first:"
+NOTHING_UNANSWERED = "Every question of the last days was answered, and none was voted down."
 ONLY_ADMINS_UPLOAD = (
     "Only the bot's admins can add articles. Send me a question about the articles instead!"
 )
@@ -24,7 +28,6 @@ BUTTON_EXPIRED = "This button no longer works; please ask again."
 THANKS_UP = "Thanks! Glad it helped 👍"
 THANKS_DOWN = "Thanks for telling me 👎 I'll use it to get better."
 EXAMPLE_GONE = "That example is no longer available; see /start for fresh ones."
-EMPTY_QUESTION = "Send me a question about the articles, in your own words. /help shows how."
 ASK_USAGE = "Put your question after the command, e.g. /ask who is facing charges?"
 REMOVE_USAGE = "Usage: /remove ID (the ids are listed by /sources)."
 UNKNOWN_COMMAND = "I don't know that command; /help lists what I can do."
@@ -42,6 +45,17 @@ def slow_down(seconds: float) -> str:
         "You're asking faster than I can keep up 🙂 "
         f"Please wait {max(1, round(seconds))} s and ask again."
     )
+
+
+def ask_me(titles: Sequence[str]) -> str:
+    """What an empty question gets, in the bot and the CLI: what the articles are about.
+    Plain text (titles are not escaped): send it through render.plain_messages."""
+    if not titles:
+        return "Ask me a question about the articles, once I have some."
+    shown = ", ".join(f"“{title}”" for title in titles[:TITLES_IN_PROMPT])
+    hidden = len(titles) - TITLES_IN_PROMPT
+    more = f" and {hidden} more" if hidden > 0 else ""
+    return f"Ask me a question about {shown}{more}, in your own words."
 
 
 def too_long(limit: int) -> str:
@@ -88,5 +102,5 @@ def help_text(bot_username: str) -> str:
         "/sources — the articles I know\n"
         "/ask QUESTION — ask a question (handy in groups)\n\n"
         "Admins: send a .txt, .md, .html or .pdf file to add an article; "
-        "/remove ID; /stats."
+        "/remove ID; /stats; /unanswered."
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from telegram import Bot, Message, Update
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
@@ -9,12 +11,13 @@ from bot import messages
 from bot.addressing import command_argument, is_addressed, question_of
 from bot.asking import ask_and_record
 from bot.keyboards import answer_keyboard
-from bot.render import answer_messages, clean_text
+from bot.metrics import Outcome
+from bot.render import answer_messages, clean_text, plain_messages
 from bot.sending import reply_parts
 from bot.services import BotServices
 from bot.typing_indicator import typing
 from bot.updates import NEW_MESSAGES, rate_key
-from index.api import Turn
+from index.api import Answer, Turn
 
 
 class QuestionHandlers:
@@ -40,7 +43,7 @@ class QuestionHandlers:
             return
         question = command_argument(message)
         if not question:
-            await message.reply_text(messages.ASK_USAGE)
+            await prompt_for_question(self._services, message, hint=messages.ASK_USAGE)
             return
         await self.respond(context.bot, message, question, rate_key(update))
 
@@ -48,8 +51,17 @@ class QuestionHandlers:
         """Answer `question` as a reply to `reply_to`, within the asker's rate."""
         services = self._services
         question = clean_text(question).strip()
-        if not await self._may_answer(reply_to, question, asker):
+        if not await self._is_a_question(reply_to, question):
             return
+        with services.metrics.question() as outcome:
+            if not await self._within_rate(reply_to, asker):
+                outcome.value = Outcome.RATE_LIMITED
+                return
+            answer = await self._answer(bot, reply_to, question, asker)
+            outcome.value = Outcome.ANSWERED if answer.confident else Outcome.REFUSED
+
+    async def _answer(self, bot: Bot, reply_to: Message, question: str, asker: int) -> Answer:
+        services = self._services
         chat_id = reply_to.chat.id
         history = services.conversations.history(chat_id)
         async with typing(bot, chat_id):
@@ -64,17 +76,29 @@ class QuestionHandlers:
         services.answers.attach_message(recorded.answer_id, chat_id, sent.message_id)
         if answer.confident:  # a miss would pull the next question away from the topic
             services.conversations.remember(chat_id, Turn(question, answer.text))
+        return answer
 
-    async def _may_answer(self, reply_to: Message, question: str, asker: int) -> bool:
-        """Whether to ask the engine; if not, the person is told why (once per burst)."""
+    async def _is_a_question(self, reply_to: Message, question: str) -> bool:
+        """Empty or too long is not a question to count: the person is told what to send."""
         max_chars = self._services.engine.limits.max_question_chars
         if not question:
-            await reply_to.reply_text(messages.EMPTY_QUESTION)
+            await prompt_for_question(self._services, reply_to)
             return False
         if len(question) > max_chars:
             await reply_to.reply_text(messages.too_long(max_chars))
             return False
+        return True
+
+    async def _within_rate(self, reply_to: Message, asker: int) -> bool:
+        """Whether the asker may ask now; if not, they are told (once per burst)."""
         decision = self._services.limiters.questions.check(asker)
         if not decision.allowed and decision.first_refusal:
             await reply_to.reply_text(messages.slow_down(decision.retry_after))
         return decision.allowed
+
+
+async def prompt_for_question(services: BotServices, message: Message, hint: str = "") -> None:
+    """An empty question (a bare mention, /ask alone) is told what it may ask about."""
+    documents = await asyncio.to_thread(services.engine.documents)
+    prompt = messages.ask_me([document.title for document in documents if document.title])
+    await reply_parts(message, plain_messages(f"{prompt} {hint}".strip()))

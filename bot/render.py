@@ -245,20 +245,18 @@ def plain_preview(text: str, limit: int) -> str:
     return line[: cut if cut != -1 else limit - 1].rstrip() + "…"
 
 
-def stats_messages(
-    questions: int,
-    confident: int,
-    thumbs_up: int,
-    thumbs_down: int,
-    latencies_ms: Sequence[float | None],
-    index: IndexStats,
-) -> list[str]:
-    p50, p90, p99 = (f"{value:.0f}" if value is not None else "–" for value in latencies_ms)
-    lines = [
-        f"Questions answered: {questions} ({confident} found in the articles)",
-        f"Feedback: 👍 {thumbs_up} · 👎 {thumbs_down}",
-        f"Latency p50 / p90 / p99: {p50} / {p90} / {p99} ms",
+def stats_caption(lines: Sequence[str], index: IndexStats) -> str:
+    """The /stats chart's caption (HTML): the report's lines and the index size."""
+    size = (
         f"Index: {index.documents} articles, {index.chunks} passages, "
-        f"{index.bytes_on_disk / 1e6:.1f} MB on disk",
-    ]
-    return pack([Span("Stats", "b"), LINE, Span("\n".join(lines))])
+        f"{index.bytes_on_disk / 1e6:.1f} MB on disk"
+    )
+    return html.escape("\n".join([*lines, size]), quote=False)
+
+
+def unanswered_messages(lines: Sequence[str]) -> list[str]:
+    if not lines:
+        return pack([Span(messages.NOTHING_UNANSWERED)])
+    spans = [Span(messages.UNANSWERED_INTRO, "b"), LINE]
+    spans += [Span(f"• {line}\n") for line in lines]
+    return pack(spans)

@@ -10,7 +10,9 @@ left.
 
 Only calls that post or change messages are throttled: chat actions, callback and inline
 answers do not count against Telegram's message limits and must stay fast (they still
-wait out and retry flood control).
+wait out and retry flood control). The startup calls that bot/startup.py retries in the
+background are made once here: that caller waits out a 429 itself, where AIORateLimiter
+would hold every other request (answers included) while it waited.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ logger = logging.getLogger(__name__)
 JSONResult = bool | dict[str, Any] | list[dict[str, Any]]
 _MESSAGE_METHODS = ("send", "edit", "copy", "forward")
 _UNTHROTTLED = frozenset({"sendChatAction"})
+RETRIED_BY_CALLER = frozenset({"setMyCommands", "setWebhook"})
 
 
 def may_retry(error: NetworkError) -> bool:
@@ -69,6 +72,8 @@ class ResilientRateLimiter(BaseRateLimiter[int]):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> JSONResult:
+        if endpoint in RETRIED_BY_CALLER:
+            return await callback(*args, **kwargs)
         for attempt in range(1, self._attempts + 1):
             try:
                 # AIORateLimiter throttles by the chat_id in `data`; without it a request is

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.access import AccessPolicy
+from bot.metrics import BotMetrics
 from bot.settings import TelegramConfig
 from bot.state import AnswerLog, BotState, Conversations, RateLimiters
 from index.api import QuestionAnswerer
@@ -18,10 +19,15 @@ class BotServices:
     answers: AnswerLog
     conversations: Conversations
     limiters: RateLimiters
+    metrics: BotMetrics
 
     @classmethod
     def create(
-        cls, settings: TelegramConfig, engine: QuestionAnswerer, state: BotState
+        cls,
+        settings: TelegramConfig,
+        engine: QuestionAnswerer,
+        state: BotState,
+        metrics: BotMetrics,
     ) -> BotServices:
         return cls(
             settings=settings,
@@ -30,4 +36,5 @@ class BotServices:
             answers=state.answers,
             conversations=state.conversations,
             limiters=state.limiters,
+            metrics=metrics,
         )

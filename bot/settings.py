@@ -1,4 +1,5 @@
-"""The bot's settings: the `telegram` section of config.yaml, typed; each default is written here.
+"""The bot's settings: the `telegram` and `metrics` sections of config.yaml, typed; each
+default is written here.
 
 They live in bot/ because only the bot reads them; `qabot/config.py` composes them with the
 engine's sections into the whole file. Paths may be relative: the caller resolves them
@@ -44,3 +45,10 @@ class TelegramConfig(Section):
     feedback_db: Path = Path("data/feedback.sqlite")
     concurrent_updates: int = Field(64, ge=1, le=1024)
     example_questions: tuple[str, ...] = ()
+
+
+class MetricsConfig(Section):
+    """Where `qabot serve` offers /metrics and /healthz; no port: nowhere."""
+
+    listen: str = "127.0.0.1"
+    port: int | None = Field(None, ge=1, le=65535)

@@ -9,6 +9,7 @@ chooses which to pass in. Nothing else in bot/ changes.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -43,6 +44,26 @@ class UsageStats:
 
 
 @dataclass(frozen=True)
+class DayCounts:
+    """One day (UTC) of questions asked in chats, and the votes cast that day."""
+
+    day: dt.date
+    questions: int
+    refused: int  # answered "I couldn't find that"
+    thumbs_up: int
+    thumbs_down: int
+
+
+@dataclass(frozen=True)
+class MissedQuestion:
+    """A question asked in a chat that the bot refused, or whose answer got a 👎."""
+
+    question: str
+    refused: bool
+    downvoted: bool
+
+
+@dataclass(frozen=True)
 class RateDecision:
     allowed: bool
     retry_after: float = 0.0  # seconds until the next event would be allowed
@@ -70,6 +91,14 @@ class AnswerLog(Protocol):
     def record_vote(self, answer_id: str, user_id: int, vote: int) -> None: ...
 
     def stats(self) -> UsageStats: ...
+
+    def days(self, since: dt.date) -> list[DayCounts]:
+        """The days from `since` on that saw a question or a vote, oldest first."""
+        ...
+
+    def missed_questions(self, since: dt.date, limit: int) -> list[MissedQuestion]:
+        """Refused or 👎 questions from `since` on, newest first, at most `limit`."""
+        ...
 
     def close(self) -> None: ...
 

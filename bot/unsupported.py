@@ -7,6 +7,7 @@ from telegram.ext import BaseHandler, ContextTypes, MessageHandler, filters
 
 from bot import messages
 from bot.addressing import is_addressed, is_private
+from bot.questions import prompt_for_question
 from bot.services import BotServices
 from bot.updates import NEW_MESSAGES, rate_key
 
@@ -32,9 +33,9 @@ class UnsupportedHandlers:
         decision = self._services.limiters.questions.check(rate_key(update))
         if decision.allowed:
             # Text reaching this handler is empty: real questions went to QuestionHandlers.
-            empty_text = message.text is not None
-            await message.reply_text(
-                messages.EMPTY_QUESTION if empty_text else messages.UNSUPPORTED
-            )
+            if message.text is not None:
+                await prompt_for_question(self._services, message)
+            else:
+                await message.reply_text(messages.UNSUPPORTED)
         elif decision.first_refusal:
             await message.reply_text(messages.slow_down(decision.retry_after))

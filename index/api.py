@@ -18,6 +18,7 @@ __all__ = [
     "Answer",
     "DocumentInfo",
     "EngineLimits",
+    "EngineObserver",
     "IndexCorrupt",
     "IndexStats",
     "IngestError",
@@ -99,6 +100,14 @@ class EngineLimits:
     max_question_chars: int
     max_document_bytes: int
     conversation_turns: int  # earlier turns worth keeping for follow-ups
+
+
+class EngineObserver(Protocol):
+    """Told of each batch of questions the engine answers, so a caller can export metrics
+    (the engine knows nothing of Prometheus). Called on the engine's worker threads: it
+    must be quick and thread-safe."""
+
+    def batch_answered(self, questions: int, seconds: float) -> None: ...
 
 
 class QuestionAnswerer(Protocol):

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import threading
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -21,6 +24,7 @@ from index.errors import ModelUnavailable
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 DIMENSION = 384
 MAX_TOKENS = 256
+PREPARING = "Preparing the language model once (less than a minute; later runs start at once)…"
 
 
 class Embedder(Protocol):
@@ -182,17 +186,45 @@ def ensure_onnx_model(cache_dir: Path, quantized: bool = False) -> Path:
     fingerprint = hashlib.sha256(weights.read_bytes()).hexdigest()[:16]
     exported = cache_dir / f"all-MiniLM-L6-v2-{fingerprint}.onnx"
     fused = exported.with_name(exported.stem + "-fused.onnx")
-    if not fused.is_file():
-        if not exported.is_file():
-            _export_onnx(exported)
-        _fuse(exported, fused)
-        exported.unlink()  # only a step towards the fused graph, which everything uses
-    if not quantized:
-        return fused
     int8 = exported.with_name(exported.stem + "-fused-int8.onnx")
-    if not int8.is_file():
-        _quantize(fused, int8)
-    return int8
+    steps = (0 if fused.is_file() else 2) + (1 if quantized and not int8.is_file() else 0)
+    if steps == 0:
+        return int8 if quantized else fused
+    with _preparation(steps) as step:
+        if not fused.is_file():
+            step("exporting")
+            if not exported.is_file():  # else left by a run that stopped before fusing
+                _export_onnx(exported)
+            step("optimizing")
+            _fuse(exported, fused)
+            exported.unlink()  # only a step towards the fused graph, which everything uses
+        if quantized and not int8.is_file():
+            step("quantizing")
+            _quantize(fused, int8)
+    return int8 if quantized else fused
+
+
+@contextmanager
+def _preparation(steps: int) -> Iterator[Callable[[str], None]]:
+    """The one-time preparation, said on stderr with one progress bar; `step(name)` starts
+    the next step. Later runs find the files and say nothing."""
+    from tqdm import tqdm
+
+    print(PREPARING, file=sys.stderr, flush=True)
+    with tqdm(
+        total=steps, file=sys.stderr, bar_format="{desc} {bar} {n}/{total} [{elapsed}]"
+    ) as bar:
+        started = 0
+
+        def step(name: str) -> None:
+            nonlocal started
+            bar.update(started - bar.n)  # the previous step is done
+            bar.set_description_str(f"  {name:<10}")
+            started += 1
+
+        yield step
+        bar.set_description_str(f"  {'ready':<10}")
+        bar.update(steps - bar.n)
 
 
 def _quantize(source: Path, target: Path) -> None:
@@ -229,9 +261,10 @@ def _export_onnx(target: Path) -> None:
     from transformers import AutoModel
 
     target.parent.mkdir(parents=True, exist_ok=True)
-    model = AutoModel.from_pretrained(
-        str(bundled_model_dir()), attn_implementation="eager", local_files_only=True
-    )
+    with _without_transformers_progress_bars():  # "Loading weights": ours says enough
+        model = AutoModel.from_pretrained(
+            str(bundled_model_dir()), attn_implementation="eager", local_files_only=True
+        )
     model.eval()
 
     class _Encoder(torch.nn.Module):
@@ -248,7 +281,7 @@ def _export_onnx(target: Path) -> None:
 
     example = torch.ones((1, 8), dtype=torch.long)
     partial = target.with_suffix(f".{os.getpid()}.partial")
-    with torch.no_grad():
+    with torch.no_grad(), _export_warnings_silenced(torch.jit.TracerWarning):
         torch.onnx.export(
             _Encoder(),
             (example, example, torch.zeros_like(example)),
@@ -263,3 +296,35 @@ def _export_onnx(target: Path) -> None:
             dynamo=False,
         )
     os.replace(partial, target)
+
+
+@contextmanager
+def _without_transformers_progress_bars() -> Iterator[None]:
+    from transformers.utils import logging as transformers_logging
+
+    was_enabled = transformers_logging.is_progress_bar_enabled()
+    transformers_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            transformers_logging.enable_progress_bar()
+
+
+@contextmanager
+def _export_warnings_silenced(tracer_warning: type[Warning]) -> Iterator[None]:
+    """The two warnings tracing this model always raises, harmless here: the mask-padding
+    branch is traced as not taken (the mask is always as long as the input), and aten::index
+    would misbehave with negative indices, which this graph never gets. The exported vectors
+    equal torch's (cosine 1.0000, ../shared/notes/measured-facts.md). Any other warning
+    still shows."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message="Converting a tensor to a Python boolean", category=tracer_warning
+        )
+        warnings.filterwarnings(
+            "ignore",
+            message="Exporting aten::index operator of advanced indexing",
+            category=UserWarning,
+        )
+        yield

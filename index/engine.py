@@ -11,12 +11,13 @@ The folder's layers are described in files.py.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from pathlib import Path
 
-from index.api import Answer, DocumentInfo, EngineLimits, IndexStats, Turn
+from index.api import Answer, DocumentInfo, EngineLimits, EngineObserver, IndexStats, Turn
 from index.batching import MicroBatcher
 from index.documents import Document, check_size, iter_supported_files, load_file, parse_bytes
 from index.embedding import Embedder, LazyEmbedder
@@ -41,7 +42,13 @@ class Engine:
         settings: EngineSettings,
         embedder: Embedder | None = None,
         fitted: Fitted | None = None,
+        *,
+        seed_default_corpus: bool = True,
+        observer: EngineObserver | None = None,
     ) -> None:
+        """`seed_default_corpus`: an empty index that never had it gets `index.default_corpus`
+        (what a first question needs; `qabot index add` says no). `observer` is told of
+        every batch of questions answered (metrics)."""
         self.settings = settings
         self.index_dir = settings.index.dir
         embedding = settings.embedding
@@ -54,7 +61,9 @@ class Engine:
         published = PublishedSnapshot(
             self.index_dir, settings.recipe, settings.retrieval.hnsw_threshold
         )
-        self._reconciler = Reconciler(settings, self._files, published, self.embedder)
+        self._reconciler = Reconciler(
+            settings, self._files, published, self.embedder, seed_default_corpus
+        )
         self._writer = IndexWriter(
             settings.chunking, self._files, published, self._reconciler, self.embedder
         )
@@ -62,7 +71,9 @@ class Engine:
         self._batcher: MicroBatcher[Request, Answer] = MicroBatcher(
             self._answer_batch, self._executor, max_wait=embedding.batch_wait_ms / 1000
         )
+        self._observer = observer
         self._reconciler.open()
+        self._open = True
 
     # ----- questions -------------------------------------------------------------------
 
@@ -85,7 +96,11 @@ class Engine:
         return self._answer_batch([(q, tuple(h)) for q, h in requests])
 
     def _answer_batch(self, requests: list[Request]) -> list[Answer]:
-        return self.pipeline.answer(requests, self.current_view())
+        started = time.perf_counter()
+        answers = self.pipeline.answer(requests, self.current_view())
+        if self._observer is not None:
+            self._observer.batch_answered(len(requests), time.perf_counter() - started)
+        return answers
 
     def current_view(self) -> IndexView:
         """What questions read now: the current snapshot (reloaded when another process
@@ -140,7 +155,13 @@ class Engine:
         documents, chunks = self._files.store.counts()
         return IndexStats(documents, chunks, bytes_on_disk=_disk_usage(self.index_dir))
 
+    @property
+    def is_open(self) -> bool:
+        """True from a successful opening until `close`."""
+        return self._open
+
     def close(self) -> None:
+        self._open = False
         self._executor.shutdown(wait=True)
         self._files.store.close()
 

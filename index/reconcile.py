@@ -33,6 +33,8 @@ log = logging.getLogger("qabot.index")
 # Meta key of the store: the fingerprint of documents/ when the store last held exactly its
 # documents (see Reconciler.reconcile). Deleted before any change to either.
 ORIGINALS_SEEN = "originals_fingerprint"
+# Meta key of the store: set once the default corpus was put in (it is offered only once).
+DEFAULT_CORPUS_SEEDED = "default_corpus_seeded"
 
 
 def open_files(folder: Path) -> IndexFiles:
@@ -51,11 +53,13 @@ class Reconciler:
         files: IndexFiles,
         published: PublishedSnapshot,
         embedder: Embedder,
+        seed_default_corpus: bool = True,
     ) -> None:
         self._settings = settings
         self._files = files
         self._published = published
         self._embedder = embedder
+        self._seed_default_corpus_wanted = seed_default_corpus
 
     def open(self) -> None:
         """Reconcile at opening; damage in the store that its open-time check did not read
@@ -113,9 +117,11 @@ class Reconciler:
         fresh_store = store.get_meta("initialized") is None
         rechunk = store.get_meta("chunking") != recipe
         stored = store.documents()
+        seed = self._seed_due(store, folder)
         trusted = (
             not fresh_store
             and not rechunk
+            and not seed
             and store.get_meta(ORIGINALS_SEEN) == folder.digest
             and {doc.doc_id for doc in stored} == folder.ids
         )
@@ -124,9 +130,9 @@ class Reconciler:
         if not trusted:
             forget_originals(store)
             originals = originals_folder.load_all()
-            if fresh_store and not originals:
+            if seed and not originals:
                 originals = self._seed_default_corpus()
-            elif fresh_store:
+            elif fresh_store and originals:
                 log.warning(
                     "the chunk store is new but %d stored document(s) exist (it was lost or "
                     "replaced): embedding them again",
@@ -144,7 +150,7 @@ class Reconciler:
                 stored = []
             kept = self._drop_documents_without_original(originals, stored, folder.ids)
             changed = len(kept) != len(stored)
-            changed |= self._embed_missing(originals, kept, expected=fresh_store or rechunk)
+            changed |= self._embed_missing(originals, kept, expected=fresh_store or rechunk or seed)
         remove_partials(self._files.folder)
         remove_partials(originals_folder.folder)
         self._publish_or_load(rebuild=changed or fresh_store)
@@ -198,6 +204,15 @@ class Reconciler:
             save_document(self._files.store, document, chunks)
         return bool(missing)
 
+    def _seed_due(self, store: ChunkStore, folder: FolderState) -> bool:
+        """Whether to put the default corpus in: wanted (a question is coming, not `qabot
+        index add`), the index holds no document and never received the corpus before."""
+        return (
+            self._seed_default_corpus_wanted
+            and not folder.ids
+            and store.get_meta(DEFAULT_CORPUS_SEEDED) is None
+        )
+
     def _seed_default_corpus(self) -> dict[str, Document]:
         corpus = self._settings.index.default_corpus
         if corpus is None or not corpus.exists():
@@ -205,6 +220,7 @@ class Reconciler:
         documents = [load_file(path) for path in iter_supported_files([corpus])]
         for document in documents:
             self._files.originals.save(document)
+        self._files.store.set_meta(DEFAULT_CORPUS_SEEDED, "1")
         log.info("indexed the default corpus: %d document(s) from %s", len(documents), corpus)
         return {document.doc_id: document for document in documents}
 

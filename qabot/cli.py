@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from index import Answer, Engine
 
 NOT_FOUND = "I couldn't find that in the articles I have."
+EMPTY_QUESTION_STATUS = 2  # like any other usage error: the message is on stderr
 CHAT_GREETING = (
     "Ask about the articles; follow-up questions are understood. Empty line or Ctrl-D quits."
 )
@@ -66,39 +67,57 @@ def _parser() -> argparse.ArgumentParser:
         prog="qabot",
         parents=[common],
         description="Answer questions about articles with the passages that answer them.",
+        epilog=_examples("qabot"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    ask = commands.add_parser("ask", parents=[common, with_index], help="answer one question")
+    def command(name: str, help: str, *parents: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        return commands.add_parser(
+            name,
+            parents=[common, *parents],
+            help=help,
+            epilog=_examples(name),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    ask = command("ask", "answer one question", with_index)
     ask.add_argument("question", help='the question, or "-" to read one question per line')
     ask.add_argument("--json", action="store_true", help="print JSON (one line per question)")
     ask.set_defaults(handler=_ask)
 
-    chat = commands.add_parser(
-        "chat", parents=[common, with_index], help="interactive questions with follow-ups"
-    )
+    chat = command("chat", "interactive questions with follow-ups", with_index)
     chat.set_defaults(handler=_chat)
 
-    index = commands.add_parser("index", parents=[common], help="manage indexed documents")
+    index = command("index", "manage indexed documents")
     actions = index.add_subparsers(dest="action", required=True, metavar="ACTION")
-    add = actions.add_parser("add", parents=[common, with_index], help="add files or folders")
+
+    def action(name: str, help: str) -> argparse.ArgumentParser:
+        return actions.add_parser(
+            name,
+            parents=[common, with_index],
+            help=help,
+            epilog=_examples(f"index {name}"),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    add = action("add", "add files or folders")
     add.add_argument("paths", nargs="+", type=Path)
+    add.add_argument(
+        "--with-default-corpus",
+        action="store_true",
+        help="also put the shipped articles (index.default_corpus) into an empty index",
+    )
     add.set_defaults(handler=_index_add)
-    listing = actions.add_parser("list", parents=[common, with_index], help="list documents")
-    listing.set_defaults(handler=_index_list)
-    remove = actions.add_parser("remove", parents=[common, with_index], help="remove a document")
+    action("list", "list documents").set_defaults(handler=_index_list)
+    remove = action("remove", "remove a document")
     remove.add_argument("doc_id")
     remove.set_defaults(handler=_index_remove)
-    rebuild = actions.add_parser(
-        "rebuild", parents=[common, with_index], help="re-embed everything"
-    )
-    rebuild.set_defaults(handler=_index_rebuild)
-    check = actions.add_parser(
-        "check", parents=[common, with_index], help="read the whole store; repair damage"
-    )
-    check.set_defaults(handler=_index_check)
+    action("rebuild", "re-embed everything").set_defaults(handler=_index_rebuild)
+    action("check", "read the whole store; repair damage").set_defaults(handler=_index_check)
 
-    evaluate = commands.add_parser("eval", parents=[common], help="measure answer quality")
+    evaluate = command("eval", "measure answer quality")
     evaluate.add_argument("questions", type=Path, help="questions.jsonl")
     evaluate.add_argument("--corpus", type=Path, required=True, help="folder of articles")
     evaluate.add_argument(
@@ -107,18 +126,88 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
     evaluate.set_defaults(handler=_eval)
 
-    serve = commands.add_parser("serve", parents=[common], help="run the Telegram bot")
-    serve.set_defaults(handler=_serve)
+    report = command("report", "what people asked, what was refused, their votes")
+    report.add_argument(
+        "--days", type=_positive, default=14, help="how many days back (default 14)"
+    )
+    report.add_argument("--png", type=Path, default=None, help="also write the chart to FILE")
+    report.set_defaults(handler=_report)
+
+    command("serve", "run the Telegram bot").set_defaults(handler=_serve)
     return parser
 
 
+EXAMPLES = {
+    "qabot": [
+        'qabot ask "what charges does Gutierrez Reed face"',
+        "qabot index add articles/ --index data/news",
+        "qabot serve --config /etc/qabot/config.yaml",
+    ],
+    "ask": [
+        'qabot ask "what charges does Gutierrez Reed face"',
+        'qabot ask --json "how long could Baldwin go to jail"',
+        "qabot ask --json - < questions.txt",
+    ],
+    "chat": ["qabot chat", "qabot chat --index data/news"],
+    "index": ["qabot index add articles/", "qabot index list", "qabot index remove DOC_ID"],
+    "index add": [
+        "qabot index add article.pdf notes.md",
+        "qabot index add articles/ --index data/news",
+        "qabot index add mine.txt --with-default-corpus",
+    ],
+    "index list": ["qabot index list", "qabot index list --index data/news"],
+    "index remove": [
+        "qabot index list   # the first column is the DOC_ID",
+        "qabot index remove DOC_ID",
+    ],
+    "index rebuild": ["qabot index rebuild", "qabot index rebuild --index data/news"],
+    "index check": ["qabot index check", "qabot index check --index data/news || echo repaired"],
+    "eval": [
+        "qabot eval questions.jsonl --corpus articles/",
+        "qabot eval questions.jsonl --corpus articles/ --limit 200 --json",
+    ],
+    "report": ["qabot report", "qabot report --days 30", "qabot report --png stats.png"],
+    "serve": [
+        "TELEGRAM_BOT_TOKEN=123456:ABC... qabot serve",
+        "qabot serve --config /etc/qabot/config.yaml -v",
+    ],
+}
+
+
+def _examples(command: str) -> str:
+    """The end of a command's --help (RawDescriptionHelpFormatter keeps the lines as written)."""
+    return "examples:\n" + "\n".join(f"  {line}" for line in EXAMPLES[command])
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("qabot")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
+
+
 @contextmanager
-def _engine(args: argparse.Namespace, config: Config) -> Iterator[Engine]:
-    """The engine of `--index` (or the configured one), closed when the command ends."""
+def _engine(
+    args: argparse.Namespace, config: Config, *, seed_default_corpus: bool = False
+) -> Iterator[Engine]:
+    """The engine of `--index` (or the configured one), closed when the command ends.
+
+    The shipped articles go into an empty index only for commands that ask questions (or
+    when asked): `index add FILE --index NEW` holds FILE alone.
+    """
     from qabot.factory import open_engine
 
     index_dir = args.index.resolve() if getattr(args, "index", None) else None
-    engine = open_engine(config, index_dir)
+    engine = open_engine(config, index_dir, seed_default_corpus=seed_default_corpus)
     try:
         yield engine
     finally:
@@ -126,7 +215,10 @@ def _engine(args: argparse.Namespace, config: Config) -> Iterator[Engine]:
 
 
 def _ask(args: argparse.Namespace, config: Config) -> int:
-    with _engine(args, config) as engine:
+    with _engine(args, config, seed_default_corpus=True) as engine:
+        if not args.question.strip():
+            print(_ask_me(engine), file=sys.stderr)
+            return EMPTY_QUESTION_STATUS
         if args.question == "-":
             for line in sys.stdin:
                 if line.strip():
@@ -141,7 +233,7 @@ def _chat(args: argparse.Namespace, config: Config) -> int:
     from index import Turn
 
     history: list[Turn] = []
-    with _engine(args, config) as engine:
+    with _engine(args, config, seed_default_corpus=True) as engine:
         print(CHAT_GREETING)
         while True:
             try:
@@ -155,6 +247,12 @@ def _chat(args: argparse.Namespace, config: Config) -> int:
             if answer.confident:
                 history.append(Turn(question, answer.text))
     return 0
+
+
+def _ask_me(engine: Engine) -> str:
+    from bot.messages import ask_me
+
+    return ask_me([document.title for document in engine.documents() if document.title])
 
 
 def _print_answer(answer: Answer, as_json: bool, passages: int = 3) -> None:
@@ -180,7 +278,7 @@ def _print_answer(answer: Answer, as_json: bool, passages: int = 3) -> None:
 
 
 def _index_add(args: argparse.Namespace, config: Config) -> int:
-    with _engine(args, config) as engine:
+    with _engine(args, config, seed_default_corpus=args.with_default_corpus) as engine:
         added = engine.add_paths(args.paths, progress=True)
     for info in added:
         print(f"added {info.doc_id}: {info.title} ({info.chunks} chunks)")
@@ -230,6 +328,37 @@ def _eval(args: argparse.Namespace, config: Config) -> int:
 
     report = run_eval(config, args.questions, args.corpus, limit=args.limit, progress=True)
     print(json.dumps(report.to_dict(), indent=1) if args.json else report.format())
+    return 0
+
+
+def _report(args: argparse.Namespace, config: Config) -> int:
+    """What /stats and /unanswered show, from the bot's answer log."""
+    import datetime as dt
+    from contextlib import closing
+
+    from bot import messages
+    from bot.feedback import FeedbackStore
+    from bot.reports import latency_line, unanswered, usage_report
+
+    path = config.telegram_settings().feedback_db
+    if not path.is_file():
+        print(f"qabot: no answers logged yet: {path} is written by `qabot serve`", file=sys.stderr)
+        return 1
+    today = dt.datetime.now(dt.UTC).date()
+    with closing(FeedbackStore(path)) as log:
+        report = usage_report(log, today, args.days)
+        groups = unanswered(log, today, args.days)
+        latency = latency_line(log.stats())
+    print("\n".join([*report.summary(), latency, "", *report.table(), ""]))
+    if groups:
+        print("\n".join([messages.UNANSWERED_INTRO, *(f"  {group.line()}" for group in groups)]))
+    else:
+        print(messages.NOTHING_UNANSWERED)
+    if args.png is not None:
+        from bot.charts import usage_chart
+
+        args.png.write_bytes(usage_chart(report))
+        print(f"\nchart written to {args.png}")
     return 0
 
 

@@ -1,7 +1,7 @@
 """Configuration: `config.yaml` validated once into typed models.
 
-The engine's sections are `index.settings.EngineSettings`; the bot's is `telegram`
-(`bot.settings.TelegramConfig`). Each default is written once, in those models; config.yaml
+The engine's sections are `index.settings.EngineSettings`; the bot's are `telegram` and
+`metrics` (`bot.settings`). Each default is written once, in those models; config.yaml
 shows them. Errors name the bad key (e.g. `telegram.rate_limit_per_minute: ...`), so an
 operator can fix the file without reading code. Relative paths are resolved against the
 config file's folder, so the bot behaves the same whatever the working directory.
@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from bot.settings import TelegramConfig
+from bot.settings import MetricsConfig, TelegramConfig
 from index.settings import EngineSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -29,6 +29,7 @@ class Config(EngineSettings):
     """The whole file: the engine's sections plus the bot's."""
 
     telegram: TelegramConfig = TelegramConfig()
+    metrics: MetricsConfig = MetricsConfig()
     base_dir: Path = PROJECT_ROOT
 
     def path(self, relative: Path) -> Path:

@@ -12,15 +12,18 @@ import logging
 import os
 import re
 import sys
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 
 from bot.access import SlidingWindowLimiter
 from bot.app import build_application
 from bot.conversation import ConversationMemory
 from bot.feedback import FeedbackStore
+from bot.metrics_server import MetricsServer
+from bot.monitoring import Monitoring
 from bot.redact import install_log_redaction
 from bot.running import run_bot
-from bot.settings import TelegramConfig
+from bot.settings import MetricsConfig, TelegramConfig
 from bot.state import BotState, RateLimiters
 from index.api import EngineLimits
 from qabot.config import Config
@@ -58,11 +61,36 @@ def serve(config: Config) -> int:
         return 2
     install_log_redaction([token, secret])
     _configure_logging()
-    with closing(open_engine(config)) as engine:
+    monitoring = Monitoring()
+    # The endpoint is up while the index opens (a first build takes a while): /healthz
+    # says so with a 503 instead of refusing connections.
+    with (
+        metrics_endpoint(config.metrics, monitoring),
+        closing(open_engine(config, observer=monitoring.metrics)) as engine,
+    ):
         engine.warm_up()  # load the model now rather than on the first question
+        monitoring.metrics.watch_index(engine)
+        monitoring.health.watch_engine(lambda: engine.is_open)
         with closing(open_bot_state(settings, engine.limits)) as state:
-            application = build_application(settings, engine, state, token)
+            application = build_application(settings, engine, state, token, monitoring=monitoring)
             return run_bot(application, settings, secret)
+
+
+@contextmanager
+def metrics_endpoint(settings: MetricsConfig, monitoring: Monitoring) -> Iterator[None]:
+    """/metrics and /healthz on `metrics.port` for as long as the block runs (if a port is set)."""
+    if settings.port is None:
+        yield
+        return
+    server = MetricsServer(settings.listen, settings.port, monitoring)
+    server.start()
+    logging.getLogger(__name__).info(
+        "metrics on http://%s:%d/metrics, health on /healthz", settings.listen, server.port
+    )
+    try:
+        yield
+    finally:
+        server.stop()
 
 
 def open_bot_state(settings: TelegramConfig, limits: EngineLimits) -> BotState:

@@ -20,20 +20,28 @@ from index import Engine
 from index.api import QuestionAnswerer
 from qabot.config import Config
 from tests.bot_harness import BotUnderTest, StartBot, running_bot
+from tests.emulator import BotApiEmulator
 
 
 @pytest.fixture
 def start_bot(seed_engine: Engine, tmp_path: Path, config: Config) -> StartBot:
-    """start_bot(engine=None, conversations=None, **telegram_overrides): the bot, as an async
-    context manager; `conversations` replaces the default conversation memory."""
+    """start_bot(engine=None, conversations=None, emulator=None, **telegram_overrides): the
+    bot, as an async context manager; `conversations` replaces the default conversation
+    memory; a started `emulator` (faults planned before the bot starts) replaces a new one."""
 
     def start(
         engine: QuestionAnswerer | None = None,
         conversations: Conversations | None = None,
+        emulator: BotApiEmulator | None = None,
         **telegram: Any,
     ) -> contextlib.AbstractAsyncContextManager[BotUnderTest]:
         return running_bot(
-            engine or seed_engine, tmp_path, config, conversations=conversations, **telegram
+            engine or seed_engine,
+            tmp_path,
+            config,
+            conversations=conversations,
+            emulator=emulator,
+            **telegram,
         )
 
     return start

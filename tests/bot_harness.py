@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from telegram import Update
 
 from bot.app import BotApplication, HttpTimeouts, build_application
+from bot.monitoring import Monitoring
+from bot.running import Run, serving
 from bot.state import Conversations
 from index.api import QuestionAnswerer
 from qabot.config import Config
@@ -69,6 +70,7 @@ async def running_bot(
     emulator: BotApiEmulator | None = None,
     timeouts: HttpTimeouts | None = None,
     conversations: Conversations | None = None,
+    monitoring: Monitoring | None = None,
     **telegram: Any,
 ) -> AsyncIterator[BotUnderTest]:
     """Emulator + the bot polling it, composed as `qabot serve` does, stopped (and its state
@@ -76,7 +78,7 @@ async def running_bot(
 
     Pass a started `emulator` to put something between it and the bot: `base_url` and
     `base_file_url` in `telegram` override the emulator's own addresses. `conversations`
-    replaces the default conversation memory.
+    replaces the default conversation memory; `monitoring` receives the bot's metrics.
     """
     own = BotApiEmulator() if emulator is None else contextlib.nullcontext(emulator)
     async with own as emulator:
@@ -95,26 +97,24 @@ async def running_bot(
         if conversations is not None:
             state = dataclasses.replace(state, conversations=conversations)
         application = build_application(
-            settings, engine, state, emulator.token, timeouts=timeouts or HttpTimeouts()
-        )
-        assert application.post_init is not None
-        await application.initialize()
-        await application.post_init(application)  # run_polling would call these two
-        await application.start()
-        assert application.updater is not None
-        await application.updater.start_polling(
-            poll_interval=0.0, timeout=1, allowed_updates=Update.ALL_TYPES
+            settings,
+            engine,
+            state,
+            emulator.token,
+            timeouts=timeouts or HttpTimeouts(),
+            monitoring=monitoring,
         )
         try:
-            yield BotUnderTest(emulator, application, config)
+            # as `qabot serve` runs it; a 1 s long poll so that stopping is quick
+            async with serving(application, settings, None, Run(), poll_timeout=1):
+                yield BotUnderTest(emulator, application, config)
         finally:
-            await application.updater.stop()
-            await application.stop()
-            await application.shutdown()
             state.close()
 
 
-def write_serve_config(tmp_path: Path, emulator: BotApiEmulator, **telegram: Any) -> Path:
+def write_serve_config(
+    tmp_path: Path, emulator: BotApiEmulator, *, metrics_port: int | None = None, **telegram: Any
+) -> Path:
     """A config.yaml for a `qabot serve` process talking to `emulator`, in tmp_path."""
     import yaml
 
@@ -127,6 +127,7 @@ def write_serve_config(tmp_path: Path, emulator: BotApiEmulator, **telegram: Any
             "feedback_db": str(tmp_path / "feedback.sqlite"),
             **telegram,
         },
+        "metrics": {"port": metrics_port},
     }
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(settings), encoding="utf-8")

@@ -14,6 +14,7 @@ from tests.bot_harness import (
     ADMIN_ID,
     CHAT,
     HEADLINE_QUESTION,
+    BotUnderTest,
     StartBot,
     visible,
 )
@@ -101,15 +102,47 @@ async def test_only_admins_upload_remove_and_see_stats(
         assert "only the bot's admins" in visible(await bot.ask("/remove rust-shooting"))
         stats_refused = visible(await bot.ask("/stats"))
         assert "only the bot's admins" in stats_refused and "Latency" not in stats_refused
+        assert "only the bot's admins" in visible(await bot.ask("/unanswered"))
         assert len(private_engine.documents()) == 1
 
         await bot.ask(HEADLINE_QUESTION)
         await bot.ask("who is the president of France")
-        stats = visible(await bot.ask("/stats", chat_id=ADMIN_ID, user_id=ADMIN_ID))
-        assert "Questions answered: 2 (1 found in the articles)" in stats
-        assert "Feedback: 👍 0 · 👎 0" in stats
-        assert "Latency p50 / p90 / p99:" in stats
-        assert "Index: 1 articles, 10 passages" in stats
+        admin: dict[str, Any] = {"chat_id": ADMIN_ID, "user_id": ADMIN_ID}
+        stats = await bot.ask("/stats", **admin)
+        caption = stats["caption"]
+        assert "Last 14 days: 2 questions, 1 refused (50%)" in caption
+        assert "Feedback: 👍 0 · 👎 0" in caption
+        assert "Latency p50 / p90 / p99:" in caption
+        assert "Index: 1 articles, 10 passages" in caption
+        chart = bot.emulator.file_content(stats["photo"][-1]["file_id"])
+        assert chart.startswith(b"\x89PNG\r\n\x1a\n") and len(chart) > 10_000
+
+
+async def test_unanswered_groups_near_duplicates_with_counts(bot: BotUnderTest) -> None:
+    for question in (
+        "Who won the 2022 World Cup?",
+        "who won the 2022 world cup",
+        "Who won the world cup in 2022?",
+        "What is the capital of Australia?",
+    ):
+        await bot.ask(question)
+    answer = await bot.ask(HEADLINE_QUESTION)  # answered, then voted down
+    bot.emulator.user_presses_button(answer, answer_button(answer, "👎"))
+    await bot.emulator.wait_for_call("answerCallbackQuery")
+
+    listing = visible(await bot.ask("/unanswered", chat_id=ADMIN_ID, user_id=ADMIN_ID))
+    lines = listing.splitlines()
+    assert lines[0] == "Refused or voted down lately, most asked first:"
+    assert lines[1].startswith("• 3× ") and "world cup" in lines[1].lower()
+    assert lines[1].endswith("(refused 3)")
+    assert f"• 1× {HEADLINE_QUESTION} (👎 1)" in lines
+    assert "• 1× What is the capital of Australia? (refused 1)" in lines
+    assert len(lines) == 4
+
+
+def answer_button(message: dict[str, Any], text: str) -> str:
+    rows = message["reply_markup"]["inline_keyboard"]
+    return next(button["callback_data"] for row in rows for button in row if button["text"] == text)
 
 
 async def test_an_upload_does_not_hold_up_other_peoples_questions(

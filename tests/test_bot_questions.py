@@ -74,11 +74,21 @@ async def test_hostile_question_text_still_gets_valid_replies(bot: BotUnderTest)
     assert_valid_html_calls(bot.emulator)
 
 
+ASK_ME = "Ask me a question about “Mickey Rourke Stands Firm That Alec Baldwin is Not to ‘Blame’”,"
+
+
 async def test_ask_command_and_usage(bot: BotUnderTest) -> None:
     reply = await bot.ask(f"/ask {HEADLINE_QUESTION}")
     assert "involuntary manslaughter" in visible(reply)
-    usage = await bot.ask("/ask")
-    assert "/ask" in visible(usage) and "e.g." in visible(usage)
+    usage = visible(await bot.ask("/ask"))
+    assert usage.startswith(f"{ASK_ME} in your own words. Put your question after the command")
+
+
+async def test_an_empty_question_is_told_what_the_articles_cover(bot: BotUnderTest) -> None:
+    """The same words as `qabot ask ""`: a bare mention in a group, an empty private text."""
+    group: dict[str, Any] = {"chat_id": GROUP, "chat_type": "supergroup"}
+    assert visible(await bot.ask("@qabot_test_bot", **group)) == f"{ASK_ME} in your own words."
+    assert visible(await bot.ask(" ")) == f"{ASK_ME} in your own words."
 
 
 async def test_in_groups_only_mentions_replies_and_commands_are_answered(bot: BotUnderTest) -> None:

@@ -8,12 +8,14 @@ import asyncio
 import signal
 from pathlib import Path
 
+import httpx
 import pytest
 
 from qabot.config import Config
 from qabot.serve import serve
 from tests.bot_harness import HEADLINE_QUESTION, start_serve_process, write_serve_config
 from tests.emulator import BotApiEmulator
+from tests.test_bot_webhook import free_port
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ADMIN = 4242
@@ -41,24 +43,33 @@ def test_webhook_mode_needs_a_url_and_a_secret(
     assert "TELEGRAM_WEBHOOK_SECRET" in capsys.readouterr().err
 
 
-def write_config(tmp_path: Path, emulator: BotApiEmulator) -> Path:
-    return write_serve_config(tmp_path, emulator, admin_user_ids=[ADMIN])
+def write_config(tmp_path: Path, emulator: BotApiEmulator, metrics_port: int) -> Path:
+    return write_serve_config(tmp_path, emulator, metrics_port=metrics_port, admin_user_ids=[ADMIN])
 
 
 @pytest.mark.model
 async def test_serve_process_answers_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     async with BotApiEmulator() as emulator:
-        config_path = write_config(tmp_path, emulator)
+        metrics_port = free_port()
+        config_path = write_config(tmp_path, emulator, metrics_port)
         process = await start_serve_process(config_path, {"TELEGRAM_BOT_TOKEN": emulator.token})
         output = b""
         try:
             # start_polling clears any webhook, then polls: from here updates are taken.
             # Generous timeouts: this machine may be busy with other work.
             await emulator.wait_for_call("deleteWebhook", timeout=120)
+            # the menus are set in the background: the public one, then the admin's
+            await emulator.wait_for_call(
+                "setMyCommands", predicate=lambda call: "scope" in call.params
+            )
             commands = [c["command"] for c in emulator.commands()]
             assert commands == ["start", "help", "sources", "ask"]
             admin_scope = {"type": "chat", "chat_id": ADMIN}
             assert "stats" in [c["command"] for c in emulator.commands(admin_scope)]
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{metrics_port}") as client:
+                health = await client.get("/healthz")
+                assert (health.status_code, health.text) == (200, "ok\n")
+                assert "qabot_chunks_indexed 10.0" in (await client.get("/metrics")).text
 
             emulator.delay_next("sendMessage", 1.5)  # the answer is in flight at SIGTERM
             emulator.user_sends_text(HEADLINE_QUESTION)

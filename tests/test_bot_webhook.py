@@ -154,6 +154,27 @@ async def test_a_refused_webhook_setting_stops_the_bot_with_a_clear_message(
     assert "Telegram refused to start the bot in webhook mode: Bad webhook: failed" in bot.log
 
 
+async def test_it_answers_while_telegram_refuses_the_webhook_for_a_while(tmp_path: Path) -> None:
+    """A webhook set by an earlier run keeps delivering while setWebhook fails (a 5xx, or a
+    429 after frequent restarts): the bot listens at once and registers in the background."""
+    async with BotApiEmulator() as emulator:
+        emulator.fail_for("setWebhook", 500, seconds=STARTUP_TIMEOUT)
+        async with webhook_bot(tmp_path, emulator) as bot:
+            await emulator.wait_for_call("setWebhook", timeout=STARTUP_TIMEOUT)
+            update = queued_update(emulator, HEADLINE_QUESTION)
+            assert (await bot.post(update, secret=SECRET)).status_code == 200
+            reply = await emulator.wait_for_message(CHAT, timeout=30)
+            assert "involuntary manslaughter" in reply["text"]
+
+            emulator.clear_faults()  # the outage ends
+            registered = await emulator.wait_for_call(
+                "setWebhook", predicate=lambda call: call.ok, timeout=30
+            )
+            assert registered.params["url"] == PUBLIC_URL
+            assert await bot.stop() == 0
+    assert "registering the webhook failed" in bot.log
+
+
 @pytest.mark.parametrize("secret", ["has spaces", "x" * 257, "ünïcode"])
 def test_a_secret_telegram_would_refuse_is_reported_before_starting(
     config: Config,

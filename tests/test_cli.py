@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import datetime
 import json
 import shutil
 import subprocess
@@ -76,24 +78,48 @@ def test_index_add_list_remove_rebuild(
     code, out, _ = run(capsys, "index", "add", str(article), "--index", str(index_dir))
     assert code == 0 and "added skerry-point" in out
     code, out, _ = run(capsys, "index", "list", "--index", str(index_dir))
-    assert "skerry-point" in out and "rust-shooting" in out and "2 documents" in out
+    # the new index holds the file alone: the shipped article is for a first question
+    assert "skerry-point" in out and "rust-shooting" not in out and "1 documents" in out
     code, out, _ = run(capsys, "ask", "who are the new keepers", "--index", str(index_dir))
     assert "Maren Holt" in out
+    code, out, _ = run(capsys, "index", "list", "--index", str(index_dir))
+    assert "rust-shooting" not in out  # a question to a filled index adds nothing either
     code, out, _ = run(capsys, "index", "rebuild", "--index", str(index_dir))
-    assert code == 0 and "2 documents" in out
+    assert code == 0 and "1 documents" in out
     code, out, _ = run(capsys, "index", "check", "--index", str(index_dir))
-    assert code == 0 and "the index is sound: 2 documents" in out
+    assert code == 0 and "the index is sound: 1 documents" in out
     code, out, _ = run(capsys, "index", "remove", "skerry-point", "--index", str(index_dir))
     assert code == 0 and "removed skerry-point" in out
     code, out, _ = run(capsys, "index", "list", "--index", str(index_dir))
-    assert "skerry-point" not in out and "1 documents" in out
+    assert "skerry-point" not in out and "0 documents" in out
+
+
+def test_the_shipped_article_joins_an_added_file_only_when_asked(
+    capsys: pytest.CaptureFixture[str], index_dir: Path, tmp_path: Path
+) -> None:
+    article = tmp_path / "skerry-point.txt"
+    article.write_text(ARTICLE, encoding="utf-8")
+    argv = ["index", "add", str(article), "--index", str(index_dir), "--with-default-corpus"]
+    code, out, _ = run(capsys, *argv)
+    assert code == 0 and "added skerry-point" in out
+    code, out, _ = run(capsys, "index", "list", "--index", str(index_dir))
+    assert "skerry-point" in out and "rust-shooting" in out and "2 documents" in out
+
+
+def test_an_empty_question_is_told_what_to_ask_about(
+    capsys: pytest.CaptureFixture[str], index_dir: Path
+) -> None:
+    code, out, err = run(capsys, "ask", "  ", "--index", str(index_dir))
+    assert code == 2 and out == ""
+    assert err.startswith("Ask me a question about “Mickey Rourke Stands Firm That Alec Baldwin")
+    assert "couldn't find" not in err
 
 
 @pytest.mark.model
 def test_bad_input_gets_a_clear_error_and_keeps_the_index(
     capsys: pytest.CaptureFixture[str], index_dir: Path, tmp_path: Path
 ) -> None:
-    run(capsys, "index", "list", "--index", str(index_dir))
+    run(capsys, "ask", SEED_QUESTION, "--index", str(index_dir))
     bad = tmp_path / "latin1.txt"
     bad.write_bytes("Café au lait, naïve résumé".encode("latin-1"))
     code, _, err = run(capsys, "index", "add", str(bad), "--index", str(index_dir))
@@ -144,7 +170,7 @@ def test_help_does_not_import_torch() -> None:
 @pytest.mark.model
 def test_index_list_does_not_import_torch(tmp_path: Path) -> None:
     index = tmp_path / "index"
-    main(["index", "list", "--index", str(index)])  # builds it (may export the model)
+    main(["ask", SEED_QUESTION, "--index", str(index)])  # builds it (may export the model)
     code = (
         "import sys; from qabot.cli import main\n"
         f"main(['index', 'list', '--index', {str(index)!r}])\n"
@@ -163,3 +189,82 @@ def test_readme_names_both_setup_commands() -> None:
     first_block = readme.split("```")[1]
     assert "make ask" in first_block and "make test" in first_block
     assert "make test" in (PROJECT_ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_version_and_every_help_ends_with_examples(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert capsys.readouterr().out.strip() == "qabot 0.1.0"
+    commands = [[], ["ask"], ["chat"], ["index"], ["eval"], ["report"], ["serve"]]
+    commands += [["index", action] for action in ("add", "list", "remove", "rebuild", "check")]
+    for command in commands:
+        with pytest.raises(SystemExit):
+            main([*command, "--help"])
+        examples = capsys.readouterr().out.split("examples:\n")[1].splitlines()
+        assert 2 <= len(examples) <= 3, command
+        assert all("qabot " in line for line in examples)
+
+
+@pytest.mark.slow
+def test_a_first_run_says_only_what_it_prepares_and_a_second_run_nothing(tmp_path: Path) -> None:
+    """A fresh model cache: the one-time export is announced, no third-party warning or
+    progress bar of its own reaches the terminal; the next run prints only the answer."""
+    import yaml
+
+    config = tmp_path / "config.yaml"
+    settings = {
+        "index": {"dir": str(tmp_path / "index"), "default_corpus": str(PROJECT_ROOT / "corpus")},
+        "embedding": {"cache_dir": str(tmp_path / "models")},
+    }
+    config.write_text(yaml.safe_dump(settings), encoding="utf-8")
+    command = [str(Path(sys.executable).parent / "qabot"), "--config", str(config), "ask"]
+
+    def ask() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*command, SEED_QUESTION], capture_output=True, text=True, timeout=600, check=True
+        )
+
+    first = ask()
+    assert "involuntary manslaughter" in first.stdout.splitlines()[0]
+    assert first.stderr.startswith("Preparing the language model once")
+    assert not [line for line in first.stderr.splitlines() if "warn" in line.lower()]
+    assert "Loading weights" not in first.stderr
+    second = ask()
+    assert second.stderr == ""
+    assert second.stdout == first.stdout
+
+
+def test_report_prints_the_days_and_the_missed_questions(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from bot.feedback import FeedbackStore
+    from index.api import Answer
+
+    log_path = tmp_path / "feedback.sqlite"
+    config = tmp_path / "config.yaml"
+    config.write_text(f"telegram:\n  feedback_db: {log_path}\n", encoding="utf-8")
+    code, _, err = run(capsys, "report", "--config", str(config))
+    assert code == 1 and "no answers logged yet" in err
+
+    with contextlib.closing(FeedbackStore(log_path)) as log:
+        found = Answer(SEED_QUESTION, "Involuntary manslaughter.", confident=True)
+        answer_id = log.record_answer(found, chat_id=7, user_id=7, latency_ms=40.0)
+        log.record_vote(answer_id, user_id=7, vote=1)
+        for wording in ("Who won the 2022 World Cup?", "who won the world cup 2022"):
+            missed = Answer(wording, "", confident=False)
+            log.record_answer(missed, chat_id=7, user_id=7, latency_ms=60.0)
+        inline = Answer("who won", "", confident=False)  # inline mode: not a chat question
+        log.record_answer(inline, chat_id=None, user_id=7, latency_ms=5.0)
+
+    chart = tmp_path / "stats.png"
+    code, out, _ = run(capsys, "report", "--config", str(config), "--png", str(chart))
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == "Last 14 days: 3 questions, 2 refused (67%)"
+    assert lines[1] == "Feedback: 👍 1 · 👎 0"
+    assert lines[2].startswith("Latency p50 / p90 / p99: ")
+    today = datetime.datetime.now(datetime.UTC).date().isoformat()
+    assert [today, "3", "2", "1", "0"] in [line.split() for line in lines]
+    # one question in two wordings; the newest wording names it when both are as frequent
+    assert "  2× who won the world cup 2022 (refused 2)" in lines
+    assert chart.read_bytes().startswith(b"\x89PNG")

@@ -1,7 +1,9 @@
-"""Fault injection: scripted failures, dropped connections and delays for the next N calls."""
+"""Fault injection: scripted failures, dropped connections and delays for the next N calls,
+or failures for every call during the next few seconds (an outage)."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -16,6 +18,10 @@ class _Rule(Generic[Effect]):
     method: str
     remaining: int
     effect: Effect
+    until: float | None = None  # time.monotonic() deadline: applies to every call until then
+
+    def applies_to(self, method: str) -> bool:
+        return self.method in (method, ANY_METHOD)
 
 
 @dataclass(frozen=True)
@@ -50,20 +56,29 @@ class FaultPlan:
         times: int,
         retry_after: int | None,
         description: str | None,
+        seconds: float | None = None,
     ) -> None:
+        """The next `times` calls fail, or with `seconds` every call until they have passed."""
         if status == 429 and retry_after is None:
             retry_after = 1
         parameters = {"retry_after": retry_after} if status == 429 else None
         error = ApiError(
             status, description or default_description(status, retry_after), parameters
         )
-        self._failures.append(_Rule(method, times, error))
+        until = None if seconds is None else time.monotonic() + seconds
+        self._failures.append(_Rule(method, times, error, until))
 
     def drop(self, method: str, *, times: int, processed: bool) -> None:
         self._drops.append(_Rule(method, times, Drop(processed)))
 
     def delay(self, method: str, seconds: float, *, times: int) -> None:
         self._delays.append(_Rule(method, times, seconds))
+
+    def clear(self) -> None:
+        """Forget every planned fault."""
+        self._failures.clear()
+        self._drops.clear()
+        self._delays.clear()
 
     def take(self, method: str) -> Faults:
         """Consume the faults that apply to this call of method."""
@@ -75,10 +90,16 @@ class FaultPlan:
 
 
 def _take(rules: list[_Rule[Effect]], method: str) -> Effect | None:
-    for rule in rules:
-        if rule.method in (method, ANY_METHOD):
-            rule.remaining -= 1
-            if rule.remaining <= 0:
-                rules.remove(rule)
-            return rule.effect
+    for rule in list(rules):
+        if not rule.applies_to(method):
+            continue
+        if rule.until is not None:
+            if time.monotonic() < rule.until:
+                return rule.effect
+            rules.remove(rule)  # the outage is over
+            continue
+        rule.remaining -= 1
+        if rule.remaining <= 0:
+            rules.remove(rule)
+        return rule.effect
     return None

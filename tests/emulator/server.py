@@ -229,6 +229,10 @@ class BotApiEmulator(UserActions):
         """The command list the bot set for this scope and language."""
         return copy.deepcopy(self._world.commands.get(commands_key(scope, language_code), []))
 
+    def file_content(self, file_id: str) -> bytes:
+        """What was uploaded (by the bot or a user) as this file; KeyError if nothing."""
+        return self._world.files[file_id].data
+
     def pending_updates(self) -> list[JsonObject]:
         """Updates queued and not yet confirmed by a getUpdates offset."""
         return self._world.updates.peek(len(self._world.updates))
@@ -312,6 +316,29 @@ class BotApiEmulator(UserActions):
             retry_after=retry_after,
             description=description,
         )
+
+    def fail_for(
+        self,
+        method: str,
+        status: int,
+        seconds: float,
+        *,
+        retry_after: int | None = None,
+        description: str | None = None,
+    ) -> None:
+        """Answer every call of method ("*" = any) with a Telegram error for `seconds`."""
+        self._faults.fail(
+            _rule_method(method),
+            status,
+            times=0,
+            retry_after=retry_after,
+            description=description,
+            seconds=seconds,
+        )
+
+    def clear_faults(self) -> None:
+        """End every planned failure, drop and delay now."""
+        self._faults.clear()
 
     def drop_next(self, method: str, *, times: int = 1, processed: bool = False) -> None:
         """Close the connection without a response; processed=True applies the call first."""
