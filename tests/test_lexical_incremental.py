@@ -12,11 +12,15 @@ import bm25s
 import numpy as np
 import pytest
 
-import index.lexical as lexical
+import index.chunk_tokens
 from index import Engine
+from index.bm25 import Bm25Index
+from index.chunk_tokens import TOKENS_FILE, ChunkTokens
 from index.documents import parse_bytes
-from index.lexical import Bm25Index, Lexicon, tokens
+from index.lexical_build import build_lexical
+from index.lexicon import Lexicon
 from index.snapshot import Snapshot
+from index.terms import tokens, words
 from tests.engine_support import ARTICLES, EXTRA_ARTICLE, EXTRA_QUESTION, QUESTIONS, OpenEngine
 
 pytest_plugins = ("tests.engine_fixtures",)
@@ -67,13 +71,12 @@ def _assert_matches_the_store(snapshot: Snapshot, engine: Engine) -> None:
 def _record_tokenized_texts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The texts the lexical tokenizer is asked to split from now on."""
     seen: list[str] = []
-    real = lexical.words
 
     def counting(text: str) -> list[str]:
         seen.append(text)
-        return real(text)
+        return words(text)
 
-    monkeypatch.setattr(lexical, "words", counting)
+    monkeypatch.setattr(index.chunk_tokens, "words", counting)
     return seen
 
 
@@ -135,9 +138,9 @@ def test_a_snapshot_without_tokens_opens_and_its_next_update_tokenizes_all(
     engine, _ = open_engine(index_copy)
     folder = engine._current_snapshot().folder
     engine.close()
-    (folder / lexical.TOKENS_FILE).unlink()  # as the snapshots of earlier versions are
+    (folder / TOKENS_FILE).unlink()  # as the snapshots of earlier versions are
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    del manifest["files"][lexical.TOKENS_FILE]
+    del manifest["files"][TOKENS_FILE]
     (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
 
     caplog.set_level(logging.INFO, logger="qabot.index")
@@ -151,7 +154,7 @@ def test_a_snapshot_without_tokens_opens_and_its_next_update_tokenizes_all(
     reopened.add_documents([parse_bytes(name, text.encode())])
     assert "kept no chunk tokens: tokenizing every chunk" in caplog.text
     snapshot = reopened._current_snapshot()
-    assert (snapshot.folder / lexical.TOKENS_FILE).is_file()
+    assert (snapshot.folder / TOKENS_FILE).is_file()
     _assert_matches_the_store(snapshot, reopened)
 
     caplog.clear()
@@ -164,7 +167,7 @@ def test_damaged_tokens_make_the_update_tokenize_everything(
     index_copy: Path, open_engine: OpenEngine, caplog: pytest.LogCaptureFixture
 ) -> None:
     engine, _ = open_engine(index_copy)
-    tokens_file = engine._current_snapshot().folder / lexical.TOKENS_FILE
+    tokens_file = engine._current_snapshot().folder / TOKENS_FILE
     tokens_file.write_bytes(tokens_file.read_bytes()[:-200])  # after the snapshot was verified
     name, text = EXTRA_ARTICLE
     engine.add_documents([parse_bytes(name, text.encode())])
@@ -176,15 +179,15 @@ def test_odd_texts_give_the_scores_and_lexicon_of_bm25s_and_lexicon_build(
     tmp_path: Path,
 ) -> None:
     ids = list(range(3, 3 + 2 * len(ODD_TEXTS), 2))
-    first = lexical.ChunkTokens.empty().extend([(ids[:2], ODD_TEXTS[:2])])
+    first = ChunkTokens.empty().extend([(ids[:2], ODD_TEXTS[:2])])
     chunk_tokens = first.extend([(ids[2:], ODD_TEXTS[2:])])
     token_lists = [tokens(text) for text in ODD_TEXTS]
     assert chunk_tokens.token_lists() == token_lists
 
     chunk_tokens.save(tmp_path)
-    loaded = lexical.ChunkTokens.load(tmp_path)
+    loaded = ChunkTokens.load(tmp_path)
     assert loaded.token_lists() == token_lists
-    bm25, lexicon = lexical.build_lexical(loaded)
+    bm25, lexicon = build_lexical(loaded)
     expected = Bm25Index.build(ids, token_lists)
     _assert_same_lexicon(lexicon, Lexicon.build(token_lists, ODD_TEXTS))
     _assert_same_matrix(bm25, expected)
@@ -194,8 +197,8 @@ def test_odd_texts_give_the_scores_and_lexicon_of_bm25s_and_lexicon_build(
     kept_lists = [t for t, k in zip(token_lists, keep, strict=True) if k]
     kept_texts = [t for t, k in zip(ODD_TEXTS, keep, strict=True) if k]
     assert kept.token_lists() == kept_lists
-    assert set(kept.vocabulary) == {w for text in kept_texts for w in lexical.words(text)}
-    bm25, lexicon = lexical.build_lexical(kept)
+    assert set(kept.vocabulary) == {w for text in kept_texts for w in words(text)}
+    bm25, lexicon = build_lexical(kept)
     _assert_same_lexicon(lexicon, Lexicon.build(kept_lists, kept_texts))
     _assert_same_matrix(bm25, Bm25Index.build(kept.chunk_ids.tolist(), kept_lists))
 
