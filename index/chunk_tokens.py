@@ -20,6 +20,17 @@ BATCH = 1 << 24  # array elements worked on at a time (bounds the memory used)
 
 
 @dataclass(frozen=True)
+class TermCounts:
+    """Each chunk's distinct terms with their counts: what BM25 and the lexicon are computed
+    from. Entry i says chunk `positions[i]` holds term `term_ids[i]` `counts[i]` times;
+    entries are sorted by chunk position, then term id. All int32."""
+
+    positions: np.ndarray
+    term_ids: np.ndarray
+    counts: np.ndarray
+
+
+@dataclass(frozen=True)
 class ChunkTokens:
     """Every chunk's words as ids: kept in a snapshot so the next one tokenizes only new chunks.
 
@@ -133,9 +144,8 @@ class ChunkTokens:
             [term for term, kept in zip(self.terms, used_terms.tolist(), strict=True) if kept],
         )
 
-    def term_counts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Each chunk's distinct terms with their counts, as three int32 arrays sorted by
-        chunk position and then term id: position, term id, count (its term frequency)."""
+    def term_counts(self) -> TermCounts:
+        """Each chunk's distinct terms with their counts."""
         width = max(len(self.terms), 1)
         parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         lengths = self.lengths
@@ -157,11 +167,11 @@ class ChunkTokens:
             begin = end
         if not parts:
             none = np.zeros(0, dtype=np.int32)
-            return none, none, none
+            return TermCounts(none, none, none)
         positions, term_ids, counts = (
             np.concatenate(arrays) for arrays in zip(*parts, strict=True)
         )
-        return positions, term_ids, counts
+        return TermCounts(positions, term_ids, counts)
 
     def save(self, folder: Path) -> None:
         np.savez(

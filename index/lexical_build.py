@@ -10,6 +10,6 @@ from index.lexicon import Lexicon
 def build_lexical(chunk_tokens: ChunkTokens) -> tuple[Bm25Index, Lexicon]:
     """BM25 and the lexicon of these chunks, equal to `Bm25Index.build` and `Lexicon.build`
     over their texts, without reading a text again."""
-    positions, term_ids, counts = chunk_tokens.term_counts()
-    bm25 = Bm25Index.from_counts(chunk_tokens, positions, term_ids, counts)
-    return bm25, Lexicon.from_counts(chunk_tokens, term_ids)
+    term_counts = chunk_tokens.term_counts()
+    bm25 = Bm25Index.from_counts(chunk_tokens, term_counts)
+    return bm25, Lexicon.from_counts(chunk_tokens, term_counts)

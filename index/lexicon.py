@@ -13,7 +13,7 @@ import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from index.chunk_tokens import BATCH, ChunkTokens
+from index.chunk_tokens import BATCH, ChunkTokens, TermCounts
 from index.terms import STOP_WORDS, WORD, words
 
 
@@ -41,11 +41,11 @@ class Lexicon:
         return cls(dict(doc_freq), count, dict(surface))
 
     @classmethod
-    def from_counts(cls, chunk_tokens: ChunkTokens, term_ids: np.ndarray) -> Lexicon:
-        """`build` of the chunks' texts, from their words (`term_ids`: a chunk's distinct
-        terms, see ChunkTokens.term_counts). Surface words come in the order of their first
-        use, as in `build`: `correct` breaks ties in that order."""
-        frequency = np.bincount(term_ids, minlength=len(chunk_tokens.terms))
+    def from_counts(cls, chunk_tokens: ChunkTokens, term_counts: TermCounts) -> Lexicon:
+        """`build` of the chunks' texts, from their words and term counts. Surface words
+        come in the order of their first use, as in `build`: `correct` breaks ties in that
+        order."""
+        frequency = np.bincount(term_counts.term_ids, minlength=len(chunk_tokens.terms))
         used_terms = np.flatnonzero(frequency)
         doc_freq = dict(
             zip(
