@@ -4,7 +4,6 @@ memory-mapped."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,18 +41,9 @@ class Bm25Index:
         self.chunk_ids = chunk_ids
 
     @classmethod
-    def build(cls, chunk_ids: Sequence[int], token_lists: list[list[str]]) -> Bm25Index:
-        ids = np.asarray(chunk_ids, dtype=np.int64)
-        if not token_lists:
-            return cls(None, ids)
-        retriever = bm25s.BM25()
-        retriever.index([tokens or [""] for tokens in token_lists], show_progress=False)
-        return cls(retriever, ids)
-
-    @classmethod
     def from_counts(cls, chunk_tokens: ChunkTokens, term_counts: TermCounts) -> Bm25Index:
-        """`build` of the chunks' token lists, from their term counts, through bm25s's own
-        `index` (which then sets the retriever's attributes as for any build)."""
+        """The BM25 bm25s builds from the chunks' token lists, from their term counts; built by
+        bm25s's own `index`, which then sets the retriever's attributes as for any build."""
         ids = np.asarray(chunk_tokens.chunk_ids, dtype=np.int64)
         if not len(ids):
             return cls(None, ids)

@@ -5,7 +5,6 @@ counts), never from the texts again.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,14 +58,6 @@ class ChunkTokens:
     def lengths(self) -> np.ndarray:
         """Words per chunk."""
         return np.diff(self.offsets)
-
-    def token_lists(self) -> list[list[str]]:
-        """Each chunk's `tokens(text)`, as strings (for tests and small corpora only)."""
-        terms = self.stems[self.word_ids]
-        return [
-            [self.terms[t] for t in terms[start:end].tolist()]
-            for start, end in itertools.pairwise(self.offsets.tolist())
-        ]
 
     def extend(self, batches: Iterable[tuple[Sequence[int], Sequence[str]]]) -> ChunkTokens:
         """These chunks and the newer ones in `batches` (ids and texts, ascending ids above

@@ -6,15 +6,13 @@ from __future__ import annotations
 
 import json
 import math
-from collections import Counter
-from collections.abc import Iterable
 
 import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from index.chunk_tokens import BATCH, ChunkTokens, TermCounts
-from index.terms import STOP_WORDS, WORD, words
+from index.terms import STOP_WORDS, WORD
 
 
 class Lexicon:
@@ -29,21 +27,9 @@ class Lexicon:
             self._by_initial.setdefault(word[:1], []).append(word)
 
     @classmethod
-    def build(cls, token_lists: Iterable[list[str]], texts: Iterable[str]) -> Lexicon:
-        doc_freq: Counter[str] = Counter()
-        count = 0
-        for token_list in token_lists:
-            doc_freq.update(set(token_list))
-            count += 1
-        surface: Counter[str] = Counter()
-        for text in texts:
-            surface.update(words(text))
-        return cls(dict(doc_freq), count, dict(surface))
-
-    @classmethod
     def from_counts(cls, chunk_tokens: ChunkTokens, term_counts: TermCounts) -> Lexicon:
-        """`build` of the chunks' texts, from their words and term counts. Surface words
-        come in the order of their first use, as in `build`: `correct` breaks ties in that
+        """The lexicon of the chunks' texts, from their words and term counts. Surface words
+        come in the order of their first use in the texts: `correct` breaks ties in that
         order."""
         frequency = np.bincount(term_counts.term_ids, minlength=len(chunk_tokens.terms))
         used_terms = np.flatnonzero(frequency)
