@@ -85,8 +85,8 @@ class Bm25Index:
 @dataclass(frozen=True)
 class MatrixEntries:
     """The nonzero entries of the BM25 matrix before scoring: chunk `docs[i]` holds the term
-    of column `columns[i]` `tf[i]` times, in chunk order. `lengths` are the chunks' lengths
-    in words, `doc_freq` each column's number of chunks."""
+    of column `columns[i]` `tf[i]` times; a column's entries come in chunk order. `lengths`
+    are the chunks' lengths in words, `doc_freq` each column's number of chunks."""
 
     lengths: np.ndarray
     docs: np.ndarray
@@ -180,9 +180,9 @@ def _idf(doc_freq: np.ndarray, chunks: int) -> np.ndarray:
 def _csc(
     scores: np.ndarray, docs: np.ndarray, columns: np.ndarray, width: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The matrix in bm25s's CSC arrays: by column, then chunk. The entries are in chunk
-    order, so sorting them by (column, entry number) is that; np.sort of such keys is much
-    faster than argsort."""
+    """The matrix in bm25s's CSC arrays: by column, then chunk. A column's entries are in
+    chunk order, so sorting them by (column, entry number) is that; np.sort of such keys is
+    much faster than argsort."""
     entries = len(docs)
     order = columns.astype(np.int64)
     order *= entries

@@ -5,7 +5,7 @@ counts), never from the texts again.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,19 +75,10 @@ class ChunkTokens:
                 last = int(ids[-1])
             if index is None:
                 index = {word: i for i, word in enumerate(vocabulary)}
-            found_ids: list[int] = []
-            lengths: list[int] = []
-            for text in texts:
-                found = words(text)
-                if not index.keys() >= set(found):  # a new word: numbered in order of use
-                    unseen = [word for word in dict.fromkeys(found) if word not in index]
-                    index.update({word: len(vocabulary) + i for i, word in enumerate(unseen)})
-                    vocabulary.extend(unseen)
-                found_ids.extend(map(index.__getitem__, found))
-                lengths.append(len(found))
+            word_ids, lengths = _word_ids(texts, index, vocabulary)
             id_parts.append(ids)
-            word_parts.append(np.asarray(found_ids, dtype=np.int32))
-            length_parts.append(np.asarray(lengths, dtype=np.int64))
+            word_parts.append(word_ids)
+            length_parts.append(lengths)
         if len(id_parts) == 1:
             return self
         terms, stems = self._stem(vocabulary[len(self.vocabulary) :])
@@ -137,32 +128,36 @@ class ChunkTokens:
 
     def term_counts(self) -> TermCounts:
         """Each chunk's distinct terms with their counts."""
-        width = max(len(self.terms), 1)
-        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        lengths = self.lengths
-        begin = 0
-        while begin < len(self):  # chunks of at most BATCH words (or one chunk) at a time
-            limit = int(self.offsets[begin]) + BATCH
-            end = max(int(np.searchsorted(self.offsets, limit, side="right")) - 1, begin + 1)
-            low, high = int(self.offsets[begin]), int(self.offsets[end])
-            keys = np.repeat(np.arange(begin, end, dtype=np.int64), lengths[begin:end])
-            keys *= width
-            keys += self.stems[self.word_ids[low:high]]
-            keys.sort()
-            starts = np.flatnonzero(np.diff(keys, prepend=-1))
-            counts = np.diff(np.append(starts, len(keys))).astype(np.int32)
-            distinct = keys[starts]
-            parts.append(
-                ((distinct // width).astype(np.int32), (distinct % width).astype(np.int32), counts)
-            )
-            begin = end
+        parts = [self._count_terms(begin, end) for begin, end in self._batches()]
         if not parts:
             none = np.zeros(0, dtype=np.int32)
             return TermCounts(none, none, none)
-        positions, term_ids, counts = (
-            np.concatenate(arrays) for arrays in zip(*parts, strict=True)
+        return TermCounts(*(np.concatenate(arrays) for arrays in zip(*parts, strict=True)))
+
+    def _batches(self) -> Iterator[tuple[int, int]]:
+        """Runs of chunks (begin, end) of at most BATCH words together, or of one longer chunk."""
+        begin = 0
+        while begin < len(self):
+            limit = int(self.offsets[begin]) + BATCH
+            end = max(int(np.searchsorted(self.offsets, limit, side="right")) - 1, begin + 1)
+            yield begin, end
+            begin = end
+
+    def _count_terms(self, begin: int, end: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Positions, term ids and counts of chunks begin..end - 1: one key per word (chunk
+        position * terms + term id), sorted, then counted run by run."""
+        width = max(len(self.terms), 1)
+        low, high = int(self.offsets[begin]), int(self.offsets[end])
+        keys = np.repeat(
+            np.arange(begin, end, dtype=np.int64), np.diff(self.offsets[begin : end + 1])
         )
-        return TermCounts(positions, term_ids, counts)
+        keys *= width
+        keys += self.stems[self.word_ids[low:high]]
+        keys.sort()
+        starts = np.flatnonzero(np.diff(keys, prepend=-1))
+        counts = np.diff(np.append(starts, len(keys))).astype(np.int32)
+        distinct = keys[starts]
+        return (distinct // width).astype(np.int32), (distinct % width).astype(np.int32), counts
 
     def save(self, folder: Path) -> None:
         np.savez(
@@ -199,6 +194,24 @@ class ChunkTokens:
         ):
             raise ValueError(f"{TOKENS_FILE} is inconsistent")
         return cls(chunk_ids, offsets, word_ids, vocabulary, stems, terms)
+
+
+def _word_ids(
+    texts: Sequence[str], index: dict[str, int], vocabulary: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The texts' words as ids, and their lengths; a new word gets the next id, in order of
+    use (added to `index` and `vocabulary`)."""
+    found_ids: list[int] = []
+    lengths: list[int] = []
+    for text in texts:
+        found = words(text)
+        if not index.keys() >= set(found):
+            unseen = [word for word in dict.fromkeys(found) if word not in index]
+            index.update({word: len(vocabulary) + i for i, word in enumerate(unseen)})
+            vocabulary.extend(unseen)
+        found_ids.extend(map(index.__getitem__, found))
+        lengths.append(len(found))
+    return np.asarray(found_ids, dtype=np.int32), np.asarray(lengths, dtype=np.int64)
 
 
 def _renumbered(used: np.ndarray) -> np.ndarray:

@@ -28,34 +28,9 @@ class Lexicon:
 
     @classmethod
     def from_counts(cls, chunk_tokens: ChunkTokens, term_counts: TermCounts) -> Lexicon:
-        """The lexicon of the chunks' texts, from their words and term counts. Surface words
-        come in the order of their first use in the texts: `correct` breaks ties in that
-        order."""
-        frequency = np.bincount(term_counts.term_ids, minlength=len(chunk_tokens.terms))
-        used_terms = np.flatnonzero(frequency)
-        doc_freq = dict(
-            zip(
-                [chunk_tokens.terms[t] for t in used_terms.tolist()],
-                frequency[used_terms].tolist(),
-                strict=True,
-            )
-        )
-        word_ids = chunk_tokens.word_ids
-        uses = np.bincount(word_ids, minlength=len(chunk_tokens.vocabulary))
-        first = np.full(len(uses), len(word_ids), dtype=np.int64)
-        for begin in range(0, len(word_ids), BATCH):
-            end = min(begin + BATCH, len(word_ids))
-            np.minimum.at(first, word_ids[begin:end], np.arange(begin, end, dtype=np.int64))
-        order = np.flatnonzero(uses)
-        order = order[np.argsort(first[order], kind="stable")]
-        surface = dict(
-            zip(
-                [chunk_tokens.vocabulary[w] for w in order.tolist()],
-                uses[order].tolist(),
-                strict=True,
-            )
-        )
-        return cls(doc_freq, len(chunk_tokens), surface)
+        """The lexicon of the chunks' texts, from their words and term counts."""
+        doc_freq = _doc_freq(chunk_tokens, term_counts)
+        return cls(doc_freq, len(chunk_tokens), _surface(chunk_tokens))
 
     def idf(self, term: str) -> float:
         """BM25's idf; unseen terms weigh as the rarest ones."""
@@ -105,3 +80,26 @@ class Lexicon:
     def from_json(cls, text: str) -> Lexicon:
         data = json.loads(text)
         return cls(data["doc_freq"], int(data["documents"]), data["surface"])
+
+
+def _doc_freq(chunk_tokens: ChunkTokens, term_counts: TermCounts) -> dict[str, int]:
+    """Chunks per term (a chunk's term appears once in its term counts)."""
+    frequency = np.bincount(term_counts.term_ids, minlength=len(chunk_tokens.terms))
+    used = np.flatnonzero(frequency)
+    terms = [chunk_tokens.terms[t] for t in used.tolist()]
+    return dict(zip(terms, frequency[used].tolist(), strict=True))
+
+
+def _surface(chunk_tokens: ChunkTokens) -> dict[str, int]:
+    """Uses per word, in the order of the words' first use in the texts: `correct` breaks
+    ties in that order."""
+    word_ids = chunk_tokens.word_ids
+    uses = np.bincount(word_ids, minlength=len(chunk_tokens.vocabulary))
+    first = np.full(len(uses), len(word_ids), dtype=np.int64)
+    for begin in range(0, len(word_ids), BATCH):
+        end = min(begin + BATCH, len(word_ids))
+        np.minimum.at(first, word_ids[begin:end], np.arange(begin, end, dtype=np.int64))
+    order = np.flatnonzero(uses)
+    order = order[np.argsort(first[order], kind="stable")]
+    found = [chunk_tokens.vocabulary[w] for w in order.tolist()]
+    return dict(zip(found, uses[order].tolist(), strict=True))
