@@ -132,6 +132,8 @@ class ChunkTokens:
         if not parts:
             none = np.zeros(0, dtype=np.int32)
             return TermCounts(none, none, none)
+        if len(parts) == 1:  # up to BATCH words (most corpora): no copy
+            return TermCounts(*parts[0])
         return TermCounts(*(np.concatenate(arrays) for arrays in zip(*parts, strict=True)))
 
     def _batches(self) -> Iterator[tuple[int, int]]:
