@@ -23,8 +23,8 @@ from benchmarks.synthetic import build_corpus, corpus_is_current, finish_corpus,
 from benchmarks.workload import Plan, settings_for
 from index import Engine
 from index.embedding import TorchEmbedder
-from index.lexical import tokens
 from index.store import ChunkStore
+from index.terms import tokens
 
 
 def squad_build(plan: Plan, reuse: bool) -> dict[str, Any]:

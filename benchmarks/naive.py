@@ -17,10 +17,11 @@ import faiss
 import numpy as np
 
 from benchmarks.baselines import fuse
+from index.bm25 import Bm25Index
 from index.embedding import Embedder, TorchEmbedder
-from index.lexical import Bm25Index, tokens
 from index.snapshot import POINTER
 from index.store import ChunkStore
+from index.terms import tokens
 
 CANDIDATES = 40
 TOP_K = 5

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from index.fitted import Weights
-from index.lexical import term_set, tokens
 from index.snapshot import Snapshot
 from index.store import StoredChunk
+from index.terms import term_set, tokens
 from index.view import IndexView
 
 

@@ -25,9 +25,12 @@ from pathlib import Path
 import numpy as np
 
 from index.atomic import fsync_tree, write_text_atomic
+from index.bm25 import Bm25Index
+from index.chunk_tokens import TOKENS_FILE, ChunkTokens
 from index.embedding import DIMENSION, MODEL_NAME
 from index.errors import IndexCorrupt
-from index.lexical import TOKENS_FILE, Bm25Index, ChunkTokens, Lexicon, build_lexical
+from index.lexical_build import build_lexical
+from index.lexicon import Lexicon
 from index.sentences import SentenceTable
 from index.store import ChunkStore, StoredDocument
 from index.vectors import FaissIndex

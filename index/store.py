@@ -325,10 +325,6 @@ class ChunkStore:
             )
         return result
 
-    def document_of(self, doc_ids: Sequence[str]) -> dict[str, StoredDocument]:
-        wanted = set(doc_ids)
-        return {doc.doc_id: doc for doc in self.documents() if doc.doc_id in wanted}
-
     def counts(self) -> tuple[int, int]:
         with self._lock:
             docs = self._db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]

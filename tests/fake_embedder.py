@@ -37,7 +37,7 @@ import numpy as np
 import Stemmer
 
 from index.embedding import DIMENSION
-from index.lexical import STOP_WORDS
+from index.terms import STOP_WORDS
 
 TRIGRAM_WEIGHT = 0.35  # a misspelt word keeps a cosine of ~0.4 with its spelling; unrelated ~0
 _WORD = re.compile(r"\w+")
@@ -47,7 +47,7 @@ _STEMMER = Stemmer.Stemmer("english")
 class FakeEmbedder:
     """Feature-hashed bag of words and trigrams; follows index.embedding.Embedder.
 
-    Its own tokenizer, not index.lexical's: tests that count the engine's tokenizer calls
+    Its own tokenizer, not index.terms': tests that count the engine's tokenizer calls
     must not count the embedding's.
     """
 

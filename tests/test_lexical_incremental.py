@@ -12,12 +12,17 @@ import bm25s
 import numpy as np
 import pytest
 
-import index.lexical as lexical
+import index.chunk_tokens
 from index import Engine
+from index.bm25 import Bm25Index
+from index.chunk_tokens import TOKENS_FILE, ChunkTokens
 from index.documents import parse_bytes
-from index.lexical import Bm25Index, Lexicon, tokens
+from index.lexical_build import build_lexical
+from index.lexicon import Lexicon
 from index.snapshot import Snapshot
+from index.terms import tokens, words
 from tests.engine_support import ARTICLES, EXTRA_ARTICLE, EXTRA_QUESTION, QUESTIONS, OpenEngine
+from tests.lexical_reference import bm25_of_token_lists, lexicon_of_texts, token_lists_of
 
 pytest_plugins = ("tests.engine_fixtures",)
 
@@ -32,14 +37,14 @@ ODD_TEXTS = [
 
 
 def _from_the_texts(engine: Engine) -> tuple[list[int], Bm25Index, Lexicon]:
-    """What a build from scratch makes of the store: bm25s and Lexicon.build over its texts."""
+    """What a build from scratch makes of the store: the reference builds over its texts."""
     ids: list[int] = []
     texts: list[str] = []
     for batch_ids, batch in engine.current_view().store.iter_texts():
         ids.extend(batch_ids)
         texts.extend(batch)
     token_lists = [tokens(text) for text in texts]
-    return ids, Bm25Index.build(ids, token_lists), Lexicon.build(token_lists, texts)
+    return ids, bm25_of_token_lists(ids, token_lists), lexicon_of_texts(token_lists, texts)
 
 
 def _assert_same_lexicon(lexicon: Lexicon, expected: Lexicon) -> None:
@@ -67,13 +72,12 @@ def _assert_matches_the_store(snapshot: Snapshot, engine: Engine) -> None:
 def _record_tokenized_texts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The texts the lexical tokenizer is asked to split from now on."""
     seen: list[str] = []
-    real = lexical.words
 
     def counting(text: str) -> list[str]:
         seen.append(text)
-        return real(text)
+        return words(text)
 
-    monkeypatch.setattr(lexical, "words", counting)
+    monkeypatch.setattr(index.chunk_tokens, "words", counting)
     return seen
 
 
@@ -135,9 +139,9 @@ def test_a_snapshot_without_tokens_opens_and_its_next_update_tokenizes_all(
     engine, _ = open_engine(index_copy)
     folder = engine.current_view().snapshot.folder
     engine.close()
-    (folder / lexical.TOKENS_FILE).unlink()  # as the snapshots of earlier versions are
+    (folder / TOKENS_FILE).unlink()  # as the snapshots of earlier versions are
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    del manifest["files"][lexical.TOKENS_FILE]
+    del manifest["files"][TOKENS_FILE]
     (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
 
     caplog.set_level(logging.INFO, logger="qabot.index")
@@ -151,7 +155,7 @@ def test_a_snapshot_without_tokens_opens_and_its_next_update_tokenizes_all(
     reopened.add_documents([parse_bytes(name, text.encode())])
     assert "kept no chunk tokens: tokenizing every chunk" in caplog.text
     snapshot = reopened.current_view().snapshot
-    assert (snapshot.folder / lexical.TOKENS_FILE).is_file()
+    assert (snapshot.folder / TOKENS_FILE).is_file()
     _assert_matches_the_store(snapshot, reopened)
 
     caplog.clear()
@@ -164,7 +168,7 @@ def test_damaged_tokens_make_the_update_tokenize_everything(
     index_copy: Path, open_engine: OpenEngine, caplog: pytest.LogCaptureFixture
 ) -> None:
     engine, _ = open_engine(index_copy)
-    tokens_file = engine.current_view().snapshot.folder / lexical.TOKENS_FILE
+    tokens_file = engine.current_view().snapshot.folder / TOKENS_FILE
     tokens_file.write_bytes(tokens_file.read_bytes()[:-200])  # after the snapshot was verified
     name, text = EXTRA_ARTICLE
     engine.add_documents([parse_bytes(name, text.encode())])
@@ -172,32 +176,32 @@ def test_damaged_tokens_make_the_update_tokenize_everything(
     _assert_matches_the_store(engine.current_view().snapshot, engine)
 
 
-def test_odd_texts_give_the_scores_and_lexicon_of_bm25s_and_lexicon_build(
+def test_odd_texts_give_the_scores_and_lexicon_of_the_reference_builds(
     tmp_path: Path,
 ) -> None:
     ids = list(range(3, 3 + 2 * len(ODD_TEXTS), 2))
-    first = lexical.ChunkTokens.empty().extend([(ids[:2], ODD_TEXTS[:2])])
+    first = ChunkTokens.empty().extend([(ids[:2], ODD_TEXTS[:2])])
     chunk_tokens = first.extend([(ids[2:], ODD_TEXTS[2:])])
     token_lists = [tokens(text) for text in ODD_TEXTS]
-    assert chunk_tokens.token_lists() == token_lists
+    assert token_lists_of(chunk_tokens) == token_lists
 
     chunk_tokens.save(tmp_path)
-    loaded = lexical.ChunkTokens.load(tmp_path)
-    assert loaded.token_lists() == token_lists
-    bm25, lexicon = lexical.build_lexical(loaded)
-    expected = Bm25Index.build(ids, token_lists)
-    _assert_same_lexicon(lexicon, Lexicon.build(token_lists, ODD_TEXTS))
+    loaded = ChunkTokens.load(tmp_path)
+    assert token_lists_of(loaded) == token_lists
+    bm25, lexicon = build_lexical(loaded)
+    expected = bm25_of_token_lists(ids, token_lists)
+    _assert_same_lexicon(lexicon, lexicon_of_texts(token_lists, ODD_TEXTS))
     _assert_same_matrix(bm25, expected)
 
     keep = np.asarray([True, False, True, False, True])  # and after removals
     kept = loaded.select(keep)
     kept_lists = [t for t, k in zip(token_lists, keep, strict=True) if k]
     kept_texts = [t for t, k in zip(ODD_TEXTS, keep, strict=True) if k]
-    assert kept.token_lists() == kept_lists
-    assert set(kept.vocabulary) == {w for text in kept_texts for w in lexical.words(text)}
-    bm25, lexicon = lexical.build_lexical(kept)
-    _assert_same_lexicon(lexicon, Lexicon.build(kept_lists, kept_texts))
-    _assert_same_matrix(bm25, Bm25Index.build(kept.chunk_ids.tolist(), kept_lists))
+    assert token_lists_of(kept) == kept_lists
+    assert set(kept.vocabulary) == {w for text in kept_texts for w in words(text)}
+    bm25, lexicon = build_lexical(kept)
+    _assert_same_lexicon(lexicon, lexicon_of_texts(kept_lists, kept_texts))
+    _assert_same_matrix(bm25, bm25_of_token_lists(kept.chunk_ids.tolist(), kept_lists))
 
 
 def _assert_same_matrix(bm25: Bm25Index, expected: Bm25Index) -> None:
@@ -224,10 +228,10 @@ def _assert_same_matrix(bm25: Bm25Index, expected: Bm25Index) -> None:
 
 
 def test_positions_are_found_by_chunk_id_and_unknown_ids_have_none(tmp_path: Path) -> None:
-    bm25 = Bm25Index.build([3, 7, 9], [tokens(text) for text in ODD_TEXTS[:3]])
+    bm25 = bm25_of_token_lists([3, 7, 9], [tokens(text) for text in ODD_TEXTS[:3]])
     asked = np.array([7, 8, 3, 10, 1, 9])
     np.testing.assert_array_equal(bm25.positions(asked), [1, -1, 0, -1, -1, 2])
-    empty = Bm25Index.build([], [])
+    empty = bm25_of_token_lists([], [])
     np.testing.assert_array_equal(empty.positions(asked), [-1] * len(asked))
 
     bm25.save(tmp_path / "bm25")
