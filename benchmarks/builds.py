@@ -23,7 +23,7 @@ from benchmarks.synthetic import build_corpus, corpus_is_current, finish_corpus,
 from benchmarks.workload import Plan, settings_for
 from index import Engine
 from index.embedding import TorchEmbedder
-from index.store import ChunkStore
+from index.sqlite_store import SqliteChunkStore
 from index.terms import tokens
 
 
@@ -74,7 +74,7 @@ def squad_build_naive(plan: Plan) -> dict[str, Any]:
 
 
 def synthetic_build(plan: Plan, chunks: int, reuse: bool) -> dict[str, Any]:
-    """Write the stand-in corpus through ChunkStore, then build its snapshot."""
+    """Write the stand-in corpus through SqliteChunkStore, then build its snapshot."""
     pool = load_pool(plan.squad_index / "chunks.sqlite")
     index_dir = plan.synthetic_index(chunks)
     if reuse and corpus_is_current(index_dir, pool, chunks, settings_for(index_dir)):
@@ -101,7 +101,7 @@ def synthetic_build(plan: Plan, chunks: int, reuse: bool) -> dict[str, Any]:
 def synthetic_build_naive(plan: Plan, chunks: int) -> dict[str, Any]:
     """The stand-in's vectors and texts into an in-memory flat index + BM25 (no embedding)."""
     index_dir = plan.synthetic_index(chunks)
-    store = ChunkStore(index_dir / "chunks.sqlite")
+    store = SqliteChunkStore(index_dir / "chunks.sqlite")
     try:
         started = time.perf_counter()
         _, vectors = store.all_vectors()
@@ -128,7 +128,7 @@ def _bm25(texts: list[str]) -> bm25s.BM25:
 
 
 def _chunk_texts(index_dir: Path) -> list[str]:
-    store = ChunkStore(index_dir / "chunks.sqlite")
+    store = SqliteChunkStore(index_dir / "chunks.sqlite")
     try:
         return [text for _, batch in store.iter_texts() for text in batch]
     finally:
@@ -149,7 +149,7 @@ def _squad_is_current(plan: Plan) -> bool:
     if not (plan.squad_index / "chunks.sqlite").is_file():
         return False
     settings = settings_for(plan.squad_index)
-    store = ChunkStore(plan.squad_index / "chunks.sqlite")
+    store = SqliteChunkStore(plan.squad_index / "chunks.sqlite")
     try:
         wanted = {doc_id_for(path.name) for path in plan.article_files()}
         if {doc.doc_id for doc in store.documents()} != wanted:
@@ -197,7 +197,7 @@ def incremental_add(plan: Plan, chunks: int) -> dict[str, Any]:
         remove_seconds = time.perf_counter() - started
     finally:
         engine.close()
-    store = ChunkStore(index_dir / "chunks.sqlite")
+    store = SqliteChunkStore(index_dir / "chunks.sqlite")
     try:
         started = time.perf_counter()
         build_snapshot(index_dir, store, settings.recipe, settings.retrieval.hnsw_threshold)

@@ -18,7 +18,7 @@ from benchmarks.measure import latencies_ms, percentiles
 from benchmarks.synthetic import load_pool
 from benchmarks.workload import Plan, settings_for
 from index.embedding import Embedder, create_embedder
-from index.store import ChunkStore
+from index.sqlite_store import SqliteChunkStore
 
 BACKENDS = ("torch", "onnx", "onnx-int8")
 
@@ -79,7 +79,7 @@ def _rate(embedder: Embedder, texts: list[str], runs: int) -> float:
 
 
 def _passages(plan: Plan, count: int) -> list[str]:
-    store = ChunkStore(plan.squad_index / "chunks.sqlite")
+    store = SqliteChunkStore(plan.squad_index / "chunks.sqlite")
     try:
         texts = [text for _, batch in store.iter_texts() for text in batch]
     finally:

@@ -20,7 +20,7 @@ from benchmarks.baselines import fuse
 from index.bm25 import Bm25Index
 from index.embedding import Embedder, TorchEmbedder
 from index.snapshot import POINTER
-from index.store import ChunkStore
+from index.sqlite_store import SqliteChunkStore
 from index.terms import tokens
 
 CANDIDATES = 40
@@ -40,7 +40,7 @@ class NaivePipeline:
 
     def __init__(self, index_dir: Path, embedder: Embedder | None = None) -> None:
         self.embedder = embedder or TorchEmbedder()
-        self._store = ChunkStore(index_dir / "chunks.sqlite")
+        self._store = SqliteChunkStore(index_dir / "chunks.sqlite")
         ids, vectors = self._store.all_vectors()
         self._ids = ids
         self._flat = faiss.IndexFlatIP(vectors.shape[1])

@@ -15,7 +15,7 @@ import numpy as np
 
 from benchmarks.workload import Plan, settings_for
 from index.embedding import create_embedder
-from index.store import ChunkStore
+from index.sqlite_store import SqliteChunkStore
 from index.vectors import HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_M
 
 EF_SWEEP = (64, HNSW_EF_SEARCH, 256, 512)
@@ -36,7 +36,7 @@ def hnsw_recall(plan: Plan, chunks: int) -> dict[str, Any]:
 
 
 def _real_vectors(plan: Plan) -> np.ndarray:
-    store = ChunkStore(plan.squad_index / "chunks.sqlite")
+    store = SqliteChunkStore(plan.squad_index / "chunks.sqlite")
     try:
         ids, chunk_vectors = store.all_vectors()
         sentences = store.sentences(ids.tolist())
@@ -58,7 +58,7 @@ def _standin(plan: Plan, chunks: int, queries: np.ndarray) -> dict[str, Any]:
         ids = faiss.vector_to_array(built.id_map)
         result = _sweep(inner, vectors, queries, position_ids=ids, searched=built)
         return {"engine_built": True, **result}
-    store = ChunkStore(index_dir / "chunks.sqlite")
+    store = SqliteChunkStore(index_dir / "chunks.sqlite")
     try:
         _, vectors = store.all_vectors()
     finally:

@@ -25,7 +25,8 @@ from index.engine import EngineSettings
 from index.errors import IndexCorrupt
 from index.originals import Originals
 from index.snapshot import Snapshot, build_snapshot, load_snapshot
-from index.store import ChunkStore, NewChunk
+from index.sqlite_store import SqliteChunkStore
+from index.store import NewChunk
 
 SENTENCE_NOISE = 0.25  # norm of the noise added to a sentence vector (cosine to it ~0.97)
 CHUNK_NOISE = 0.10
@@ -47,7 +48,7 @@ class SentencePool:
 
 def load_pool(store_path: Path) -> SentencePool:
     """Every distinct sentence of an engine-built chunk store (overlaps counted once)."""
-    store = ChunkStore(store_path)
+    store = SqliteChunkStore(store_path)
     try:
         seen: dict[str, np.ndarray] = {}
         counts = []
@@ -79,7 +80,7 @@ def corpus_is_current(
         return False
     if recorded != _recipe(pool, chunks):
         return False
-    store = ChunkStore(index_dir / "chunks.sqlite")
+    store = SqliteChunkStore(index_dir / "chunks.sqlite")
     try:
         if store.get_meta("chunking") != json.dumps(settings.recipe):
             return False
@@ -112,7 +113,7 @@ def finish_corpus(
     """
     if (index_dir / RECIPE).is_file() or not (index_dir / "chunks.sqlite").is_file():
         return None
-    store = ChunkStore(index_dir / "chunks.sqlite")
+    store = SqliteChunkStore(index_dir / "chunks.sqlite")
     try:
         expected = -(-chunks // CHUNKS_PER_DOCUMENT)
         if store.get_meta("chunking") != json.dumps(settings.recipe) or store.counts() != (
@@ -147,7 +148,7 @@ def build_corpus(
     index_dir: Path, pool: SentencePool, chunks: int, settings: EngineSettings, seed: int = 7
 ) -> tuple[BuildTimes, Snapshot]:
     """Write `chunks` synthetic chunks as an engine index that `Engine` opens as its own."""
-    store = ChunkStore(index_dir / "chunks.sqlite")
+    store = SqliteChunkStore(index_dir / "chunks.sqlite")
     originals = Originals(index_dir / "documents")  # for its folder; files written below
     try:
         store.set_meta("initialized", "1")

@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sqlite3
-import time
-from contextlib import suppress
 from pathlib import Path
 
 from index.atomic import remove_partials
@@ -26,6 +23,7 @@ from index.originals import FolderState, Originals
 from index.published import PublishedSnapshot
 from index.settings import EngineSettings
 from index.snapshot import Snapshot, remove_other_snapshots
+from index.sqlite_store import SqliteChunkStore
 from index.store import ChunkStore, StoredDocument
 
 log = logging.getLogger("qabot.index")
@@ -42,7 +40,7 @@ def open_files(folder: Path) -> IndexFiles:
     folder.mkdir(parents=True, exist_ok=True)
     lock = WriteLock(folder)
     with lock.held():  # another process may be repairing the same folder
-        store = _open_store(folder / STORE_FILE)
+        store = SqliteChunkStore.open(folder / STORE_FILE)
     return IndexFiles(folder, Originals(folder / "documents"), store, lock)
 
 
@@ -237,7 +235,7 @@ class Reconciler:
 
     def _rebuild_damaged_store(self, exc: IndexCorrupt) -> None:
         """Replace the open store, found damaged, by one rebuilt from the stored documents."""
-        self._files.store = _set_aside(self._files.store.path, exc, self._files.store)
+        self._files.store = self._files.store.set_aside(exc)
         self.reconcile()
 
 
@@ -257,27 +255,3 @@ def remember_originals(
     """
     if set(originals) == folder.ids:
         store.set_meta(ORIGINALS_SEEN, folder.digest)
-
-
-def _open_store(path: Path) -> ChunkStore:
-    store = None
-    try:
-        store = ChunkStore(path)
-        store.check()
-        return store
-    except IndexCorrupt as exc:
-        return _set_aside(path, exc, store)
-
-
-def _set_aside(path: Path, exc: IndexCorrupt, store: ChunkStore | None) -> ChunkStore:
-    """Move a damaged store aside (kept for a post-mortem) and open a new, empty one."""
-    if store is not None:
-        with suppress(sqlite3.Error, IndexCorrupt):
-            store.close()
-    aside = path.with_name(f"chunks.damaged-{int(time.time())}.sqlite")
-    log.warning("%s; moving it to %s and rebuilding from the stored documents", exc, aside)
-    for suffix in ("", "-wal", "-shm"):
-        damaged = Path(f"{path}{suffix}")
-        if damaged.exists():
-            os.replace(damaged, Path(f"{aside}{suffix}"))
-    return ChunkStore(path)

@@ -18,7 +18,7 @@ from index.atomic import write_text_atomic
 from index.documents import Document, parse_bytes
 from index.originals import Originals
 from index.snapshot import FORMAT_VERSION, POINTER
-from index.store import STORE_FORMAT
+from index.sqlite_store import STORE_FORMAT
 from tests.engine_support import (
     ARTICLES,
     EXTRA_ARTICLE,

@@ -27,12 +27,12 @@ import numpy as np
 import pytest
 
 from index import Answer, Engine, IndexCorrupt, UnknownDocument
-from index import store as store_module
+from index import sqlite_store as store_module
 from index.chunking import chunk_text
 from index.documents import Document, parse_bytes
 from index.embedding import Embedder
 from index.snapshot import POINTER
-from index.store import STORE_FORMAT, ChunkStore
+from index.sqlite_store import STORE_FORMAT, SqliteChunkStore
 from tests.engine_support import (
     ARTICLES,
     EXTRA_ARTICLE,
@@ -221,7 +221,7 @@ def test_opening_a_large_store_skips_the_full_check_but_not_its_format(
     engine, _ = open_engine(index_copy)
     engine.close()
     damage_a_chunk_page(index_copy)
-    store = ChunkStore(index_copy / STORE)
+    store = SqliteChunkStore(index_copy / STORE)
     try:
         store.check()  # the damaged page is not read
         with pytest.raises(IndexCorrupt, match="is damaged"):
@@ -233,7 +233,7 @@ def test_opening_a_large_store_skips_the_full_check_but_not_its_format(
         store.close()
     with closing(sqlite3.connect(index_copy / STORE)) as db:
         db.execute(f"PRAGMA user_version = {STORE_FORMAT + 1}")
-    store = ChunkStore(index_copy / STORE)
+    store = SqliteChunkStore(index_copy / STORE)
     try:
         with pytest.raises(IndexCorrupt, match=f"is format {STORE_FORMAT + 1}"):
             store.check()
