@@ -3,6 +3,7 @@ memory-mapped."""
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,10 @@ from bm25s.tokenization import Tokenized
 
 from index.chunk_tokens import BATCH, ChunkTokens, TermCounts
 from index.ragged import offsets_of
+
+# bm25s sets its own logger to DEBUG when imported, so every index build would print
+# "Building index from IDs objects" through the application's handlers: back to WARNING.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 # bm25s adds a chunk's constant (a NumPy float64) to its float32 term counts: float64 under
 # NumPy 2's promotion rules, float32 under NumPy 1's; the vectorised build follows suit.
