@@ -229,6 +229,7 @@ def test_a_first_run_says_only_what_it_prepares_and_a_second_run_nothing(tmp_pat
     assert first.stderr.startswith("Preparing the language model once")
     assert not [line for line in first.stderr.splitlines() if "warn" in line.lower()]
     assert "Loading weights" not in first.stderr
+    assert not [line for line in first.stderr.splitlines() if " DEBUG " in line]  # no logs
     second = ask()
     assert second.stderr == ""
     assert second.stdout == first.stdout
