@@ -75,6 +75,9 @@ EVIDENCE = (
 )
 
 
+Fact = str | tuple[str, ...]  # a tuple: any of these wordings
+
+
 @dataclass(frozen=True)
 class Case:
     """A question, its fact, and the sentence that states it.
@@ -86,13 +89,9 @@ class Case:
     """
 
     question: str
-    fact: str | tuple[str, ...]
+    fact: Fact
     stating: str | tuple[str, ...]
     leans_on: str | None = None
-
-    @property
-    def facts(self) -> tuple[str, ...]:
-        return (self.fact,) if isinstance(self.fact, str) else self.fact
 
     @property
     def openings(self) -> tuple[str, ...]:
@@ -129,11 +128,18 @@ NEIGHBOUR_FIRST = (
 
 def case(
     question: str,
-    fact: str | tuple[str, ...],
+    fact: Fact,
     stating: str | tuple[str, ...],
     leans_on: str | None = None,
 ) -> Case:
     return Case(question, fact, stating, leans_on)
+
+
+def plain(item: object) -> Case:
+    """The Case of a parameter, with or without its xfail mark."""
+    value = item.values[0] if hasattr(item, "values") else item
+    assert isinstance(value, Case)
+    return value
 
 
 def known_gap(item: Case, reason: str) -> object:
@@ -237,6 +243,9 @@ ROUGH_CASES: list[object] = [
     known_gap(case("armorer name", "Gutierrez Reed", SAME_CHARGES), REFERENT_FIRST),
 ]
 
+# (question, fact) of every case, for benchmarks/load_bot.py
+QUESTIONS: list[tuple[str, Fact]] = [(plain(item).question, plain(item).fact) for item in CASES]
+
 OFF_TOPIC = [
     "Who won the 2022 World Cup?",
     "What is the capital of France?",
@@ -247,21 +256,15 @@ OFF_TOPIC = [
 ]
 
 
-def plain(item: object) -> Case:
-    """The Case of a parameter, with or without its xfail mark."""
-    value = item.values[0] if hasattr(item, "values") else item
-    assert isinstance(value, Case)
-    return value
-
-
-def states(text: str, facts: tuple[str, ...]) -> bool:
-    return any(fact.lower() in text.lower() for fact in facts)
+def states(text: str, fact: Fact) -> bool:
+    wordings = (fact,) if isinstance(fact, str) else fact
+    return any(wording.lower() in text.lower() for wording in wordings)
 
 
 def check_answer(answer: Answer, item: Case) -> None:
     """Answered, the fact in the short answer, and the answer begins with its sentence."""
     assert answer.confident, f"refused: {item.question!r}"
-    assert states(answer.text, item.facts), answer.text
+    assert states(answer.text, item.fact), answer.text
     if not answer.text.startswith(item.openings):
         raise WrongFirstSentence(
             f"{item.question!r}: the answer begins {answer.text[:90]!r}..., "
@@ -285,9 +288,9 @@ def test_each_expected_opening_is_the_articles_own_sentence_and_holds_the_fact(
     sentences = article_sentences()
     assert all(sentence in sentences for sentence in checked.sentences), checked.sentences
     for opening in checked.openings:
-        assert states(opening, checked.facts), (checked.fact, opening)
+        assert states(opening, checked.fact), (checked.fact, opening)
     if checked.leans_on is not None:  # only for a sentence that cannot state it alone
-        assert not states(checked.openings[0][len(checked.leans_on) :], checked.facts)
+        assert not states(checked.openings[0][len(checked.leans_on) :], checked.fact)
 
 
 @pytest.mark.model
@@ -369,7 +372,7 @@ async def test_concurrent_async_questions_are_all_answered(seed_engine: Engine) 
     assert [a.question for a in answers] == [c.question for c in cases]
     for answer, item in zip(answers, cases, strict=True):
         assert answer.confident, item.question
-        assert states(answer.text, item.facts), item.question
+        assert states(answer.text, item.fact), item.question
     single = {c.question: seed_engine.answer(c.question).text for c in cases}
     assert [a.text for a in answers] == [single[c.question] for c in cases]
 
