@@ -13,9 +13,13 @@ import pytest
 
 from qabot.config import Config
 from qabot.serve import serve
-from tests.bot_harness import HEADLINE_QUESTION, start_serve_process, write_serve_config
+from tests.bot_harness import (
+    HEADLINE_QUESTION,
+    reserved_port,
+    start_serve_process,
+    write_serve_config,
+)
 from tests.emulator import BotApiEmulator
-from tests.test_bot_webhook import free_port
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ADMIN = 4242
@@ -49,42 +53,41 @@ def write_config(tmp_path: Path, emulator: BotApiEmulator, metrics_port: int) ->
 
 @pytest.mark.model
 async def test_serve_process_answers_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
-    async with BotApiEmulator() as emulator:
-        metrics_port = free_port()
-        config_path = write_config(tmp_path, emulator, metrics_port)
-        process = await start_serve_process(config_path, {"TELEGRAM_BOT_TOKEN": emulator.token})
-        output = b""
-        try:
-            # start_polling clears any webhook, then polls: from here updates are taken.
-            # Generous timeouts: this machine may be busy with other work.
-            await emulator.wait_for_call("deleteWebhook", timeout=120)
-            # the menus are set in the background: the public one, then the admin's
-            await emulator.wait_for_call(
-                "setMyCommands", predicate=lambda call: "scope" in call.params
-            )
-            commands = [c["command"] for c in emulator.commands()]
-            assert commands == ["start", "help", "sources", "ask"]
-            admin_scope = {"type": "chat", "chat_id": ADMIN}
-            assert "stats" in [c["command"] for c in emulator.commands(admin_scope)]
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{metrics_port}") as client:
-                health = await client.get("/healthz")
-                assert (health.status_code, health.text) == (200, "ok\n")
-                assert "qabot_chunks_indexed 10.0" in (await client.get("/metrics")).text
+    with reserved_port() as metrics_port:  # held until serve binds it
+        async with BotApiEmulator() as emulator:
+            config_path = write_config(tmp_path, emulator, metrics_port)
+            process = await start_serve_process(config_path, {"TELEGRAM_BOT_TOKEN": emulator.token})
+            output = b""
+            try:
+                # start_polling clears any webhook, then polls: from here updates are taken.
+                # Generous timeouts: this machine may be busy with other work.
+                await emulator.wait_for_call("deleteWebhook", timeout=120)
+                # the menus are set in the background: the public one, then the admin's
+                await emulator.wait_for_call(
+                    "setMyCommands", predicate=lambda call: "scope" in call.params
+                )
+                commands = [c["command"] for c in emulator.commands()]
+                assert commands == ["start", "help", "sources", "ask"]
+                admin_scope = {"type": "chat", "chat_id": ADMIN}
+                assert "stats" in [c["command"] for c in emulator.commands(admin_scope)]
+                async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{metrics_port}") as client:
+                    health = await client.get("/healthz")
+                    assert (health.status_code, health.text) == (200, "ok\n")
+                    assert "qabot_chunks_indexed 10.0" in (await client.get("/metrics")).text
 
-            emulator.delay_next("sendMessage", 1.5)  # the answer is in flight at SIGTERM
-            emulator.user_sends_text(HEADLINE_QUESTION)
-            await emulator.wait_for_call("sendChatAction", timeout=60)
-            process.send_signal(signal.SIGTERM)
-            output, _ = await asyncio.wait_for(process.communicate(), timeout=60)
-        finally:
-            if process.returncode is None:
-                process.kill()
-                output += (await process.communicate())[0]
-            print(output.decode())  # shown by pytest when the test fails
-        log = output.decode()
-        assert process.returncode == 0
-        [answer] = emulator.sent_messages(1001)
-        assert "involuntary manslaughter" in answer["text"]
-        assert emulator.pending_updates() == []  # the update was confirmed, not left behind
-        assert "serving 1 articles (10 passages" in log  # the one startup line
-        assert emulator.token not in log
+                emulator.delay_next("sendMessage", 1.5)  # the answer is in flight at SIGTERM
+                emulator.user_sends_text(HEADLINE_QUESTION)
+                await emulator.wait_for_call("sendChatAction", timeout=60)
+                process.send_signal(signal.SIGTERM)
+                output, _ = await asyncio.wait_for(process.communicate(), timeout=60)
+            finally:
+                if process.returncode is None:
+                    process.kill()
+                    output += (await process.communicate())[0]
+                print(output.decode())  # shown by pytest when the test fails
+            log = output.decode()
+            assert process.returncode == 0
+            [answer] = emulator.sent_messages(1001)
+            assert "involuntary manslaughter" in answer["text"]
+            assert emulator.pending_updates() == []  # the update was confirmed, not left behind
+            assert "serving 1 articles (10 passages" in log  # the one startup line
