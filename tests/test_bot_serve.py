@@ -1,6 +1,6 @@
 """`qabot serve` (qabot/serve.py): refuses to start without a token, and as a real process
-serves the emulator, registers its commands, and stops cleanly on SIGTERM without losing a
-question in flight."""
+serves the emulator, registers its commands, stops cleanly on SIGTERM without losing a
+question in flight, and keeps a rejected token out of its log."""
 
 from __future__ import annotations
 
@@ -91,3 +91,29 @@ async def test_serve_process_answers_and_stops_cleanly_on_sigterm(tmp_path: Path
             assert "involuntary manslaughter" in answer["text"]
             assert emulator.pending_updates() == []  # the update was confirmed, not left behind
             assert "serving 1 articles (10 passages" in log  # the one startup line
+
+
+@pytest.mark.model
+async def test_a_rejected_token_is_reported_without_the_token(tmp_path: Path) -> None:
+    """python-telegram-bot puts the token into the error for a 401 on getMe ("The token
+    `...` was rejected by the server."), which serve logs: only the redaction serve installs
+    keeps it out of the log."""
+    wrong_token = "654321:AAH-not-the-emulators_Token"
+    async with BotApiEmulator() as emulator:  # it answers any other token with a 401
+        config_path = write_serve_config(tmp_path, emulator)
+        process = await start_serve_process(config_path, {"TELEGRAM_BOT_TOKEN": wrong_token})
+        try:
+            output, _ = await asyncio.wait_for(process.communicate(), timeout=180)
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.communicate()
+    log = output.decode()
+    print(log)  # shown by pytest when the test fails
+    assert process.returncode == 1
+    [getme] = [call for call in emulator.calls if call.method == "getMe"]
+    assert getme.status == 401  # the token really went out over HTTP and was refused
+    assert "Telegram rejected the token in TELEGRAM_BOT_TOKEN" in log
+    assert "The token `[REDACTED]` was rejected by the server." in log
+    assert wrong_token not in log
+    assert "AAH-not-the-emulators_Token" not in log
