@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import pytest
+
 from bot.conversation import ConversationMemory
 from index.api import Turn
 from tests.bot_harness import CHAT, StartBot, until, visible
@@ -52,6 +54,7 @@ class NotebookConversations:
         self.turns.setdefault(chat_id, []).append(turn)
 
 
+@pytest.mark.model  # the bot over the real engine and model
 async def test_the_bot_keeps_conversations_in_the_memory_it_is_given(start_bot: StartBot) -> None:
     notebook = NotebookConversations()
     new_chat, control_chat = 2002, 3003

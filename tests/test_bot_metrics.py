@@ -94,6 +94,7 @@ def value(samples: Samples, name: str, **labels: str) -> float:
     return float(samples.get((name, tuple(sorted(labels.items()))), 0.0))
 
 
+@pytest.mark.model  # the bot over the real engine and model
 async def test_metrics_move_with_questions_and_health_follows_telegram(
     observed_engine: Engine, monitoring: Monitoring, tmp_path: Path, config: Config
 ) -> None:

@@ -163,6 +163,7 @@ async def test_a_refused_webhook_setting_stops_the_bot_with_a_clear_message(
     assert "Telegram refused to start the bot in webhook mode: Bad webhook: failed" in bot.log
 
 
+@pytest.mark.model  # serve() with the real model
 async def test_it_answers_while_telegram_refuses_the_webhook_for_a_while(tmp_path: Path) -> None:
     """A webhook set by an earlier run keeps delivering while setWebhook fails (a 5xx, or a
     429 after frequent restarts): the bot listens at once and registers in the background."""
