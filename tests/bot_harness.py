@@ -71,7 +71,8 @@ class BotUnderTest:
         A marker (by default a question in a chat of its own) is sent, and its reply must be
         the next message to chat_id: a message the bot sent there meanwhile comes first and
         fails this. That proves the earlier updates done only when the bot takes one update
-        at a time, so this needs a bot started with concurrent_updates=1.
+        at a time, so this needs a bot started with concurrent_updates=1 (handlers that run
+        on their own, block=False, such as the admins' upload, are not waited for).
         """
         processor = self.application.update_processor
         assert processor.max_concurrent_updates == 1, "start the bot with concurrent_updates=1"
