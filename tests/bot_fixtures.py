@@ -54,14 +54,23 @@ async def bot(start_bot: StartBot) -> AsyncIterator[BotUnderTest]:
 
 
 @pytest.fixture(scope="module")
-def private_engine(
+def module_engine(
     seed_engine: Engine, config: Config, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Engine]:
-    """An engine of the module's own (its tests add and remove articles), sharing the model.
-
-    Tests that use it leave it as they found it: the shipped article only.
-    """
+    """An engine of the module's own over the shipped article, sharing the model."""
     index_dir = tmp_path_factory.mktemp("private-index")
     engine = Engine(config.engine_settings(index_dir), embedder=seed_engine.embedder)
     yield engine
     engine.close()
+
+
+@pytest.fixture
+def private_engine(module_engine: Engine) -> Iterator[Engine]:
+    """The module's engine, for tests that add and remove articles: after each test it
+    holds the shipped article alone again, whether the test passed or failed, so that one
+    failure does not leave an article behind for the tests after it."""
+    shipped = {document.doc_id for document in module_engine.documents()}
+    yield module_engine
+    for document in module_engine.documents():
+        if document.doc_id not in shipped:
+            module_engine.remove(document.doc_id)

@@ -10,14 +10,13 @@ import asyncio
 import contextlib
 import dataclasses
 import os
+import socket
 import sqlite3
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from bot.app import BotApplication, HttpTimeouts, build_application
 from bot.monitoring import Monitoring
@@ -31,6 +30,11 @@ from tests.emulator import BotApiEmulator, validate_telegram_html
 HEADLINE_QUESTION = "what charges does Gutierrez Reed face"
 ADMIN_ID = 4242
 CHAT = 1001
+# A question asked to prove that the bot has handled everything sent before it (see
+# BotUnderTest.handled_so_far), and the words its answer must hold.
+MARKER_QUESTION = "Where did Mickey Rourke first post his opinion?"
+MARKER_FACT = "Instagram"
+MARKER_CHAT = 7007
 
 
 @dataclass
@@ -52,10 +56,35 @@ class BotUnderTest:
         self.emulator.user_sends_text(text, chat_id=chat_id, **sender)
         return await self.emulator.wait_for_message(chat_id)
 
-    async def assert_silent(self, chat_id: int, settle: float = 0.5) -> None:
-        """Nothing was (or gets, within `settle` s) sent to chat_id beyond what was consumed."""
-        with pytest.raises(AssertionError):
-            await self.emulator.wait_for_message(chat_id, timeout=settle)
+    async def handled_so_far(
+        self,
+        *,
+        chat_id: int = MARKER_CHAT,
+        user_id: int = MARKER_CHAT,
+        text: str = MARKER_QUESTION,
+        expect: str = MARKER_FACT,
+        **sender: Any,
+    ) -> None:
+        """Every update sent before now has been handled in full, and whatever it made the
+        bot send to chat_id was consumed by the test.
+
+        A marker (by default a question in a chat of its own) is sent, and its reply must be
+        the next message to chat_id: a message the bot sent there meanwhile comes first and
+        fails this. That proves the earlier updates done only when the bot takes one update
+        at a time, so this needs a bot started with concurrent_updates=1 (handlers that run
+        on their own, block=False, such as the admins' upload, are not waited for).
+        """
+        processor = self.application.update_processor
+        assert processor.max_concurrent_updates == 1, "start the bot with concurrent_updates=1"
+        reply = await self.ask(text, chat_id=chat_id, user_id=user_id, **sender)
+        assert expect in str(reply.get("text", "")), f"before the marker's reply came {reply}"
+
+    async def assert_silent(self, chat_id: int, /, **marker: Any) -> None:
+        """The bot sent chat_id nothing beyond the messages the test consumed, although it
+        has handled every update sent so far (`handled_so_far`, whose marker options
+        `marker` passes on; by default the marker goes to a chat of its own)."""
+        await self.handled_so_far(**marker)
+        assert self.emulator.unconsumed_messages(chat_id) == []
 
 
 StartBot = Callable[..., contextlib.AbstractAsyncContextManager[BotUnderTest]]
@@ -164,6 +193,30 @@ def assert_valid_html_calls(emulator: BotApiEmulator) -> None:
             validate_telegram_html(call.params["text"])
 
 
-async def settle() -> None:
-    """Give handlers of updates already fetched a moment to act."""
-    await asyncio.sleep(0.3)
+async def until(condition: Callable[[], bool], what: str, *, timeout: float = 15.0) -> None:
+    """Until condition() holds, checked every 20 ms, for what the emulator cannot see (the
+    bot's own state or metrics); fails naming `what` after `timeout` s. The pause only paces
+    the checks: the condition decides."""
+    try:
+        async with asyncio.timeout(timeout):
+            while not condition():
+                await asyncio.sleep(0.02)
+    except TimeoutError:
+        raise AssertionError(f"timed out after {timeout} s waiting for {what}") from None
+
+
+@contextlib.contextmanager
+def reserved_port() -> Iterator[int]:
+    """A 127.0.0.1 port that nothing else gets while the block runs, for a server started
+    later (often by another process) to listen on.
+
+    The port is bound, never listened on, with SO_REUSEADDR: the kernel gives it to no other
+    bind() or outgoing connection, while a server setting SO_REUSEADDR too (wsgiref's, which
+    serves /metrics, and tornado's, which serves the webhook, do) still binds it and
+    listens. Unlike closing a probe socket and binding its port later, this leaves no
+    moment in which the port is free for someone else.
+    """
+    with socket.socket() as holder:
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        holder.bind(("127.0.0.1", 0))
+        yield int(holder.getsockname()[1])

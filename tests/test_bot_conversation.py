@@ -3,12 +3,13 @@ memory it is given: the `bot.state.Conversations` protocol is the only contract.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+
+import pytest
 
 from bot.conversation import ConversationMemory
 from index.api import Turn
-from tests.bot_harness import CHAT, StartBot, visible
+from tests.bot_harness import CHAT, StartBot, until, visible
 
 pytest_plugins = ("tests.bot_fixtures",)  # fixtures: bot, start_bot, private_engine
 
@@ -53,20 +54,15 @@ class NotebookConversations:
         self.turns.setdefault(chat_id, []).append(turn)
 
 
-async def until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Wait for what the bot does just after replying (it remembers the turn then)."""
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.02)
-
-
+@pytest.mark.model  # the bot over the real engine and model
 async def test_the_bot_keeps_conversations_in_the_memory_it_is_given(start_bot: StartBot) -> None:
     notebook = NotebookConversations()
     new_chat, control_chat = 2002, 3003
     async with start_bot(conversations=notebook) as bot:
         first = visible(await bot.ask("What charges does Alec Baldwin face?"))
         assert "involuntary manslaughter" in first
-        await until(lambda: CHAT in notebook.turns)
+        # the bot remembers the turn just after replying
+        await until(lambda: CHAT in notebook.turns, "the turn in the notebook")
         [turn] = notebook.turns[CHAT]  # the bot wrote the exchange into the notebook
         assert turn.question == "What charges does Alec Baldwin face?"
         assert "involuntary manslaughter" in turn.answer
@@ -77,7 +73,7 @@ async def test_the_bot_keeps_conversations_in_the_memory_it_is_given(start_bot: 
         follow_up = "how long could he go to jail?"
         reply = visible(await bot.ask(follow_up, chat_id=new_chat, user_id=new_chat))
         assert "18 months" in reply
-        await until(lambda: len(notebook.turns[new_chat]) == 2)
+        await until(lambda: len(notebook.turns[new_chat]) == 2, "the follow-up's turn")
         assert [t.question for t in notebook.turns[new_chat]] == [turn.question, follow_up]
 
         # The same words without that history are not understood so.

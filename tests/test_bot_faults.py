@@ -5,13 +5,18 @@ The bot reaches the emulator through a TCP relay that can refuse connections (no
 listens) or swallow them (a full listen backlog: connects time out), then come back on the
 same port. HTTP timeouts are shortened so timeouts cost a second, not twenty. Each question
 must get exactly one answer: none lost, none handled twice.
+
+No test waits a fixed time for something to happen or not: an outage lasts until the bot's
+own metrics show the calls it failed (a refused connection never reaches the emulator), and
+"no second copy" is shown by a marker question whose answer must come next. The bot takes
+one update at a time (concurrent_updates=1), so a marker answered proves every earlier
+update handled, retries included.
 """
 
 from __future__ import annotations
 
 import asyncio
 import socket
-import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,9 +25,17 @@ from types import TracebackType
 import pytest
 
 from bot.app import HttpTimeouts
+from bot.monitoring import Monitoring
 from index import Engine
 from qabot.config import Config
-from tests.bot_harness import HEADLINE_QUESTION, BotUnderTest, running_bot
+from tests.bot_harness import (
+    HEADLINE_QUESTION,
+    MARKER_FACT,
+    MARKER_QUESTION,
+    BotUnderTest,
+    running_bot,
+    until,
+)
 from tests.emulator import ApiCall, BotApiEmulator
 
 pytestmark = pytest.mark.model  # end to end: the bot over the real engine and model
@@ -138,9 +151,15 @@ async def link(emulator: BotApiEmulator) -> AsyncIterator[SwitchableLink]:
 
 
 @pytest.fixture
+def monitoring() -> Monitoring:
+    return Monitoring()
+
+
+@pytest.fixture
 async def bot(
     emulator: BotApiEmulator,
     link: SwitchableLink,
+    monitoring: Monitoring,
     seed_engine: Engine,
     tmp_path: Path,
     config: Config,
@@ -151,10 +170,29 @@ async def bot(
         config,
         emulator=emulator,
         timeouts=SHORT_TIMEOUTS,
+        monitoring=monitoring,
         base_url=link.base_url,
         base_file_url=link.base_file_url,
+        concurrent_updates=1,
     ) as running:
         yield running
+
+
+def failed_calls(monitoring: Monitoring, method: str, failure: str) -> float:
+    """How many calls of method the bot saw fail so ("timeout", "network", "500")."""
+    labels = {"method": method, "code": failure}
+    found = monitoring.metrics.registry.get_sample_value("qabot_telegram_errors_total", labels)
+    return found or 0.0
+
+
+async def until_failed(monitoring: Monitoring, method: str, failure: str, times: int = 1) -> None:
+    """Until the bot has seen `times` more calls of method fail with `failure`."""
+    target = failed_calls(monitoring, method, failure) + times
+    await until(
+        lambda: failed_calls(monitoring, method, failure) >= target,
+        f"{times} failed {method} ({failure})",
+        timeout=30,
+    )
 
 
 def texts(emulator: BotApiEmulator, chat_id: int) -> list[str]:
@@ -166,26 +204,44 @@ def ask_everyone(emulator: BotApiEmulator, question: str = HEADLINE_QUESTION) ->
         emulator.user_sends_text(question, chat_id=person, user_id=person)
 
 
+async def answered_next(
+    emulator: BotApiEmulator, person: int, question: str = MARKER_QUESTION, fact: str = MARKER_FACT
+) -> None:
+    """The person asks once more and the answer is the next message they get: nothing else
+    (a second copy of an earlier answer) reached them before it."""
+    emulator.user_sends_text(question, chat_id=person, user_id=person)
+    reply = await emulator.wait_for_message(person, timeout=20)
+    assert fact in str(reply.get("text", "")), f"before the answer to {question!r}: {reply}"
+
+
 async def assert_each_answered_once(
     emulator: BotApiEmulator, fact: str = "involuntary manslaughter", timeout: float = 20.0
 ) -> None:
-    """Every asker got the answer, and after a pause still exactly one message with it."""
+    """Every asker got the answer, once: a question asked after it is answered next."""
     for person in ASKERS:
         await emulator.wait_for_message(
             person, timeout=timeout, predicate=lambda m: fact in m["text"]
         )
-    await asyncio.sleep(0.5)  # a duplicate would arrive within this
-    for person in ASKERS:
         answers = [text for text in texts(emulator, person) if fact in text]
         assert len(answers) == 1, texts(emulator, person)
+    for person in ASKERS:
+        if fact == MARKER_FACT:
+            await answered_next(emulator, person, "How long could Baldwin go to jail?", "18 months")
+        else:
+            await answered_next(emulator, person)
 
 
 async def after_the_current_poll(emulator: BotApiEmulator) -> None:
-    """Wait until the long poll now waiting has ended, so a getUpdates fault set before this
-    call applies to the next poll: the one that picks up what is sent next."""
+    """Wait until the long poll now waiting has ended and the next one has arrived, so a
+    getUpdates fault set before this call applied to that next poll: the one that picks up
+    what is sent next."""
     earlier = {id(call) for call in emulator.calls}
-    await emulator.wait_for_call("getUpdates", predicate=lambda call: id(call) not in earlier)
-    await asyncio.sleep(0.15)  # the next poll has arrived (and taken the fault) and waits
+    ended = await emulator.wait_for_call(
+        "getUpdates", predicate=lambda call: id(call) not in earlier
+    )
+    await emulator.wait_for_arrival(
+        "getUpdates", predicate=lambda call: call is not ended and call.time >= ended.time
+    )
 
 
 def held(calls: list[ApiCall], method: str) -> bool:
@@ -239,11 +295,8 @@ async def test_each_question_is_answered_exactly_once_despite(
     await after_the_current_poll(bot.emulator)
     ask_everyone(bot.emulator)
     await assert_each_answered_once(bot.emulator)
-    for _ in range(30):  # a held call is logged when it ends, maybe after the answers
-        if case.happened(bot.emulator.calls):
-            break
-        await asyncio.sleep(0.1)
-    assert case.happened(bot.emulator.calls)
+    # a held call is logged when it ends, maybe after the answers
+    await bot.emulator.wait_until(lambda: case.happened(bot.emulator.calls), "the fault")
     assert "18 months" in (await bot.ask("How long could Baldwin go to jail?"))["text"]
 
 
@@ -261,12 +314,12 @@ async def test_a_lost_getupdates_response_is_fetched_again_not_skipped(bot: BotU
 
 
 async def test_questions_sent_while_the_api_is_down_are_answered_when_it_is_back(
-    bot: BotUnderTest, link: SwitchableLink
+    bot: BotUnderTest, link: SwitchableLink, monitoring: Monitoring
 ) -> None:
     emulator = bot.emulator
     await link.refuse()
     ask_everyone(emulator)
-    await asyncio.sleep(3.0)  # several failed polls (connection refused)
+    await until_failed(monitoring, "getUpdates", "network", times=2)  # connection refused
     assert all(texts(emulator, person) == [] for person in ASKERS)
     await link.restore()
     await assert_each_answered_once(emulator)  # polling backs off at most ~3.4 s here
@@ -280,12 +333,12 @@ async def _first_answer_fails(emulator: BotApiEmulator) -> None:
 
 
 async def test_an_answer_is_retried_across_a_short_outage(
-    bot: BotUnderTest, link: SwitchableLink
+    bot: BotUnderTest, link: SwitchableLink, monitoring: Monitoring
 ) -> None:
     emulator = bot.emulator
     await _first_answer_fails(emulator)
     await link.refuse()  # the retry 0.5 s later is refused; the next, 1 s after that, is not
-    await asyncio.sleep(1.0)
+    await until_failed(monitoring, "sendMessage", "network")
     await link.restore()
     reply = await emulator.wait_for_message(1001)
     assert "involuntary manslaughter" in reply["text"]
@@ -293,17 +346,15 @@ async def test_an_answer_is_retried_across_a_short_outage(
 
 
 async def test_an_answer_is_retried_when_connecting_times_out(
-    bot: BotUnderTest, link: SwitchableLink
+    bot: BotUnderTest, link: SwitchableLink, monitoring: Monitoring
 ) -> None:
     emulator = bot.emulator
     await _first_answer_fails(emulator)
-    started = time.monotonic()
     await link.swallow()  # packets vanish: the retry's connect times out after 1 s
-    await asyncio.sleep(2.0)
+    await until_failed(monitoring, "sendMessage", "timeout")
     await link.restore()
     reply = await emulator.wait_for_message(1001)
     assert "involuntary manslaughter" in reply["text"]
-    assert time.monotonic() - started > 2.0  # it came through the retry after the outage
     assert [call.status for call in emulator.calls if call.method == "sendMessage"] == [500, 200]
     assert not any(APOLOGY in text for text in texts(emulator, 1001))
 
@@ -317,9 +368,8 @@ async def test_a_reply_slower_than_the_timeout_is_not_sent_twice(bot: BotUnderTe
     apology = await emulator.wait_for_message(1001, predicate=lambda m: APOLOGY in m["text"])
     answer = await emulator.wait_for_message(1001, predicate=lambda m: "involuntary" in m["text"])
     assert apology["message_id"] < answer["message_id"]
-    await asyncio.sleep(1.0)
-    assert len(texts(emulator, 1001)) == 2
-    assert "18 months" in (await bot.ask("How long could Baldwin go to jail?"))["text"]
+    await answered_next(emulator, 1001)  # and not a second copy first
+    assert len(texts(emulator, 1001)) == 3
 
 
 async def test_a_sendmessage_whose_response_is_lost_is_delivered_twice(bot: BotUnderTest) -> None:
@@ -329,19 +379,21 @@ async def test_a_sendmessage_whose_response_is_lost_is_delivered_twice(bot: BotU
     emulator = bot.emulator
     emulator.drop_next("sendMessage", processed=True)
     emulator.user_sends_text(HEADLINE_QUESTION)
-    await emulator.wait_for_message(1001)
-    await asyncio.sleep(1.0)
-    answers = texts(emulator, 1001)
-    assert len(answers) == 2 and answers[0] == answers[1]
-    assert "involuntary manslaughter" in answers[0]
+    first = await emulator.wait_for_message(1001)
+    second = await emulator.wait_for_message(1001)
+    assert first["text"] == second["text"]
+    assert "involuntary manslaughter" in first["text"]
+    await answered_next(emulator, 1001)  # no third copy
+    assert len(texts(emulator, 1001)) == 3
 
 
 async def test_polling_resumes_after_connects_time_out(
-    bot: BotUnderTest, link: SwitchableLink
+    bot: BotUnderTest, link: SwitchableLink, monitoring: Monitoring
 ) -> None:
     emulator = bot.emulator
     await link.swallow()
-    await asyncio.sleep(3.0)  # polls time out while connecting, again and again
+    # polls time out while connecting, again and again
+    await until_failed(monitoring, "getUpdates", "timeout", times=2)
     ask_everyone(emulator, "Where did Mickey Rourke first post his opinion?")
     await link.restore()
     await assert_each_answered_once(emulator, fact="Instagram")

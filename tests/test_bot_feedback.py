@@ -92,7 +92,7 @@ def test_committed_feedback_survives_sigkill(tmp_path: Path) -> None:
 
     path = tmp_path / "feedback.sqlite"
     writer = (
-        "import sys, time\n"
+        "import sys\n"
         "from pathlib import Path\n"
         "from bot.feedback import FeedbackStore\n"
         "from index.api import Answer\n"
@@ -102,10 +102,11 @@ def test_committed_feedback_survives_sigkill(tmp_path: Path) -> None:
         " chat_id=1, user_id=n, latency_ms=5.0)\n"
         "    store.record_vote(answer_id, n, 1)\n"
         "print('committed', flush=True)\n"
-        "time.sleep(60)\n"
+        "sys.stdin.read()\n"  # holds the store open until killed
     )
     process = subprocess.Popen(
         [sys.executable, "-c", writer],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
         cwd=Path(__file__).resolve().parent.parent,
@@ -114,6 +115,9 @@ def test_committed_feedback_survives_sigkill(tmp_path: Path) -> None:
     assert process.stdout.readline().strip() == "committed"
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=10)
+    assert process.returncode == -signal.SIGKILL  # killed, not ended by itself
+    assert process.stdin is not None
+    process.stdin.close()
     reopened = FeedbackStore(path)
     try:
         stats = reopened.stats()

@@ -7,7 +7,6 @@ to the engine as its observer, the endpoint started by `metrics_endpoint`.
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from bot.settings import MetricsConfig
 from index import Engine
 from qabot.config import Config
 from qabot.serve import metrics_endpoint
-from tests.bot_harness import CHAT, HEADLINE_QUESTION, running_bot, visible
+from tests.bot_harness import CHAT, HEADLINE_QUESTION, reserved_port, running_bot, visible
 
 METRICS = {
     "qabot_questions",
@@ -34,12 +33,6 @@ METRICS = {
     "qabot_documents_indexed",
     "qabot_chunks_indexed",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture
@@ -101,11 +94,11 @@ def value(samples: Samples, name: str, **labels: str) -> float:
     return float(samples.get((name, tuple(sorted(labels.items()))), 0.0))
 
 
+@pytest.mark.model  # the bot over the real engine and model
 async def test_metrics_move_with_questions_and_health_follows_telegram(
     observed_engine: Engine, monitoring: Monitoring, tmp_path: Path, config: Config
 ) -> None:
-    port = free_port()
-    with metrics_endpoint(MetricsConfig(port=port), monitoring):
+    with reserved_port() as port, metrics_endpoint(MetricsConfig(port=port), monitoring):
         scraper = Scraper(port)
         async with running_bot(observed_engine, tmp_path, config, monitoring=monitoring) as bot:
             assert await scraper.families() >= METRICS

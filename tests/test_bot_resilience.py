@@ -15,7 +15,6 @@ from tests.bot_harness import (
     HEADLINE_QUESTION,
     BotUnderTest,
     StartBot,
-    settle,
     visible,
 )
 
@@ -63,19 +62,21 @@ async def test_after_a_lasting_outage_the_bot_apologises_and_keeps_serving(
 
 
 async def test_strangers_get_a_refusal_and_nothing_else(start_bot: StartBot) -> None:
-    async with start_bot(allowed_user_ids=[1001], allowed_chat_ids=[-100777]) as bot:
+    # one update at a time, so that an answered marker proves the earlier ones handled
+    allowed = {"allowed_user_ids": [1001], "allowed_chat_ids": [-100777]}
+    async with start_bot(concurrent_updates=1, **allowed) as bot:
         emulator = bot.emulator
         stranger: dict[str, Any] = {"chat_id": 6006, "user_id": 6006}
         for text in (HEADLINE_QUESTION, "/sources"):
             emulator.user_sends_text(text, **stranger)
         refusal = visible(await emulator.wait_for_message(6006))
         assert refusal == "Sorry, this bot is private."
-        await settle()
+        await bot.handled_so_far(chat_id=CHAT, user_id=CHAT)
         for message in emulator.sent_messages(6006):  # at most refusals, rate limited
             assert visible(message) == "Sorry, this bot is private."
         for text in ("/stats", "/start", "/help"):
             emulator.user_sends_text(text, **stranger)
-        await settle()
+        await bot.handled_so_far(chat_id=CHAT, user_id=CHAT)
         assert all("Mickey" not in visible(m) for m in emulator.sent_messages(6006))
         assert len(emulator.sent_messages(6006)) <= 2
 
@@ -104,7 +105,7 @@ async def test_strangers_get_a_refusal_and_nothing_else(start_bot: StartBot) -> 
         assert "involuntary" in visible(in_listed_chat)
         admin = await bot.ask("/stats", chat_id=ADMIN_ID, user_id=ADMIN_ID)
         assert "Last 14 days:" in admin["caption"]
-        await bot.assert_silent(-100888)
+        await bot.assert_silent(-100888, chat_id=CHAT, user_id=CHAT)
 
 
 async def test_the_token_never_reaches_the_logs(

@@ -1,6 +1,6 @@
 """`qabot serve` (qabot/serve.py): refuses to start without a token, and as a real process
-serves the emulator, registers its commands, and stops cleanly on SIGTERM without losing a
-question in flight."""
+serves the emulator, registers its commands, stops cleanly on SIGTERM without losing a
+question in flight, and keeps a rejected token out of its log."""
 
 from __future__ import annotations
 
@@ -13,9 +13,13 @@ import pytest
 
 from qabot.config import Config
 from qabot.serve import serve
-from tests.bot_harness import HEADLINE_QUESTION, start_serve_process, write_serve_config
+from tests.bot_harness import (
+    HEADLINE_QUESTION,
+    reserved_port,
+    start_serve_process,
+    write_serve_config,
+)
 from tests.emulator import BotApiEmulator
-from tests.test_bot_webhook import free_port
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ADMIN = 4242
@@ -49,42 +53,67 @@ def write_config(tmp_path: Path, emulator: BotApiEmulator, metrics_port: int) ->
 
 @pytest.mark.model
 async def test_serve_process_answers_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
-    async with BotApiEmulator() as emulator:
-        metrics_port = free_port()
-        config_path = write_config(tmp_path, emulator, metrics_port)
-        process = await start_serve_process(config_path, {"TELEGRAM_BOT_TOKEN": emulator.token})
-        output = b""
-        try:
-            # start_polling clears any webhook, then polls: from here updates are taken.
-            # Generous timeouts: this machine may be busy with other work.
-            await emulator.wait_for_call("deleteWebhook", timeout=120)
-            # the menus are set in the background: the public one, then the admin's
-            await emulator.wait_for_call(
-                "setMyCommands", predicate=lambda call: "scope" in call.params
-            )
-            commands = [c["command"] for c in emulator.commands()]
-            assert commands == ["start", "help", "sources", "ask"]
-            admin_scope = {"type": "chat", "chat_id": ADMIN}
-            assert "stats" in [c["command"] for c in emulator.commands(admin_scope)]
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{metrics_port}") as client:
-                health = await client.get("/healthz")
-                assert (health.status_code, health.text) == (200, "ok\n")
-                assert "qabot_chunks_indexed 10.0" in (await client.get("/metrics")).text
+    with reserved_port() as metrics_port:  # held until serve binds it
+        async with BotApiEmulator() as emulator:
+            config_path = write_config(tmp_path, emulator, metrics_port)
+            process = await start_serve_process(config_path, {"TELEGRAM_BOT_TOKEN": emulator.token})
+            output = b""
+            try:
+                # start_polling clears any webhook, then polls: from here updates are taken.
+                # Generous timeouts: this machine may be busy with other work.
+                await emulator.wait_for_call("deleteWebhook", timeout=120)
+                # the menus are set in the background: the public one, then the admin's
+                await emulator.wait_for_call(
+                    "setMyCommands", predicate=lambda call: "scope" in call.params
+                )
+                commands = [c["command"] for c in emulator.commands()]
+                assert commands == ["start", "help", "sources", "ask"]
+                admin_scope = {"type": "chat", "chat_id": ADMIN}
+                assert "stats" in [c["command"] for c in emulator.commands(admin_scope)]
+                async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{metrics_port}") as client:
+                    health = await client.get("/healthz")
+                    assert (health.status_code, health.text) == (200, "ok\n")
+                    assert "qabot_chunks_indexed 10.0" in (await client.get("/metrics")).text
 
-            emulator.delay_next("sendMessage", 1.5)  # the answer is in flight at SIGTERM
-            emulator.user_sends_text(HEADLINE_QUESTION)
-            await emulator.wait_for_call("sendChatAction", timeout=60)
-            process.send_signal(signal.SIGTERM)
-            output, _ = await asyncio.wait_for(process.communicate(), timeout=60)
+                emulator.delay_next("sendMessage", 1.5)  # the answer is in flight at SIGTERM
+                emulator.user_sends_text(HEADLINE_QUESTION)
+                await emulator.wait_for_call("sendChatAction", timeout=60)
+                process.send_signal(signal.SIGTERM)
+                output, _ = await asyncio.wait_for(process.communicate(), timeout=60)
+            finally:
+                if process.returncode is None:
+                    process.kill()
+                    output += (await process.communicate())[0]
+                print(output.decode())  # shown by pytest when the test fails
+            log = output.decode()
+            assert process.returncode == 0
+            [answer] = emulator.sent_messages(1001)
+            assert "involuntary manslaughter" in answer["text"]
+            assert emulator.pending_updates() == []  # the update was confirmed, not left behind
+            assert "serving 1 articles (10 passages" in log  # the one startup line
+
+
+@pytest.mark.model
+async def test_a_rejected_token_is_reported_without_the_token(tmp_path: Path) -> None:
+    """python-telegram-bot puts the token into the error for a 401 on getMe ("The token
+    `...` was rejected by the server."), which serve logs: only the redaction serve installs
+    keeps it out of the log."""
+    wrong_token = "654321:AAH-not-the-emulators_Token"
+    async with BotApiEmulator() as emulator:  # it answers any other token with a 401
+        config_path = write_serve_config(tmp_path, emulator)
+        process = await start_serve_process(config_path, {"TELEGRAM_BOT_TOKEN": wrong_token})
+        try:
+            output, _ = await asyncio.wait_for(process.communicate(), timeout=180)
         finally:
             if process.returncode is None:
                 process.kill()
-                output += (await process.communicate())[0]
-            print(output.decode())  # shown by pytest when the test fails
-        log = output.decode()
-        assert process.returncode == 0
-        [answer] = emulator.sent_messages(1001)
-        assert "involuntary manslaughter" in answer["text"]
-        assert emulator.pending_updates() == []  # the update was confirmed, not left behind
-        assert "serving 1 articles (10 passages" in log  # the one startup line
-        assert emulator.token not in log
+                await process.communicate()
+    log = output.decode()
+    print(log)  # shown by pytest when the test fails
+    assert process.returncode == 1
+    [getme] = [call for call in emulator.calls if call.method == "getMe"]
+    assert getme.status == 401  # the token really went out over HTTP and was refused
+    assert "Telegram rejected the token in TELEGRAM_BOT_TOKEN" in log
+    assert "The token `[REDACTED]` was rejected by the server." in log
+    assert wrong_token not in log
+    assert "AAH-not-the-emulators_Token" not in log

@@ -15,6 +15,7 @@ from tests.bot_harness import ADMIN_ID, HEADLINE_QUESTION, StartBot, visible
 from tests.emulator import ApiCall, BotApiEmulator
 
 pytest_plugins = ("tests.bot_fixtures",)
+pytestmark = pytest.mark.model  # end to end: the bot over the real engine and model
 
 PUBLIC_MENU = ["start", "help", "sources", "ask"]
 OUTAGE = 4.0  # seconds setMyCommands fails for

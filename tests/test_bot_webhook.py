@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +19,13 @@ import pytest
 from bot.repeats import RepeatFilter
 from qabot.config import Config
 from qabot.serve import serve
-from tests.bot_harness import CHAT, HEADLINE_QUESTION, start_serve_process, write_serve_config
+from tests.bot_harness import (
+    CHAT,
+    HEADLINE_QUESTION,
+    reserved_port,
+    start_serve_process,
+    write_serve_config,
+)
 from tests.emulator import BotApiEmulator
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -28,12 +33,6 @@ SECRET = "webhook-Secret_123"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 PUBLIC_URL = "https://qabot.example.test/telegram"  # what Telegram would call; behind a proxy
 STARTUP_TIMEOUT = 120  # model load and first index build; this machine may be busy
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
@@ -49,7 +48,8 @@ class WebhookBot:
         return self.output.decode()
 
     async def post(self, update: dict[str, Any], secret: str | None) -> httpx.Response:
-        """Deliver an update as Telegram does; retried while the server is still starting."""
+        """Deliver an update as Telegram does; retried while the server is still starting
+        (the pause paces the attempts: a connection that succeeds decides)."""
         headers = {SECRET_HEADER: secret} if secret is not None else {}
         async with httpx.AsyncClient(timeout=10) as client:
             for _ in range(100):
@@ -67,30 +67,37 @@ class WebhookBot:
         return self.process.returncode
 
 
-def write_webhook_config(tmp_path: Path, emulator: BotApiEmulator, port: int) -> Path:
+def write_webhook_config(
+    tmp_path: Path, emulator: BotApiEmulator, port: int, **telegram: Any
+) -> Path:
     return write_serve_config(
         tmp_path,
         emulator,
         mode="webhook",
         webhook={"listen": "127.0.0.1", "port": port, "url": PUBLIC_URL},
+        **telegram,
     )
 
 
 @contextlib.asynccontextmanager
-async def webhook_bot(tmp_path: Path, emulator: BotApiEmulator) -> AsyncIterator[WebhookBot]:
-    port = free_port()
-    config_path = write_webhook_config(tmp_path, emulator, port)
-    process = await start_serve_process(
-        config_path, {"TELEGRAM_BOT_TOKEN": emulator.token, "TELEGRAM_WEBHOOK_SECRET": SECRET}
-    )
-    bot = WebhookBot(process, f"http://127.0.0.1:{port}/telegram")
-    try:
-        yield bot
-    finally:
-        if process.returncode is None:
-            process.kill()
-            bot.output += (await process.communicate())[0]
-        print(bot.log)  # shown by pytest when the test fails
+async def webhook_bot(
+    tmp_path: Path, emulator: BotApiEmulator, **telegram: Any
+) -> AsyncIterator[WebhookBot]:
+    """`serve()` in webhook mode; its port is held for it from before it starts (it binds
+    it once the index is open and the token checked, which takes a while)."""
+    with reserved_port() as port:
+        config_path = write_webhook_config(tmp_path, emulator, port, **telegram)
+        process = await start_serve_process(
+            config_path, {"TELEGRAM_BOT_TOKEN": emulator.token, "TELEGRAM_WEBHOOK_SECRET": SECRET}
+        )
+        bot = WebhookBot(process, f"http://127.0.0.1:{port}/telegram")
+        try:
+            yield bot
+        finally:
+            if process.returncode is None:
+                process.kill()
+                bot.output += (await process.communicate())[0]
+            print(bot.log)  # shown by pytest when the test fails
 
 
 def queued_update(emulator: BotApiEmulator, text: str) -> dict[str, Any]:
@@ -104,7 +111,12 @@ def queued_update(emulator: BotApiEmulator, text: str) -> dict[str, Any]:
 async def test_webhook_answers_updates_with_the_secret_and_refuses_forged_ones(
     tmp_path: Path,
 ) -> None:
-    async with BotApiEmulator() as emulator, webhook_bot(tmp_path, emulator) as bot:
+    # One update at a time (concurrent_updates=1): a reply that comes next proves that every
+    # update delivered before it was handled in full, and produced nothing else.
+    async with (
+        BotApiEmulator() as emulator,
+        webhook_bot(tmp_path, emulator, concurrent_updates=1) as bot,
+    ):
         registered = await emulator.wait_for_call("setWebhook", timeout=STARTUP_TIMEOUT)
         assert registered.params["url"] == PUBLIC_URL
         assert registered.params["secret_token"] == SECRET
@@ -115,14 +127,13 @@ async def test_webhook_answers_updates_with_the_secret_and_refuses_forged_ones(
         }
         assert [c["command"] for c in emulator.commands()] == ["start", "help", "sources", "ask"]
 
+        forged = queued_update(emulator, "Who is the special prosecutor?")
+        assert (await bot.post(forged, secret=None)).status_code == 403
+        assert (await bot.post(forged, secret="not-the-secret")).status_code == 403
         update = queued_update(emulator, HEADLINE_QUESTION)
-        assert (await bot.post(update, secret=None)).status_code == 403
-        assert (await bot.post(update, secret="not-the-secret")).status_code == 403
-        with pytest.raises(AssertionError):  # a forged update is not handled at all
-            await emulator.wait_for_message(CHAT, timeout=1.0)
-
         assert (await bot.post(update, secret=SECRET)).status_code == 200
         reply = await emulator.wait_for_message(CHAT, timeout=30)
+        # the genuine update's answer comes first: the forged one was not handled at all
         assert "involuntary manslaughter" in reply["text"]
 
         # Telegram redelivers an update whose 200 it did not get: it is answered once
@@ -131,12 +142,10 @@ async def test_webhook_answers_updates_with_the_secret_and_refuses_forged_ones(
         assert (await bot.post(follow_up, secret=SECRET)).status_code == 200
         second = await emulator.wait_for_message(CHAT, timeout=30)
         assert "Instagram" in second["text"]  # not a second copy of the first answer
-        await asyncio.sleep(0.5)
-        assert len(emulator.sent_messages(CHAT)) == 2
+        assert emulator.unconsumed_messages(CHAT) == []
 
         assert await bot.stop() == 0
     assert "serving 1 articles" in bot.log
-    assert emulator.token not in bot.log and SECRET not in bot.log
     assert not any(call.method == "getUpdates" for call in emulator.calls)
 
 
@@ -154,6 +163,7 @@ async def test_a_refused_webhook_setting_stops_the_bot_with_a_clear_message(
     assert "Telegram refused to start the bot in webhook mode: Bad webhook: failed" in bot.log
 
 
+@pytest.mark.model  # serve() with the real model
 async def test_it_answers_while_telegram_refuses_the_webhook_for_a_while(tmp_path: Path) -> None:
     """A webhook set by an earlier run keeps delivering while setWebhook fails (a 5xx, or a
     429 after frequent restarts): the bot listens at once and registers in the background."""

@@ -94,6 +94,7 @@ def test_index_add_list_remove_rebuild(
     assert "skerry-point" not in out and "0 documents" in out
 
 
+@pytest.mark.model  # adding the shipped article embeds it
 def test_the_shipped_article_joins_an_added_file_only_when_asked(
     capsys: pytest.CaptureFixture[str], index_dir: Path, tmp_path: Path
 ) -> None:
@@ -106,6 +107,7 @@ def test_the_shipped_article_joins_an_added_file_only_when_asked(
     assert "skerry-point" in out and "rust-shooting" in out and "2 documents" in out
 
 
+@pytest.mark.model  # `ask` puts the shipped article into the empty index first: embedding
 def test_an_empty_question_is_told_what_to_ask_about(
     capsys: pytest.CaptureFixture[str], index_dir: Path
 ) -> None:
@@ -140,13 +142,15 @@ def test_config_errors_name_the_bad_key(capsys: pytest.CaptureFixture[str], tmp_
 
 
 @pytest.mark.model
-def test_chat_understands_follow_ups(tmp_path: Path) -> None:
-    """The real console script, as a person types into it."""
+def test_chat_understands_a_follow_up_only_through_the_conversation(tmp_path: Path) -> None:
+    """The real console script, as a person types into it: "he" is nobody at first, and
+    Baldwin once he was asked about."""
     script = Path(sys.executable).parent / "qabot"
     command = [str(script)] if script.exists() else [sys.executable, "-m", "qabot.cli"]
+    follow_up = "how long could he go to jail?"
     result = subprocess.run(
         [*command, "chat", "--index", str(tmp_path / "index")],
-        input=f"{SEED_QUESTION}\nand what about Halls?\n\n",
+        input=f"{follow_up}\nWhat charges does Alec Baldwin face?\n{follow_up}\n\n",
         capture_output=True,
         text=True,
         timeout=120,
@@ -154,8 +158,16 @@ def test_chat_understands_follow_ups(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert "involuntary manslaughter" in result.stdout
-    assert "plea deal" in result.stdout
+    # Each prompt is followed by the answer to the line typed at it.
+    _greeting, alone, about_baldwin, followed, _end = result.stdout.split("you> ")
+    assert alone.startswith("I couldn't find that in the articles I have."), alone
+    assert "18 months" not in alone
+    assert "involuntary manslaughter" in about_baldwin
+    assert "18 months" not in about_baldwin  # neither its answer nor its passage holds it
+    assert followed.startswith(
+        "Alec Baldwin is facing two counts of involuntary manslaughter, which both carry a "
+        "sentence of up to 18 months in jail."
+    ), followed
 
 
 def test_help_does_not_import_torch() -> None:
@@ -206,6 +218,7 @@ def test_version_and_every_help_ends_with_examples(capsys: pytest.CaptureFixture
 
 
 @pytest.mark.slow
+@pytest.mark.model  # exports and runs the real model
 def test_a_first_run_says_only_what_it_prepares_and_a_second_run_nothing(tmp_path: Path) -> None:
     """A fresh model cache: the one-time export is announced, no third-party warning or
     progress bar of its own reaches the terminal; the next run prints only the answer."""

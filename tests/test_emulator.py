@@ -317,7 +317,7 @@ async def test_long_poll_returns_as_soon_as_a_user_writes(
     emulator: BotApiEmulator, bot: Bot
 ) -> None:
     poll = asyncio.create_task(bot.get_updates(timeout=10))
-    await asyncio.sleep(0.3)
+    await emulator.wait_for_arrival("getUpdates")  # the poll waits at the emulator now
     assert not poll.done()
 
     written_at = time.monotonic()
@@ -361,7 +361,7 @@ async def test_negative_offset_keeps_only_the_latest(emulator: BotApiEmulator, b
 
 async def test_second_poller_terminates_the_first(emulator: BotApiEmulator, bot: Bot) -> None:
     first = asyncio.create_task(bot.get_updates(timeout=5))
-    await asyncio.sleep(0.2)
+    await emulator.wait_for_arrival("getUpdates")  # the first poll waits at the emulator
 
     async with Bot(emulator.token, base_url=emulator.base_url) as second_instance:
         await second_instance.get_updates(timeout=0)

@@ -89,6 +89,7 @@ def _texts_of(engine: Engine, doc_id: str) -> list[str]:
 def test_adds_and_removes_equal_a_build_from_every_text(
     index_copy: Path, open_engine: OpenEngine, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="qabot.index")  # "tokenizing every chunk" is INFO
     engine, _ = open_engine(index_copy)
     name, text = EXTRA_ARTICLE
     engine.add_documents([parse_bytes(name, text.encode())])
@@ -167,6 +168,7 @@ def test_a_snapshot_without_tokens_opens_and_its_next_update_tokenizes_all(
 def test_damaged_tokens_make_the_update_tokenize_everything(
     index_copy: Path, open_engine: OpenEngine, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.WARNING, logger="qabot.index")
     engine, _ = open_engine(index_copy)
     tokens_file = engine.current_view().snapshot.folder / TOKENS_FILE
     tokens_file.write_bytes(tokens_file.read_bytes()[:-200])  # after the snapshot was verified

@@ -18,7 +18,6 @@ import sqlite3
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Sequence
 from contextlib import closing
 from pathlib import Path
@@ -377,29 +376,61 @@ def test_when_one_file_of_a_batch_fails_the_ones_before_it_are_kept(
 
 # ----- a crash (SIGKILL) in the middle of adding a document --------------------------------
 
-# The child embeds like the tests' engines (tests/fake_embedder.py), paced like the real
-# model (which took ~1 s for this article on a busy 2-core machine), so "while embedding"
-# is a moment the parent can catch; every later moment is about writing, not embedding.
+# The child adds one article and stops dead at one moment of the add: at that point it says
+# so on stdout and waits on stdin, which the parent never writes to, until the parent's
+# SIGKILL. No clock decides where the kill lands. The pauses wrap the step they follow (or,
+# while embedding, run inside the embedder) and change nothing else.
 CHILD = """
 import sys
-import time
 from pathlib import Path
-from index import Engine
+from index import Engine, originals, snapshot, sqlite_store
 from index.settings import EngineSettings, IndexSettings
 from tests.fake_embedder import FakeEmbedder
 
-class PacedEmbedder(FakeEmbedder):
+index_dir, article, moment = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+
+def pause(here):
+    if here == moment:
+        print("paused", here, flush=True)
+        sys.stdin.read()  # until killed
+
+def after(owner, name, here):
+    step = getattr(owner, name)
+    def paused_after(*args, **kwargs):
+        result = step(*args, **kwargs)
+        pause(here)
+        return result
+    setattr(owner, name, paused_after)
+
+def before(owner, name, here):
+    step = getattr(owner, name)
+    def paused_before(*args, **kwargs):
+        pause(here)
+        return step(*args, **kwargs)
+    setattr(owner, name, paused_before)
+
+class PausingEmbedder(FakeEmbedder):
     def encode(self, texts):
-        time.sleep(0.5)
+        pause("while embedding")
         return super().encode(texts)
 
-index_dir, article = Path(sys.argv[1]), Path(sys.argv[2])
+after(originals.Originals, "save", "once its original is written")
+after(sqlite_store.SqliteChunkStore, "replace_document", "once the store committed")
+before(snapshot, "build_lexical", "while the index is built")
+before(snapshot, "remove_other_snapshots", "once the new index is current")
+
 settings = EngineSettings(index=IndexSettings(dir=index_dir, default_corpus=None))
-engine = Engine(settings, PacedEmbedder())
-print("adding", flush=True)
+engine = Engine(settings, PausingEmbedder())
 engine.add_paths([article])
 print("added", flush=True)
 """
+MOMENTS = (
+    "while embedding",
+    "once its original is written",
+    "once the store committed",
+    "while the index is built",
+    "once the new index is current",
+)
 BIG_QUESTION = ("Where was the aurora seen from?", "Tromsø")
 
 
@@ -416,91 +447,60 @@ def big_article() -> str:
     return " ".join(lines)
 
 
-def store_generation(index_dir: Path) -> int:
-    try:
-        with closing(sqlite3.connect(index_dir / "chunks.sqlite", timeout=0.1)) as db:
-            row = db.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
-    except sqlite3.OperationalError:  # busy: the child is writing right now
-        return -1
-    return int(row[0]) if row else 0
-
-
-Moment = Callable[[Path, float], bool]  # (index folder, seconds since the add began)
-
-
-def kill_when(index_dir: Path, article: Path, moment: Moment) -> bool:
-    """Start adding `article` in a child process, SIGKILL it at `moment`; was it killed?"""
+def kill_at(index_dir: Path, article: Path, moment: str) -> None:
+    """Add `article` in a child process and SIGKILL it once it has paused at `moment`."""
     child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(index_dir), str(article)],
+        [sys.executable, "-c", CHILD, str(index_dir), str(article), moment],
         cwd=PROJECT_ROOT,  # where `tests` is importable from
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )
     assert child.stdout is not None
-    assert child.stdout.readline().strip() == "adding"
-    started = time.monotonic()
+    watchdog = threading.Timer(120, child.kill)  # a hung child fails the test, not the run
+    watchdog.start()
+    said: list[str] = []
     try:
-        while child.poll() is None:
-            if moment(index_dir, time.monotonic() - started):
+        for line in child.stdout:
+            said.append(line)
+            if line.strip() == f"paused {moment}":
                 child.send_signal(signal.SIGKILL)
                 break
-            time.sleep(0.001)
         child.wait(timeout=120)
     finally:
+        watchdog.cancel()
         if child.poll() is None:
             child.kill()
-    return child.returncode == -signal.SIGKILL
-
-
-def new_snapshot_folder(index_dir: Path) -> bool:
-    return len(list(index_dir.glob("snapshot-*"))) > 1
+            child.wait()
+        assert child.stdin is not None
+        child.stdin.close()
+    assert child.returncode == -signal.SIGKILL, f"never paused {moment!r}; it said {said}"
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("moment", MOMENTS)
 def test_a_crash_while_adding_a_document_leaves_the_old_or_the_new_set(
-    index_copy: Path,
-    open_engine: OpenEngine,
-    tmp_path: Path,
+    index_copy: Path, open_engine: OpenEngine, tmp_path: Path, moment: str
 ) -> None:
     article = tmp_path / "aurora-log.txt"
     article.write_text(big_article(), encoding="utf-8")
-    old_set = set(QUESTIONS)
-    generation = store_generation(index_copy)
-    moments: dict[str, Moment] = {
-        "while embedding": lambda _, elapsed: elapsed > 0.05,
-        "once its original is written": lambda folder, _: (
-            folder / "documents" / "aurora-log.json"
-        ).exists(),
-        "once the store committed": lambda folder, _: store_generation(folder) > generation,
-        "while the index is built": lambda folder, _: new_snapshot_folder(folder),
-    }
-    outcomes = {}
-    for name, moment in moments.items():
-        run_dir = tmp_path / name.replace(" ", "-")
-        shutil.copytree(index_copy, run_dir)
-        killed = kill_when(run_dir, article, moment)
 
-        engine, _ = open_engine(run_dir)
+    kill_at(index_copy, article, moment)
+    engine, _ = open_engine(index_copy)
 
-        ids = {d.doc_id for d in engine.documents()}
-        assert ids in (old_set, old_set | {"aurora-log"}), name
-        outcomes[name] = (killed, "aurora-log" in ids)
-        for (question, fact), answer in zip(QUESTIONS.values(), answers_of(engine), strict=True):
-            assert fact in answer.text, (name, question)
-        aurora = engine.answer(BIG_QUESTION[0])
-        if "aurora-log" in ids:
-            assert BIG_QUESTION[1] in aurora.text, name
-        else:
-            assert all(p.doc_id != "aurora-log" for p in aurora.passages), name
-        check_consistent(run_dir)
+    ids = {d.doc_id for d in engine.documents()}
     # Killed before any write, the old set; once the original is written, the new one
     # (embedded again at the next open if its chunks were not stored yet).
-    assert outcomes == {
-        "while embedding": (True, False),
-        "once its original is written": (True, True),
-        "once the store committed": (True, True),
-        "while the index is built": (True, True),
-    }
+    expected = set(QUESTIONS) if moment == "while embedding" else {*QUESTIONS, "aurora-log"}
+    assert ids == expected
+    for (question, fact), answer in zip(QUESTIONS.values(), answers_of(engine), strict=True):
+        assert fact in answer.text, question
+    aurora = engine.answer(BIG_QUESTION[0])
+    if "aurora-log" in ids:
+        assert BIG_QUESTION[1] in aurora.text
+    else:
+        assert all(p.doc_id != "aurora-log" for p in aurora.passages)
+    check_consistent(index_copy)
 
 
 # ----- another process (the CLI) writes to the same index ----------------------------------
@@ -621,6 +621,7 @@ def test_threads_asking_while_documents_are_added_and_removed(
         done.set()
         for thread in askers:
             thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in askers), "an asker is stuck"
     assert failures == []
     assert answered[0] > len(QUESTIONS_ASKED)
     assert {d.doc_id for d in engine.documents()} == set(QUESTIONS)

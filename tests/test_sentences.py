@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +32,7 @@ def _assert_same(table: SentenceTable, expected: SentenceTable) -> None:
 def test_the_table_matches_the_store_after_adding_and_removing(
     index_copy: Path, open_engine: OpenEngine, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="qabot.index")
     engine, _ = open_engine(index_copy)
     name, text = EXTRA_ARTICLE
     engine.add_documents([parse_bytes(name, text.encode())])  # appended to the table

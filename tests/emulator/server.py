@@ -78,12 +78,14 @@ class BotApiEmulator(UserActions):
         self.bot_username = bot_username
         self.bot_id = bot_id
         self.calls: list[ApiCall] = []
+        self.arrivals: list[ApiCall] = []  # every call as it arrived, its faults already taken
         self.downloads: list[str] = []  # file_paths fetched through the file URL
         self.internal_errors: list[BaseException] = []  # emulator bugs, surfaced in timeouts
         self._world = World(objects.bot_user(bot_id, bot_username))
         self._faults = FaultPlan()
         self._consumed_messages: set[tuple[int, int]] = set()
         self._consumed_calls: set[int] = set()
+        self._returned_arrivals: set[int] = set()
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
 
@@ -136,8 +138,10 @@ class BotApiEmulator(UserActions):
     async def _on_method(self, request: web.Request) -> web.StreamResponse:
         call, rejection = await self._admit(request)
         if rejection is not None:
+            self._arrive(call)
             return self._reply(call, rejection)
         faults = self._faults.take(call.method)
+        self._arrive(call)
         if faults.delay:
             await asyncio.sleep(faults.delay)
         if faults.drop is not None and not faults.drop.processed:
@@ -188,6 +192,10 @@ class BotApiEmulator(UserActions):
         if request.transport is not None:
             request.transport.abort()
         return web.Response()
+
+    def _arrive(self, call: ApiCall) -> None:
+        self.arrivals.append(call)
+        self._world.changed.notify()
 
     def _record(self, call: ApiCall) -> None:
         self.calls.append(call)
@@ -257,6 +265,43 @@ class BotApiEmulator(UserActions):
             return None
 
         return await self._wait(find, timeout, f"a bot message to chat {chat_id}")
+
+    def unconsumed_messages(self, chat_id: int) -> list[JsonObject]:
+        """The bot's messages to chat_id that no wait_for_message returned yet, oldest first."""
+        return [
+            copy.deepcopy(stored.message)
+            for stored in self._world.bot_messages(chat_id)
+            if stored.key not in self._consumed_messages
+        ]
+
+    async def wait_until(
+        self, condition: Callable[[], bool], what: str, *, timeout: float = 15.0
+    ) -> None:
+        """Until condition() holds; it is checked again whenever a message or call changes."""
+        await self._wait(lambda: True if condition() else None, timeout, what)
+
+    async def wait_for_arrival(
+        self,
+        method: str,
+        *,
+        timeout: float = 15.0,
+        predicate: Callable[[ApiCall], bool] | None = None,
+    ) -> ApiCall:
+        """The next call of method (matching predicate) to *arrive*, not returned before; the
+        faults planned for it are taken by then, and it may still be in progress."""
+        wanted = canonical_method(method) or method
+        returned = self._returned_arrivals
+
+        def find() -> ApiCall | None:
+            for call in self.arrivals:
+                if id(call) in returned or call.method != wanted:
+                    continue
+                if predicate is None or predicate(call):
+                    returned.add(id(call))
+                    return call
+            return None
+
+        return await self._wait(find, timeout, f"a {wanted} call to arrive")
 
     async def wait_for_call(
         self,
