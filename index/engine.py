@@ -22,10 +22,11 @@ from index.batching import MicroBatcher
 from index.documents import Document, check_size, iter_supported_files, load_file, parse_bytes
 from index.embedding import Embedder, LazyEmbedder
 from index.errors import IngestError
+from index.files import LocalStorage, Storage
 from index.fitted import Fitted
 from index.pipeline import QuestionPipeline
 from index.published import PublishedSnapshot
-from index.reconcile import Reconciler, open_files
+from index.reconcile import Reconciler
 from index.settings import EngineSettings
 from index.store import StoredDocument
 from index.view import IndexView
@@ -45,10 +46,12 @@ class Engine:
         *,
         seed_default_corpus: bool = True,
         observer: EngineObserver | None = None,
+        storage: Storage | None = None,
     ) -> None:
         """`seed_default_corpus`: an empty index that never had it gets `index.default_corpus`
         (what a first question needs; `qabot index add` says no). `observer` is told of
-        every batch of questions answered (metrics)."""
+        every batch of questions answered (metrics). `storage` keeps the documents and the
+        chunk store: the index folder by default, or a database shared by several workers."""
         self.settings = settings
         self.index_dir = settings.index.dir
         embedding = settings.embedding
@@ -57,7 +60,7 @@ class Engine:
         )
         fitted = (fitted or Fitted.load()).with_threshold(settings.answer.min_confidence)
         self.pipeline = QuestionPipeline(settings, fitted, self.embedder)
-        self._files = open_files(self.index_dir)
+        self._files = (storage or LocalStorage()).open(self.index_dir)
         published = PublishedSnapshot(
             self.index_dir, settings.recipe, settings.retrieval.hnsw_threshold
         )

@@ -47,10 +47,27 @@ class PublishedSnapshot:
         )
         self._pointer_seen = self._pointer_mtime()
 
+    def follow(self, store: ChunkStore) -> None:
+        """Publish the store's generation after another worker changed it: the chunks added
+        and removed since our snapshot, found by comparing chunk ids."""
+        snapshot = self._snapshot
+        if snapshot is None:
+            self.publish(store)
+            return
+        held = snapshot.chunk_ids
+        stored = store.chunk_ids()
+        removed = np.setdiff1d(held, stored)
+        added = store.vectors(np.setdiff1d(stored, held).tolist())
+        self.publish(store, added=added, removed=removed)
+
     def load(self, store: ChunkStore) -> None:
         """Switch to the snapshot on disk; IndexCorrupt says why it cannot be trusted."""
         self._snapshot = load_snapshot(self._folder, store, self._recipe)
         self._pointer_seen = self._pointer_mtime()
+
+    def exists(self) -> bool:
+        """Whether a snapshot was ever published in the folder."""
+        return (self._folder / POINTER).exists()
 
     def changed_on_disk(self) -> bool:
         """Whether there is none yet, or another process published since we loaded."""

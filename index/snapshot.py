@@ -66,6 +66,11 @@ class Snapshot:
     # the documents of this generation, so answering never queries the store for them
     documents: dict[str, StoredDocument] = field(default_factory=dict)
 
+    @property
+    def chunk_ids(self) -> np.ndarray:
+        """The chunks this snapshot holds, ascending."""
+        return self.sentences.chunk_ids
+
 
 def build_snapshot(
     index_dir: Path,
