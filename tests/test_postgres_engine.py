@@ -141,3 +141,42 @@ def test_writes_from_two_workers_interleave_without_losing_either(open_worker) -
         assert {d.doc_id for d in engine.documents()} == {*QUESTIONS, "glaciers", "storm"}
         assert EXTRA_QUESTION[1] in engine.answer(EXTRA_QUESTION[0]).text
         assert "two days" in engine.answer("How long was the harbour of Brest closed?").text
+
+
+def test_two_workers_share_one_database_and_one_qdrant_collection(
+    pool: ConnectionPool, base_settings: EngineSettings, shared_embedder: Embedder, tmp_path
+) -> None:
+    """As with a Qdrant server: the writer updates the collection, the other worker only
+    follows the store (local mode stands in, shared by two engines of one process)."""
+    from qdrant_client import QdrantClient
+
+    from index.qdrant_index import QdrantCollection
+
+    client = QdrantClient(path=str(tmp_path / "qdrant"))
+    collection = QdrantCollection(client, "qabot")
+    engines = []
+    for name in ("one", "two"):
+        settings = base_settings.with_changes(
+            index={"dir": tmp_path / name},
+            retrieval={"backend": "qdrant"},
+            qdrant={"path": tmp_path / "qdrant"},
+        )
+        storage = PostgresStorage(pool, follow_seconds=0.0)
+        engines.append(
+            Engine(settings, embedder=shared_embedder, storage=storage, collection=collection)
+        )
+    one, two = engines
+    try:
+        add_articles(one)
+        name, text = EXTRA_ARTICLE
+        two.add_bytes(name, text.encode())
+        question, fact = EXTRA_QUESTION
+        assert fact in one.answer(question).text
+        for view, (_, known) in zip(answers_of(two), QUESTIONS.values(), strict=True):
+            assert known in view.text
+        records, _ = client.scroll("qabot", limit=1000)
+        assert len(records) == one.stats().chunks == two.stats().chunks
+    finally:
+        for engine in engines:
+            engine.close()
+        client.close()
