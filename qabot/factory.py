@@ -71,6 +71,13 @@ class Backends:
             self.qdrant.close()
 
 
+def eval_collection(settings: QdrantSettings) -> QdrantCollection:
+    """The collection of an evaluation's throw-away index."""
+    from index.qdrant_index import QdrantCollection
+
+    return QdrantCollection(qdrant_client(settings), settings.collection)
+
+
 def qdrant_client(settings: QdrantSettings) -> QdrantClient:
     """A client of the configured server (its API key from the environment) or, with
     `path`, qdrant-client's local mode (in this process; one process per folder)."""

@@ -113,9 +113,15 @@ async def running_bot(
 
 
 def write_serve_config(
-    tmp_path: Path, emulator: BotApiEmulator, *, metrics_port: int | None = None, **telegram: Any
+    tmp_path: Path,
+    emulator: BotApiEmulator,
+    *,
+    metrics_port: int | None = None,
+    state: dict[str, Any] | None = None,
+    **telegram: Any,
 ) -> Path:
-    """A config.yaml for a `qabot serve` process talking to `emulator`, in tmp_path."""
+    """A config.yaml for a `qabot serve` process talking to `emulator`, in tmp_path (with
+    `state`, its shared-state section)."""
     import yaml
 
     root = Path(__file__).resolve().parent.parent
@@ -128,6 +134,7 @@ def write_serve_config(
             **telegram,
         },
         "metrics": {"port": metrics_port},
+        **({"state": state} if state else {}),
     }
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(settings), encoding="utf-8")
