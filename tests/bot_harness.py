@@ -71,6 +71,7 @@ async def running_bot(
     timeouts: HttpTimeouts | None = None,
     conversations: Conversations | None = None,
     monitoring: Monitoring | None = None,
+    pool: Any = None,
     **telegram: Any,
 ) -> AsyncIterator[BotUnderTest]:
     """Emulator + the bot polling it, composed as `qabot serve` does, stopped (and its state
@@ -78,7 +79,8 @@ async def running_bot(
 
     Pass a started `emulator` to put something between it and the bot: `base_url` and
     `base_file_url` in `telegram` override the emulator's own addresses. `conversations`
-    replaces the default conversation memory; `monitoring` receives the bot's metrics.
+    replaces the default conversation memory; `monitoring` receives the bot's metrics;
+    with a database `pool` the bot's state is in PostgreSQL (state.backend: postgres).
     """
     own = BotApiEmulator() if emulator is None else contextlib.nullcontext(emulator)
     async with own as emulator:
@@ -93,7 +95,7 @@ async def running_bot(
         )
         config = base_config.model_copy(update={"telegram": telegram_config})
         settings = config.telegram_settings()
-        state = open_bot_state(settings, engine.limits)
+        state = open_bot_state(settings, engine.limits, pool)
         if conversations is not None:
             state = dataclasses.replace(state, conversations=conversations)
         application = build_application(
