@@ -115,10 +115,14 @@ class QdrantCollection:
     def divergence(self, store: ChunkStore) -> str | None:
         """Why the collection does not hold the store's chunks; None when it does: the
         same number of points, and the oldest and newest chunks among them (ids are never
-        reused, so a rebuilt or replaced store differs there)."""
-        if not self.client.collection_exists(self.name):
-            return "does not exist"
+        reused, so a rebuilt or replaced store differs there). An empty store's collection
+        is created here: a new index, nothing to repair."""
         expected = store.chunk_ids()
+        if not self.client.collection_exists(self.name):
+            if not len(expected):
+                self._create_if_missing()
+                return None
+            return "does not exist"
         count = self.client.count(self.name, exact=True).count
         if count != len(expected):
             return f"holds {count} points for {len(expected)} chunks"
