@@ -77,6 +77,15 @@ class PublishedSnapshot:
         )
         self._pointer_seen = self._pointer_mtime()
 
+    @property
+    def remote(self) -> bool:
+        """Whether the vectors live in a Qdrant collection."""
+        return self._remote is not None
+
+    def verify_remote(self, store: ChunkStore) -> bool:
+        """Refill the collection if it does not hold the store's chunks; True if it did."""
+        return self._remote is None or self._remote.ensure_matches(store)
+
     def refill_remote(self, store: ChunkStore) -> None:
         """Make the remote collection hold exactly the store's chunks (`qabot index rebuild`)."""
         if self._remote is not None:

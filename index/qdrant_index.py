@@ -103,14 +103,15 @@ class QdrantCollection:
         for begin in range(0, len(added), UPSERT_BATCH):
             self._upsert(store, [int(i) for i in added[begin : begin + UPSERT_BATCH]])
 
-    def ensure_matches(self, store: ChunkStore) -> None:
-        """Refill the collection from the store when it is missing or diverged."""
+    def ensure_matches(self, store: ChunkStore) -> bool:
+        """Refill the collection from the store when it is missing or diverged; whether it
+        matched."""
         problem = self.divergence(store)
-        if problem is not None:
-            log.warning(
-                "the Qdrant collection %s %s: refilling it from the store", self.name, problem
-            )
-            self.refill(store)
+        if problem is None:
+            return True
+        log.warning("the Qdrant collection %s %s: refilling it from the store", self.name, problem)
+        self.refill(store)
+        return False
 
     def divergence(self, store: ChunkStore) -> str | None:
         """Why the collection does not hold the store's chunks; None when it does: the

@@ -29,6 +29,9 @@ log = logging.getLogger("qabot.index")
 # Meta key of the store: the fingerprint of documents/ when the store last held exactly its
 # documents (see Reconciler.reconcile). Deleted before any change to either.
 ORIGINALS_SEEN = "originals_fingerprint"
+# How often a question may check that a Qdrant collection still holds the store's chunks
+# (a count and a lookup of two points): one deleted or emptied by hand is refilled within it.
+REMOTE_CHECK_SECONDS = 30.0
 # Meta key of the store: set once the default corpus was put in (it is offered only once).
 DEFAULT_CORPUS_SEEDED = "default_corpus_seeded"
 
@@ -48,6 +51,7 @@ class Reconciler:
         self._embedder = embedder
         self._seed_default_corpus_wanted = seed_default_corpus
         self._store_checked = 0.0  # time.monotonic() of the last look at a shared store
+        self._remote_checked = time.monotonic()  # ... and at the Qdrant collection
 
     def open(self) -> None:
         """Reconcile at opening; damage in the store that its open-time check did not read
@@ -70,6 +74,9 @@ class Reconciler:
         elif self._shared_store_moved_on():
             with self._files.lock.held():
                 self.catch_up()
+        elif self._published.remote and self._due(REMOTE_CHECK_SECONDS):
+            with self._files.lock.held():
+                self._published.verify_remote(self._files.store)
         snapshot = self._published.snapshot
         assert snapshot is not None
         return snapshot
@@ -98,17 +105,24 @@ class Reconciler:
         self._store_checked = time.monotonic()
         return self._published.behind(self._files.store)
 
+    def _due(self, every: float) -> bool:
+        if time.monotonic() - self._remote_checked < every:
+            return False
+        self._remote_checked = time.monotonic()
+        return True
+
     def check(self) -> bool:
         """Read the whole chunk store, which opening skips on a large one (minutes at 1e6
         chunks: run it in a quiet hour). Damage is repaired as at opening: the store is set
-        aside and rebuilt from the stored documents. True when the store was sound."""
+        aside and rebuilt from the stored documents; a Qdrant collection that does not hold
+        the store's chunks is refilled. True when both were sound."""
         with self._files.lock.held():
             try:
                 self._files.store.check(full=True)
             except IndexCorrupt as exc:
                 self._rebuild_damaged_store(exc)
                 return False
-        return True
+            return self._published.verify_remote(self._files.store)
 
     def reconcile(self) -> None:
         """Bring store and snapshot in line with the stored documents, then load.

@@ -337,7 +337,7 @@ def _index_check(args: argparse.Namespace, config: Config) -> int:
     if sound:
         print(f"the index is sound: {summary}")
         return 0
-    print(f"the chunk store was damaged: it was set aside and rebuilt ({summary})")
+    print(f"the index was damaged and is repaired, the log says how ({summary})")
     return 1
 
 

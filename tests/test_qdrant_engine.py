@@ -180,3 +180,30 @@ def test_rebuild_refills_the_collection_with_the_new_chunks(
     assert not old & point_ids(collection)  # re-embedded chunks have new ids
     for view, (_, fact) in zip(answers_of(engine), QUESTIONS.values(), strict=True):
         assert fact in view.text
+
+
+def test_a_collection_deleted_while_serving_is_refilled_within_the_check_interval(
+    open_qdrant_engine: OpenQdrantEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import index.reconcile
+
+    engine, collection, _ = open_qdrant_engine()
+    add_articles(engine)
+    expected = answers_of(engine)
+    monkeypatch.setattr(index.reconcile, "REMOTE_CHECK_SECONDS", 0.0)
+    collection.client.delete_collection(collection.name)
+    assert answers_of(engine) == expected  # the next question found it gone and refilled it
+    assert point_ids(collection) == stored_ids(engine)
+
+
+def test_index_check_reports_and_refills_a_diverged_collection(
+    open_qdrant_engine: OpenQdrantEngine,
+) -> None:
+    engine, collection, _ = open_qdrant_engine()
+    add_articles(engine)
+    assert engine.check()
+    some = sorted(point_ids(collection))[:1]
+    collection.client.delete(collection.name, points_selector=models.PointIdsList(points=some))
+    assert not engine.check()
+    assert engine.check()
+    assert point_ids(collection) == stored_ids(engine)
