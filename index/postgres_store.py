@@ -78,16 +78,19 @@ class SharedWriteLock:
                     self._depth -= 1
                 return
             with self._pool.connection() as conn:
-                conn.autocommit = True
-                conn.execute("SELECT pg_advisory_lock(%s)", (WRITE_LOCK,))
-                self._depth = 1
+                conn.autocommit = True  # the lock outlives transactions: hold none open
                 try:
+                    conn.execute("SELECT pg_advisory_lock(%s)", (WRITE_LOCK,))
+                    self._depth = 1
                     with self._local.held():
                         yield
                 finally:
                     self._depth = 0
                     if not conn.closed:
                         conn.execute("SELECT pg_advisory_unlock(%s)", (WRITE_LOCK,))
+                        # back to the pool as it came: every other use is one transaction
+                        # (a test caught a write committed statement by statement without)
+                        conn.autocommit = False
 
 
 class PostgresOriginals:
