@@ -74,7 +74,7 @@ class Reconciler:
         elif self._shared_store_moved_on():
             with self._files.lock.held():
                 self.catch_up()
-        elif self._published.remote and self._due(REMOTE_CHECK_SECONDS):
+        elif self._published.remote and self._remote_check_due():
             with self._files.lock.held():
                 self._published.verify_remote(self._files.store)
         snapshot = self._published.snapshot
@@ -98,15 +98,16 @@ class Reconciler:
 
     def _shared_store_moved_on(self) -> bool:
         """Whether the shared store's generation differs from our snapshot's, asked at most
-        every `follow_seconds` (one indexed row; a question costs ~0.2 ms more when asked)."""
+        every `follow_seconds` (one indexed row: 0.3 ms median here, pool check included)."""
         every = self._files.follow_seconds
         if every is None or time.monotonic() - self._store_checked < every:
             return False
         self._store_checked = time.monotonic()
         return self._published.behind(self._files.store)
 
-    def _due(self, every: float) -> bool:
-        if time.monotonic() - self._remote_checked < every:
+    def _remote_check_due(self) -> bool:
+        """Whether REMOTE_CHECK_SECONDS passed since the collection was last checked."""
+        if time.monotonic() - self._remote_checked < REMOTE_CHECK_SECONDS:
             return False
         self._remote_checked = time.monotonic()
         return True
