@@ -608,9 +608,10 @@ def _qdrant(results: Results) -> str:
         "## Latency with retrieval.backend: qdrant\n\n"
         f"squad-dev-a ({data['chunks']:,} chunks), {data['questions']} questions per run, the "
         "two engines alternating run by run (benchmarks/qdrant_latency.py). Local mode runs "
-        "Qdrant's query in this process with exact search: it measures qabot's side of the "
-        "Query API, not a server (docs/scaling.md). Filling the collection from the chunk "
-        f"store took {data['fill_seconds']:.1f} s.\n\n"
+        "Qdrant's search in this process, in Python and exact (its sparse dot product over "
+        "every point takes most of the time): these are not a server's figures "
+        "(docs/scaling.md). Filling the collection from the chunk store took "
+        f"{data['fill_seconds']:.1f} s.\n\n"
         + _table(["backend", "p50", "p95", f"batched q/s ({32} a call)"], rows)
     )
 
