@@ -28,6 +28,7 @@ def write_report(results: Results, target: Path, plots: Path, findings: str) -> 
         _header,
         _targets,
         _latency,
+        _qdrant,
         _concurrency,
         _bot,
         _builds,
@@ -587,6 +588,31 @@ def _recall(results: Results) -> str:
         f"{data['queries']} real questions embedded by the engine. Retrieval asks for 40 "
         "candidates, so recall@40 is what reaches the re-ranking.\n\n"
         + _table(["vectors", "efSearch", "recall@10", "recall@40", "ms/query (1 thread)"], rows)
+    )
+
+
+def _qdrant(results: Results) -> str:
+    data = results.get("qdrant-latency")
+    if not data:
+        return "## Latency with retrieval.backend: qdrant\n\n" + PENDING
+    rows = [
+        [
+            name,
+            _ms(data[key]["p50"]),
+            _ms(data[key]["p95"]),
+            f"{data[f'{key}_batch_qps']:.0f}",
+        ]
+        for name, key in (("faiss (default)", "faiss"), (data["label"], "qdrant"))
+    ]
+    return (
+        "## Latency with retrieval.backend: qdrant\n\n"
+        f"squad-dev-a ({data['chunks']:,} chunks), {data['questions']} questions per run, the "
+        "two engines alternating run by run (benchmarks/qdrant_latency.py). Local mode runs "
+        "Qdrant's search in this process, in Python and exact (its sparse dot product over "
+        "every point takes most of the time): these are not a server's figures "
+        "(docs/scaling.md). Filling the collection from the chunk store took "
+        f"{data['fill_seconds']:.1f} s.\n\n"
+        + _table(["backend", "p50", "p95", f"batched q/s ({32} a call)"], rows)
     )
 
 

@@ -46,6 +46,7 @@ def phases(plan: Plan) -> list[Phase]:
     if not plan.quick:  # the real corpus is small: the quick run's 1e3 stand-in stands for it
         steps.append(Phase("latency-0", "latency", 0))
     steps += [Phase(f"latency-{size}", "latency", size) for size in plan.sizes]
+    steps.append(Phase("qdrant-latency", "qdrant-latency"))
     steps += [
         Phase("concurrency", "concurrency", plan.concurrency_size),
         Phase("incremental-add", "incremental-add", plan.concurrency_size),

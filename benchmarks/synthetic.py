@@ -131,7 +131,7 @@ def finish_corpus(
     finally:
         store.close()
     store_seconds = max(times) - min(times)
-    kind = snapshot.vectors.kind
+    kind = snapshot.search.kind
     return BuildTimes(chunks, expected, store_seconds, snapshot_seconds, kind), snapshot
 
 
@@ -174,7 +174,7 @@ def build_corpus(
         (index_dir / RECIPE).write_text(json.dumps(_recipe(pool, chunks)), encoding="utf-8")
     finally:
         store.close()
-    times = BuildTimes(chunks, documents, stored - started, done - stored, snapshot.vectors.kind)
+    times = BuildTimes(chunks, documents, stored - started, done - stored, snapshot.search.kind)
     return times, snapshot
 
 

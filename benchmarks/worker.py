@@ -20,7 +20,16 @@ RESULT_PREFIX = "RESULT "
 
 
 def _phases(reuse: bool) -> dict[str, Callable[[Plan, int], dict[str, Any]]]:
-    from benchmarks import builds, coldstart, concurrency, embedders, endtoend, latency, recall
+    from benchmarks import (
+        builds,
+        coldstart,
+        concurrency,
+        embedders,
+        endtoend,
+        latency,
+        qdrant_latency,
+        recall,
+    )
 
     return {
         "squad-build": lambda plan, _: builds.squad_build(plan, reuse),
@@ -36,6 +45,7 @@ def _phases(reuse: bool) -> dict[str, Callable[[Plan, int], dict[str, Any]]]:
         "cold-start": lambda plan, _: coldstart.cold_starts(plan),
         "embedders": lambda plan, _: embedders.embedding_backends(plan),
         "recall": recall.hnsw_recall,
+        "qdrant-latency": lambda plan, _: qdrant_latency.qdrant_latency(plan, plan.squad_index),
     }
 
 

@@ -131,7 +131,7 @@ def build_application(
 
 
 def _add_handlers(application: BotApplication, services: BotServices) -> None:
-    application.add_handler(RepeatFilter().handler(), group=REPEAT_GROUP)
+    application.add_handler(RepeatFilter(services.updates).handler(), group=REPEAT_GROUP)
     application.add_handler(Gatekeeper(services).handler(), group=GATE_GROUP)
     questions = QuestionHandlers(services)
     for handler_set in (

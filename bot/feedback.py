@@ -147,11 +147,11 @@ class FeedbackStore:
                 (LATENCY_SAMPLE,),
             )
         ]
-        p50, p90, p99 = _percentiles(latencies, (50, 90, 99))
+        p50, p90, p99 = percentiles(latencies, (50, 90, 99))
         return UsageStats(questions, confident, up, down, p50, p90, p99)
 
     def days(self, since: dt.date) -> list[DayCounts]:
-        start = _epoch(since)
+        start = day_start(since)
         asked = {
             day: (questions, refused)
             for day, questions, refused in self._db.execute(
@@ -178,19 +178,19 @@ class FeedbackStore:
             f"SELECT a.question, a.confident = 0, {_DOWNVOTED} FROM answers a"
             f" WHERE a.created_at >= ? AND a.{_IN_CHATS} AND (a.confident = 0 OR {_DOWNVOTED})"
             " ORDER BY a.created_at DESC LIMIT ?",
-            (_epoch(since), limit),
+            (day_start(since), limit),
         )
         return [
             MissedQuestion(question, bool(refused), bool(down)) for question, refused, down in rows
         ]
 
 
-def _epoch(day: dt.date) -> float:
+def day_start(day: dt.date) -> float:
     """The first second of `day` in UTC, as stored in created_at."""
     return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC).timestamp()
 
 
-def _percentiles(values: list[float], points: tuple[int, ...]) -> list[float | None]:
+def percentiles(values: list[float], points: tuple[int, ...]) -> list[float | None]:
     if not values:
         return [None] * len(points)
     if len(values) == 1:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from bot.access import AccessPolicy
 from bot.metrics import BotMetrics
 from bot.settings import TelegramConfig
-from bot.state import AnswerLog, BotState, Conversations, RateLimiters
+from bot.state import AnswerLog, BotState, Conversations, RateLimiters, SeenUpdates
 from index.api import QuestionAnswerer
 
 
@@ -19,6 +19,7 @@ class BotServices:
     answers: AnswerLog
     conversations: Conversations
     limiters: RateLimiters
+    updates: SeenUpdates
     metrics: BotMetrics
 
     @classmethod
@@ -36,5 +37,6 @@ class BotServices:
             answers=state.answers,
             conversations=state.conversations,
             limiters=state.limiters,
+            updates=state.updates,
             metrics=metrics,
         )

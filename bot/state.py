@@ -1,10 +1,10 @@
 """What the bot remembers, each kind behind a small protocol the handlers are written against.
 
-Today's implementations keep it in one process: the answer log in a SQLite file
-(`bot/feedback.py`), conversations and rate limits in RAM (`bot/conversation.py`,
-`bot/access.py`). Several bot processes would need shared ones (PostgreSQL, say); those
-come as new modules implementing these protocols, and the composition (`qabot/serve.py`)
-chooses which to pass in. Nothing else in bot/ changes.
+By default they are kept by one process: the answer log in a SQLite file
+(`bot/feedback.py`), conversations, rate limits and seen updates in RAM
+(`bot/conversation.py`, `bot/access.py`, `bot/repeats.py`). Several bot workers share
+them in PostgreSQL (`bot/postgres_state.py`). The composition (`qabot/serve.py`) chooses
+which to pass in; nothing else in bot/ knows.
 """
 
 from __future__ import annotations
@@ -111,6 +111,14 @@ class Conversations(Protocol):
     def remember(self, chat_id: int, turn: Turn) -> None: ...
 
 
+class SeenUpdates(Protocol):
+    """The updates already handled, so one delivered twice (webhook mode) is answered once."""
+
+    def is_repeat(self, update_id: int) -> bool:
+        """Whether `update_id` was seen before; remembers it either way."""
+        ...
+
+
 class RateLimiter(Protocol):
     """At most so many events per key in a window of time."""
 
@@ -128,22 +136,24 @@ class RateLimiters:
     refusals: RateLimiter  # strangers are told "private" rarely, not per message
 
     @classmethod
-    def per_minute(cls, questions: int, limiter: Callable[[int], RateLimiter]) -> RateLimiters:
-        """The budgets for `questions` per person per minute; `limiter(n)` allows n a minute."""
+    def per_minute(cls, questions: int, limiter: Callable[[str, int], RateLimiter]) -> RateLimiters:
+        """The budgets for `questions` per person per minute; `limiter(name, n)` allows n a
+        minute (the name keeps the budgets apart in a shared store)."""
         return cls(
-            questions=limiter(questions),
-            inline_queries=limiter(questions * INLINE_QUERIES_PER_QUESTION),
-            refusals=limiter(REFUSALS_PER_MINUTE),
+            questions=limiter("questions", questions),
+            inline_queries=limiter("inline_queries", questions * INLINE_QUERIES_PER_QUESTION),
+            refusals=limiter("refusals", REFUSALS_PER_MINUTE),
         )
 
 
 @dataclass(frozen=True)
 class BotState:
-    """The three stores, bundled so the composition passes them to the bot in one piece."""
+    """The stores, bundled so the composition passes them to the bot in one piece."""
 
     answers: AnswerLog
     conversations: Conversations
     limiters: RateLimiters
+    updates: SeenUpdates
 
     def close(self) -> None:
         self.answers.close()

@@ -16,20 +16,25 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from index.api import Answer, DocumentInfo, EngineLimits, EngineObserver, IndexStats, Turn
 from index.batching import MicroBatcher
 from index.documents import Document, check_size, iter_supported_files, load_file, parse_bytes
 from index.embedding import Embedder, LazyEmbedder
 from index.errors import IngestError
+from index.files import LocalStorage, Storage
 from index.fitted import Fitted
 from index.pipeline import QuestionPipeline
 from index.published import PublishedSnapshot
-from index.reconcile import Reconciler, open_files
+from index.reconcile import Reconciler
 from index.settings import EngineSettings
 from index.store import StoredDocument
 from index.view import IndexView
 from index.writer import IndexWriter
+
+if TYPE_CHECKING:
+    from index.qdrant_index import QdrantCollection
 
 Request = tuple[str, tuple[Turn, ...]]  # a question and the conversation before it
 
@@ -45,10 +50,16 @@ class Engine:
         *,
         seed_default_corpus: bool = True,
         observer: EngineObserver | None = None,
+        storage: Storage | None = None,
+        collection: QdrantCollection | None = None,
     ) -> None:
         """`seed_default_corpus`: an empty index that never had it gets `index.default_corpus`
         (what a first question needs; `qabot index add` says no). `observer` is told of
-        every batch of questions answered (metrics)."""
+        every batch of questions answered (metrics). `storage` keeps the documents and the
+        chunk store: the index folder by default, or a database shared by several workers.
+        `collection` holds the vectors and BM25 with `retrieval.backend: qdrant`."""
+        if (settings.retrieval.backend == "qdrant") != (collection is not None):
+            raise ValueError("retrieval.backend qdrant needs a Qdrant collection, faiss none")
         self.settings = settings
         self.index_dir = settings.index.dir
         embedding = settings.embedding
@@ -57,9 +68,9 @@ class Engine:
         )
         fitted = (fitted or Fitted.load()).with_threshold(settings.answer.min_confidence)
         self.pipeline = QuestionPipeline(settings, fitted, self.embedder)
-        self._files = open_files(self.index_dir)
+        self._files = (storage or LocalStorage()).open(self.index_dir)
         published = PublishedSnapshot(
-            self.index_dir, settings.recipe, settings.retrieval.hnsw_threshold
+            self.index_dir, settings.recipe, settings.retrieval.hnsw_threshold, collection
         )
         self._reconciler = Reconciler(
             settings, self._files, published, self.embedder, seed_default_corpus

@@ -1,7 +1,8 @@
 """The stored documents themselves, one JSON file each: the source of truth.
 
 Everything else on disk (chunk store, vectors, BM25) can be rebuilt from these files, so a
-damaged chunk store costs re-embedding, never the operator's articles.
+damaged chunk store costs re-embedding, never the operator's articles. `OriginalsStore` is
+what the engine needs of them; `index/postgres_store.py` keeps them in a shared database.
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ import logging
 import os
 import struct
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Protocol
 
-from index.atomic import write_bytes_atomic, write_text_atomic
+from index.atomic import remove_partials, write_bytes_atomic, write_text_atomic
 from index.documents import Document
 
 log = logging.getLogger("qabot.index")
@@ -31,7 +33,29 @@ class FolderState:
     ids: frozenset[str]
 
 
+class OriginalsStore(Protocol):
+    def save(self, document: Document) -> None: ...
+
+    def replacing(self, document: Document) -> AbstractContextManager[None]:
+        """Save `document`; if the block fails, put back what was stored before."""
+        ...
+
+    def load_all(self) -> dict[str, Document]: ...
+
+    def fingerprint(self) -> FolderState:
+        """Cheap: what changes whenever a document is added, removed or rewritten."""
+        ...
+
+    def remove(self, doc_id: str) -> None: ...
+
+    def tidy(self) -> None:
+        """Delete what an interrupted save left behind."""
+        ...
+
+
 class Originals:
+    """The stored documents as JSON files in one folder (`OriginalsStore`)."""
+
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
@@ -95,6 +119,9 @@ class Originals:
 
     def remove(self, doc_id: str) -> None:
         self._path(doc_id).unlink(missing_ok=True)
+
+    def tidy(self) -> None:
+        remove_partials(self.folder)
 
     def _path(self, doc_id: str) -> Path:
         return self.folder / f"{doc_id}.json"

@@ -19,15 +19,8 @@ from index.answering import AnswerComposer
 from index.api import Answer, Turn
 from index.embedding import Embedder, model_vocabulary
 from index.fitted import Fitted
-from index.retrieval import (
-    DenseHits,
-    Query,
-    ScoredChunk,
-    build_terms,
-    is_follow_up,
-    retrieve,
-    search_dense,
-)
+from index.retrieval import Query, ScoredChunk, build_terms, is_follow_up, retrieve
+from index.search import Candidates
 from index.settings import EngineSettings
 from index.view import IndexView
 
@@ -43,7 +36,7 @@ class Question:
     text: str
     earlier: list[str]  # earlier questions it leans on (empty unless a follow-up)
     query: Query
-    dense_hits: DenseHits
+    candidates: Candidates
 
 
 class QuestionPipeline:
@@ -83,28 +76,22 @@ class QuestionPipeline:
                 mixed = vector + FOLLOW_UP_MIX * next(history_vectors)
                 vector = mixed / max(float(np.linalg.norm(mixed)), 1e-12)
             query_vectors.append(vector)
-        candidates = self.settings.retrieval.candidates
-        hits = search_dense(np.asarray(query_vectors), view.snapshot, candidates)
         history_weight = self.fitted.weights.history_terms
+        queries = [
+            Query(text, vector, build_terms(text, previous, history_weight))
+            for text, previous, vector in zip(texts, earlier, query_vectors, strict=True)
+        ]
+        found = view.snapshot.search.find(queries, self.settings.retrieval.candidates)
         return [
-            Question(
-                q,
-                text,
-                previous,
-                Query(text, vector, build_terms(text, previous, history_weight)),
-                found,
-            )
-            for q, text, previous, vector, found in zip(
-                asked, texts, earlier, query_vectors, hits, strict=True
-            )
+            Question(q, query.text, previous, query, candidates)
+            for q, previous, query, candidates in zip(asked, earlier, queries, found, strict=True)
         ]
 
     def rank(self, question: Question, view: IndexView) -> list[ScoredChunk]:
         """Candidate chunks from both retrievers, scored with sentence evidence, best first."""
         if not question.text.strip():
             return []
-        candidates = self.settings.retrieval.candidates
-        return retrieve(question.query, question.dense_hits, view, candidates, self.fitted.weights)
+        return retrieve(question.query, question.candidates, view, self.fitted.weights)
 
 
 def clean_question(question: str, limit: int) -> str:

@@ -1,11 +1,12 @@
-"""Hybrid retrieval: dense (FAISS) and BM25 candidates, re-scored with sentence evidence.
+"""Hybrid retrieval: dense and BM25 candidates, re-scored with sentence evidence.
 
-Each retriever proposes its best chunks; every candidate then gets four signals (chunk
-cosine, BM25 relative to the best candidate, best sentence cosine, best sentence term
-coverage) which a linear blend fuses. The weights were fitted on half of SQuAD-dev-a's
-articles and checked on the other half (see docs/quality.md); they are data, not code.
-Everything a question reads comes from the snapshot's arrays (sentence vectors included),
-except the candidate chunks' texts; the vector index is searched once per batch.
+Each retriever proposes its best chunks (index/search.py: FAISS and bm25s in process, or
+a Qdrant collection); every candidate then gets four signals (chunk cosine, BM25 relative
+to the best chunk, best sentence cosine, best sentence term coverage) which a linear blend
+fuses. The weights were fitted on half of SQuAD-dev-a's articles and checked on the other
+half (see docs/quality.md); they are data, not code. Everything a question reads comes
+from the snapshot's arrays (sentence vectors included), except the candidate chunks'
+texts; the candidates are searched once per batch.
 """
 
 from __future__ import annotations
@@ -13,22 +14,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from index.fitted import Weights
+from index.search import Candidates, Query
 from index.snapshot import Snapshot
 from index.store import StoredChunk
 from index.terms import term_set, tokens
 from index.view import IndexView
 
-
-@dataclass
-class Query:
-    """A question made ready for search: its vector and weighted terms."""
-
-    text: str
-    vector: np.ndarray
-    terms: dict[str, float]  # stemmed term -> weight (follow-ups carry earlier terms lightly)
+__all__ = ["Query", "ScoredChunk", "ScoredSentence", "build_terms", "is_follow_up", "retrieve"]
 
 
 @dataclass
@@ -80,45 +73,26 @@ def build_terms(question: str, earlier: list[str], history_weight: float) -> dic
     return terms
 
 
-@dataclass(frozen=True)
-class DenseHits:
-    """One question's nearest chunks from the vector index (searched per batch of questions)."""
-
-    scores: np.ndarray
-    chunk_ids: np.ndarray
-
-
-def search_dense(vectors: np.ndarray, snapshot: Snapshot, candidates: int) -> list[DenseHits]:
-    """One vector-index search for a batch of questions: cheaper per question than several."""
-    scores, ids = snapshot.vectors.search(vectors, candidates)
-    return [DenseHits(row_scores, row_ids) for row_scores, row_ids in zip(scores, ids, strict=True)]
-
-
 def retrieve(
-    query: Query, dense_hits: DenseHits, view: IndexView, candidates: int, weights: Weights
+    query: Query, candidates: Candidates, view: IndexView, weights: Weights
 ) -> list[ScoredChunk]:
-    """Candidate chunks from both retrievers, scored and sorted best first."""
+    """The candidate chunks this snapshot holds, scored and sorted best first."""
     snapshot = view.snapshot
-    bm25_all = snapshot.bm25.scores(_bm25_query(query.terms))
-    top_bm25 = _top_positions(bm25_all, candidates)
-    ids = {int(i) for i in dense_hits.chunk_ids if i >= 0}
-    ids.update(int(i) for i in snapshot.bm25.chunk_ids[top_bm25])
-    chunks = view.store.chunks(sorted(ids))  # a removal since the snapshot may have dropped some
-    chunk_ids = np.fromiter(chunks, dtype=np.int64, count=len(chunks))
-    held = snapshot.bm25.positions(chunk_ids)
-    positions = {int(c): int(p) for c, p in zip(chunk_ids, held, strict=True) if p >= 0}
-    if not positions:
+    chunks = view.store.chunks(candidates.chunk_ids.tolist())  # a removal may have dropped some
+    held = snapshot.positions(candidates.chunk_ids)
+    kept = [
+        index
+        for index, (chunk_id, position) in enumerate(zip(candidates.chunk_ids, held, strict=True))
+        if position >= 0 and int(chunk_id) in chunks
+    ]
+    if not kept:
         return []
-    found = list(positions)
-    dense = _chunk_cosines(found, dense_hits, snapshot, query.vector)
-    sentences = _score_sentences(
-        [chunks[c] for c in found], list(positions.values()), snapshot, query
-    )
-    best_bm25 = max(float(bm25_all[top_bm25].max(initial=0.0)), 1e-6)
+    found = [chunks[int(candidates.chunk_ids[index])] for index in kept]
+    sentences = _score_sentences(found, [int(held[index]) for index in kept], snapshot, query)
     scored = []
-    for chunk_id, chunk_dense, chunk_sentences in zip(found, dense, sentences, strict=True):
-        bm25 = float(bm25_all[positions[chunk_id]]) / best_bm25
-        item = ScoredChunk(chunks[chunk_id], float(chunk_dense), bm25, sentences=chunk_sentences)
+    for index, chunk, chunk_sentences in zip(kept, found, sentences, strict=True):
+        bm25 = float(candidates.bm25[index]) / candidates.best_bm25
+        item = ScoredChunk(chunk, float(candidates.dense[index]), bm25, sentences=chunk_sentences)
         item.score = _fuse(item, weights)
         for sentence in item.sentences:
             sentence.score = (
@@ -131,19 +105,6 @@ def retrieve(
     return scored
 
 
-def _chunk_cosines(
-    chunk_ids: list[int], dense_hits: DenseHits, snapshot: Snapshot, vector: np.ndarray
-) -> np.ndarray:
-    """Cosine of each chunk: from the search when it found the chunk, else from its vector."""
-    known = {int(i): float(s) for i, s in zip(dense_hits.chunk_ids, dense_hits.scores, strict=True)}
-    cosines = np.array([known.get(cid, np.nan) for cid in chunk_ids], dtype=np.float32)
-    missing = np.flatnonzero(np.isnan(cosines))
-    if len(missing):
-        stored = snapshot.vectors.reconstruct(np.asarray(chunk_ids, dtype=np.int64)[missing])
-        cosines[missing] = stored @ vector
-    return cosines
-
-
 def _fuse(item: ScoredChunk, weights: Weights) -> float:
     best_dense = max((s.dense for s in item.sentences), default=0.0)
     best_terms = max((s.terms for s in item.sentences), default=0.0)
@@ -153,14 +114,6 @@ def _fuse(item: ScoredChunk, weights: Weights) -> float:
         + weights.sentence_dense * best_dense
         + weights.sentence_terms * best_terms
     )
-
-
-def _bm25_query(terms: dict[str, float]) -> list[str]:
-    """bm25s takes a bag of terms: repeat the question's own terms to outweigh history."""
-    bag = []
-    for term, weight in terms.items():
-        bag.extend([term] * (3 if weight >= 1.0 else 1))
-    return bag
 
 
 def _score_sentences(
@@ -187,12 +140,3 @@ def _score_sentences(
             scored.append(ScoredSentence(start, end, cosines[row], matched / total))
         result.append(scored)
     return result
-
-
-def _top_positions(scores: np.ndarray, k: int) -> np.ndarray:
-    """Positions of the k best positive scores; only chunks sharing a term are ranked (a
-    few thousand of 1e6, where sorting every score cost 4 ms)."""
-    matching = np.flatnonzero(scores > 0)
-    if len(matching) <= k:
-        return matching
-    return matching[np.argpartition(-scores[matching], k)[:k]]

@@ -44,6 +44,18 @@ class RetrievalSettings(Section):
     top_k: int = Field(5, ge=1, le=50)
     candidates: int = Field(40, ge=5, le=1000)
     hnsw_threshold: int = Field(50_000, ge=1)
+    # faiss: vectors and BM25 in each process's snapshot; qdrant: both in a Qdrant collection
+    backend: Literal["faiss", "qdrant"] = "faiss"
+
+
+class QdrantSettings(Section):
+    """Where the collection lives with `retrieval.backend: qdrant`: a server (`url`, its
+    API key from the environment variable `api_key_env`) or local mode (`path`, one process)."""
+
+    url: str | None = None
+    path: Path | None = None
+    collection: str = Field("qabot", pattern=r"^[A-Za-z0-9_-]{1,200}$")
+    api_key_env: str = "QDRANT_API_KEY"
 
 
 class AnswerSettings(Section):
@@ -61,11 +73,20 @@ class EngineSettings(Section):
     embedding: EmbeddingSettings = EmbeddingSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     answer: AnswerSettings = AnswerSettings()
+    qdrant: QdrantSettings = QdrantSettings()
 
     @model_validator(mode="after")
     def _check_candidates(self) -> EngineSettings:
         if self.retrieval.candidates < self.retrieval.top_k:
             raise ValueError("retrieval.candidates must be at least retrieval.top_k")
+        return self
+
+    @model_validator(mode="after")
+    def _check_qdrant(self) -> EngineSettings:
+        if self.retrieval.backend == "qdrant" and (self.qdrant.url is None) == (
+            self.qdrant.path is None
+        ):
+            raise ValueError("retrieval.backend qdrant needs one of qdrant.url and qdrant.path")
         return self
 
     @property
@@ -89,6 +110,7 @@ class EngineSettings(Section):
             embedding=self.embedding,
             retrieval=self.retrieval,
             answer=self.answer,
+            qdrant=self.qdrant,
         )
 
     def resolved(self, base: Path, index_dir: Path | None = None) -> EngineSettings:
@@ -107,7 +129,13 @@ class EngineSettings(Section):
         embedding = self.embedding.model_copy(
             update={"cache_dir": anchor(self.embedding.cache_dir)}
         )
-        return self.engine_section().model_copy(update={"index": index, "embedding": embedding})
+        qdrant_path = self.qdrant.path
+        qdrant = self.qdrant.model_copy(
+            update={"path": anchor(qdrant_path) if qdrant_path is not None else None}
+        )
+        return self.engine_section().model_copy(
+            update={"index": index, "embedding": embedding, "qdrant": qdrant}
+        )
 
     def with_changes(self, **sections: dict[str, object]) -> EngineSettings:
         """A copy with some fields of some sections changed, e.g. retrieval={"top_k": 3}."""

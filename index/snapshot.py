@@ -1,10 +1,14 @@
 """The derived, read-only search structures of one store generation, and their manifest.
 
-A snapshot (FAISS vectors, BM25, lexicon, manifest) is built in a fresh folder and made
-current by atomically replacing the `CURRENT` pointer file, so a reader, or a process that
+A snapshot (FAISS vectors, BM25, lexicon, sentences, manifest) is built in a fresh folder
+and made current by atomically replacing the `CURRENT` pointer file, so a reader, or a process that
 crashed mid-build, never sees a half-written index. The manifest records the format, the
 model, the chunker settings, the store generation it was derived from and a checksum per
 file; any mismatch makes the snapshot stale and it is rebuilt from the chunk store.
+
+With `retrieval.backend: qdrant` the vectors and BM25 live in a Qdrant collection instead
+(index/qdrant_index.py, kept in step by index/published.py) and the snapshot keeps the
+rest: lexicon, sentence table, chunk tokens.
 
 A snapshot also keeps every chunk's words as ids (`tokens.npz`), read only by the next
 publish, which then tokenizes just the new chunks. It is optional: a snapshot written
@@ -21,6 +25,7 @@ import shutil
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -31,13 +36,18 @@ from index.embedding import DIMENSION, MODEL_NAME
 from index.errors import IndexCorrupt
 from index.lexical_build import build_lexical
 from index.lexicon import Lexicon
+from index.search import CandidateSearch, LocalSearch
 from index.sentences import SentenceTable
 from index.store import ChunkStore, StoredDocument
 from index.vectors import FaissIndex
 
+if TYPE_CHECKING:
+    from index.qdrant_index import QdrantCollection
+
 log = logging.getLogger("qabot.index")
 FORMAT_VERSION = 2  # 2: sentence spans and vectors kept in the snapshot
 POINTER = "CURRENT"
+QDRANT_KIND = "qdrant"  # the manifest's vector_kind when the vectors live in Qdrant
 TOMBSTONE_LIMIT = 0.2  # share of removed vectors an HNSW index may carry before a rebuild
 _FOLDER_NAME = re.compile(r"snapshot-\d+-[0-9a-f]{8}")
 _CHECKSUM_LIMIT = 256 * 1024 * 1024  # larger files are checked by size (hashing costs seconds)
@@ -59,12 +69,27 @@ class Manifest:
 class Snapshot:
     folder: Path
     manifest: Manifest
-    vectors: FaissIndex
-    bm25: Bm25Index
+    search: CandidateSearch
     lexicon: Lexicon
     sentences: SentenceTable
     # the documents of this generation, so answering never queries the store for them
     documents: dict[str, StoredDocument] = field(default_factory=dict)
+    # the in-process indexes behind `search` (None with a Qdrant collection)
+    vectors: FaissIndex | None = None
+    bm25: Bm25Index | None = None
+
+    @property
+    def chunk_ids(self) -> np.ndarray:
+        """The chunks this snapshot holds, ascending."""
+        return self.sentences.chunk_ids
+
+    def positions(self, chunk_ids: np.ndarray) -> np.ndarray:
+        """Each chunk's position in the sentence table, -1 for chunks this snapshot lacks."""
+        held = self.sentences.chunk_ids
+        if not len(held):
+            return np.full(len(chunk_ids), -1, dtype=np.int64)
+        found = np.minimum(np.searchsorted(held, chunk_ids), len(held) - 1)
+        return np.where(held[found] == chunk_ids, found, -1)
 
 
 def build_snapshot(
@@ -75,24 +100,33 @@ def build_snapshot(
     previous: Snapshot | None = None,
     added: tuple[np.ndarray, np.ndarray] | None = None,
     removed: np.ndarray | None = None,
+    remote: QdrantCollection | None = None,
 ) -> Snapshot:
     """Build the snapshot of the store's current generation and make it current.
 
     With `previous` and the ids added/removed since, a flat vector index is updated in
     place of being rebuilt; otherwise every vector is read back from the store. Likewise
     only chunks newer than `previous` are tokenized when it kept its chunks' tokens.
+    With a `remote` collection no vector or BM25 index is built here.
     """
     generation = store.generation
     folder = index_dir / f"snapshot-{generation}-{uuid.uuid4().hex[:8]}"
     folder.mkdir(parents=True)
-    vectors = _vectors(store, hnsw_threshold, previous, added, removed)
-    vectors.save(folder / "vectors.faiss")
+    vectors = None
+    if remote is None:
+        vectors = _vectors(store, hnsw_threshold, previous, added, removed)
+        vectors.save(folder / "vectors.faiss")
     chunk_tokens = _chunk_tokens(store, previous)
     chunk_tokens.save(folder)
-    bm25, lexicon = build_lexical(chunk_tokens)
+    chunk_ids = np.asarray(chunk_tokens.chunk_ids, dtype=np.int64)
+    bm25, lexicon = None, None
+    if remote is None:
+        bm25, lexicon = build_lexical(chunk_tokens)
+        bm25.save(folder / "bm25")
+    else:
+        lexicon = Lexicon.from_counts(chunk_tokens, chunk_tokens.term_counts())
     del chunk_tokens  # the next publish reads it back from the folder
-    bm25.save(folder / "bm25")
-    sentences = _sentences(folder, store, bm25.chunk_ids, previous)
+    sentences = _sentences(folder, store, chunk_ids, previous)
     (folder / "lexicon.json").write_text(lexicon.to_json(), encoding="utf-8")
     manifest = Manifest(
         format_version=FORMAT_VERSION,
@@ -100,8 +134,8 @@ def build_snapshot(
         dimension=DIMENSION,
         chunking=chunking,
         store_generation=generation,
-        vector_kind=vectors.kind,
-        chunks=len(bm25.chunk_ids),
+        vector_kind=vectors.kind if vectors is not None else QDRANT_KIND,
+        chunks=len(chunk_ids),
         files=_fingerprints(folder),
     )
     fsync_tree(folder)
@@ -109,7 +143,20 @@ def build_snapshot(
     write_text_atomic(index_dir / POINTER, folder.name)
     remove_other_snapshots(index_dir, keep=folder.name)
     documents = {d.doc_id: d for d in store.documents()}
-    return Snapshot(folder, manifest, vectors, bm25, lexicon, sentences, documents)
+    search = _search(vectors, bm25, remote, lexicon)
+    return Snapshot(folder, manifest, search, lexicon, sentences, documents, vectors, bm25)
+
+
+def _search(
+    vectors: FaissIndex | None,
+    bm25: Bm25Index | None,
+    remote: QdrantCollection | None,
+    lexicon: Lexicon,
+) -> CandidateSearch:
+    if remote is not None:
+        return remote.search(lexicon)
+    assert vectors is not None and bm25 is not None
+    return LocalSearch(vectors, bm25)
 
 
 def _vectors(
@@ -125,7 +172,7 @@ def _vectors(
     HNSW index marks removals as tombstones, and is rebuilt once they pass
     `TOMBSTONE_LIMIT` of its vectors (they cost search work and memory).
     """
-    if previous is not None:
+    if previous is not None and previous.vectors is not None:
         total = len(previous.vectors) + (len(added[0]) if added else 0)
         kind = "hnsw" if total >= hnsw_threshold else "flat"
         if kind == previous.vectors.kind:
@@ -161,7 +208,7 @@ def _extend_tokens(store: ChunkStore, previous: Snapshot) -> ChunkTokens:
     """The previous snapshot's tokens without removed chunks, plus the newer chunks' (new
     chunks always have larger ids: the store's AUTOINCREMENT). ValueError if they disagree."""
     cached = ChunkTokens.load(previous.folder)
-    if not np.array_equal(cached.chunk_ids, previous.bm25.chunk_ids):
+    if not np.array_equal(cached.chunk_ids, previous.chunk_ids):
         raise ValueError(f"{TOKENS_FILE} does not match the snapshot's chunks")
     stored = store.chunk_ids()
     newest = int(cached.chunk_ids[-1]) if len(cached) else -1
@@ -186,25 +233,38 @@ def _sentences(
     return SentenceTable.write(folder, store, chunk_ids)
 
 
-def load_snapshot(index_dir: Path, store: ChunkStore, chunking: dict[str, int]) -> Snapshot:
+def load_snapshot(
+    index_dir: Path,
+    store: ChunkStore,
+    chunking: dict[str, int],
+    remote: QdrantCollection | None = None,
+) -> Snapshot:
     """Load the current snapshot of the store and its documents; IndexCorrupt says why it
     cannot be trusted."""
     folder = current_folder(index_dir)
     manifest = _read_manifest(folder)
     _check_manifest(manifest, store.generation, chunking)
+    if (manifest.vector_kind == QDRANT_KIND) != (remote is not None):
+        raise IndexCorrupt(f"the index in {folder} was built for another retrieval.backend")
     if _fingerprints(folder) != manifest.files:
         raise IndexCorrupt(f"files in {folder} do not match their manifest (truncated or changed)")
+    vectors, bm25 = None, None
     try:
-        vectors = FaissIndex.load(folder / "vectors.faiss")
-        bm25 = Bm25Index.load(folder / "bm25")
+        if remote is None:
+            vectors = FaissIndex.load(folder / "vectors.faiss")
+            bm25 = Bm25Index.load(folder / "bm25")
         lexicon = Lexicon.from_json((folder / "lexicon.json").read_text(encoding="utf-8"))
         sentences = SentenceTable.load(folder)
     except Exception as exc:  # any library error here means the files are unusable
         raise IndexCorrupt(f"the index in {folder} cannot be read ({exc})") from exc
-    if {len(vectors), len(bm25.chunk_ids), len(sentences.chunk_ids)} != {manifest.chunks}:
+    sizes = {len(sentences.chunk_ids)}
+    if vectors is not None and bm25 is not None:
+        sizes |= {len(vectors), len(bm25.chunk_ids)}
+    if sizes != {manifest.chunks}:
         raise IndexCorrupt(f"the index in {folder} is incomplete")
     documents = {d.doc_id: d for d in store.documents()}
-    return Snapshot(folder, manifest, vectors, bm25, lexicon, sentences, documents)
+    search = _search(vectors, bm25, remote, lexicon)
+    return Snapshot(folder, manifest, search, lexicon, sentences, documents, vectors, bm25)
 
 
 def current_folder(index_dir: Path) -> Path:

@@ -212,6 +212,22 @@ class SqliteChunkStore:
         vectors = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(-1, DIMENSION)
         return np.asarray(ids, dtype=np.int64), vectors
 
+    def vectors(self, chunk_ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """The ids (ascending) and vectors of the chunks that exist among `chunk_ids`."""
+        wanted = sorted(int(i) for i in chunk_ids)
+        rows: list[tuple[int, bytes]] = []
+        for begin in range(0, len(wanted), 900):  # SQLite's limit of bound parameters
+            part = wanted[begin : begin + 900]
+            with self._lock:
+                rows += self._db.execute(
+                    f"SELECT chunk_id, vector FROM chunks WHERE chunk_id IN "
+                    f"({','.join('?' * len(part))}) ORDER BY chunk_id",
+                    part,
+                ).fetchall()
+        ids = np.asarray([row[0] for row in rows], dtype=np.int64)
+        vectors = np.frombuffer(b"".join(row[1] for row in rows), dtype=np.float32)
+        return ids, vectors.reshape(-1, DIMENSION)
+
     def chunk_ids(self) -> np.ndarray:
         """Every chunk id, ascending. Unordered, SQLite reads them from the small index
         chunks_by_doc instead of every page of the table (texts and vectors: GBs at 1e6)."""

@@ -106,6 +106,10 @@ class ChunkStore(Protocol):
         """Every chunk id and vector, ascending ids (rebuilding vectors without embedding)."""
         ...
 
+    def vectors(self, chunk_ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """The ids (ascending) and vectors of the chunks that exist among `chunk_ids`."""
+        ...
+
     def chunk_ids(self) -> np.ndarray:
         """Every chunk id, ascending."""
         ...

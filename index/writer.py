@@ -97,5 +97,6 @@ class IndexWriter:
             for document in with_progress(list(originals.values()), progress):
                 chunks = embed_document(document, self._chunking, self._embedder)
                 save_document(store, document, chunks)
+            self._published.refill_remote(store)
             self._published.publish(store)
             remember_originals(store, folder, originals)

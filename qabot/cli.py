@@ -133,6 +133,16 @@ def _parser() -> argparse.ArgumentParser:
     report.set_defaults(handler=_report)
 
     command("serve", "run the Telegram bot").set_defaults(handler=_serve)
+
+    database = command("db", "the PostgreSQL database of state.backend: postgres")
+    db_actions = database.add_subparsers(dest="action", required=True, metavar="ACTION")
+    db_actions.add_parser(
+        "upgrade",
+        parents=[common],
+        help="create or migrate its tables",
+        epilog=_examples("db upgrade"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    ).set_defaults(handler=_db_upgrade)
     return parser
 
 
@@ -170,6 +180,10 @@ EXAMPLES = {
         "TELEGRAM_BOT_TOKEN=123456:ABC... qabot serve",
         "qabot serve --config /etc/qabot/config.yaml -v",
     ],
+    "db": ["QABOT_DATABASE_URL=postgresql://qabot@db/qabot qabot db upgrade --config prod.yaml"],
+    "db upgrade": [
+        "QABOT_DATABASE_URL=postgresql://qabot@db/qabot qabot db upgrade --config prod.yaml"
+    ],
 }
 
 
@@ -203,14 +217,20 @@ def _engine(
     The shipped articles go into an empty index only for commands that ask questions (or
     when asked): `index add FILE --index NEW` holds FILE alone.
     """
-    from qabot.factory import open_engine
+    from qabot.factory import Backends, open_engine
 
     index_dir = args.index.resolve() if getattr(args, "index", None) else None
-    engine = open_engine(config, index_dir, seed_default_corpus=seed_default_corpus)
+    backends = Backends.open(config)
     try:
-        yield engine
+        engine = open_engine(
+            config, index_dir, backends=backends, seed_default_corpus=seed_default_corpus
+        )
+        try:
+            yield engine
+        finally:
+            engine.close()
     finally:
-        engine.close()
+        backends.close()
 
 
 def _ask(args: argparse.Namespace, config: Config) -> int:
@@ -317,7 +337,7 @@ def _index_check(args: argparse.Namespace, config: Config) -> int:
     if sound:
         print(f"the index is sound: {summary}")
         return 0
-    print(f"the chunk store was damaged: it was set aside and rebuilt ({summary})")
+    print(f"the index was damaged and is repaired, the log says how ({summary})")
     return 1
 
 
@@ -336,18 +356,21 @@ def _report(args: argparse.Namespace, config: Config) -> int:
     from contextlib import closing
 
     from bot import messages
-    from bot.feedback import FeedbackStore
     from bot.reports import latency_line, unanswered, usage_report
+    from qabot.factory import Backends
+    from qabot.serve import open_answer_log
 
-    path = config.telegram_settings().feedback_db
-    if not path.is_file():
-        print(f"qabot: no answers logged yet: {path} is written by `qabot serve`", file=sys.stderr)
-        return 1
-    today = dt.datetime.now(dt.UTC).date()
-    with closing(FeedbackStore(path)) as log:
-        report = usage_report(log, today, args.days)
-        groups = unanswered(log, today, args.days)
-        latency = latency_line(log.stats())
+    with closing(Backends.open(config)) as backends:
+        log = open_answer_log(config, backends)
+        if log is None:
+            path = config.telegram_settings().feedback_db
+            print(f"qabot: no answers logged yet: `qabot serve` writes {path}", file=sys.stderr)
+            return 1
+        today = dt.datetime.now(dt.UTC).date()
+        with closing(log):
+            report = usage_report(log, today, args.days)
+            groups = unanswered(log, today, args.days)
+            latency = latency_line(log.stats())
     print("\n".join([*report.summary(), latency, "", *report.table(), ""]))
     if groups:
         print("\n".join([messages.UNANSWERED_INTRO, *(f"  {group.line()}" for group in groups)]))
@@ -358,6 +381,22 @@ def _report(args: argparse.Namespace, config: Config) -> int:
 
         args.png.write_bytes(usage_chart(report))
         print(f"\nchart written to {args.png}")
+    return 0
+
+
+def _db_upgrade(args: argparse.Namespace, config: Config) -> int:
+    """Create or migrate the tables (every command that opens the database does it too)."""
+    from qabot.database import MIGRATIONS, open_pool, schema_state
+
+    if config.state.backend != "postgres":
+        print("qabot: state.backend is not postgres: no database to upgrade", file=sys.stderr)
+        return 2
+    pool = open_pool(config.state)  # brings the schema up to date
+    try:
+        state = schema_state(pool)
+    finally:
+        pool.close()
+    print(f"the database schema is at version {state.current} (latest {MIGRATIONS[-1].version})")
     return 0
 
 

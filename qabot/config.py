@@ -10,12 +10,13 @@ config file's folder, so the bot behaves the same whatever the working directory
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import yaml
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 
 from bot.settings import MetricsConfig, TelegramConfig
-from index.settings import EngineSettings
+from index.settings import EngineSettings, Section
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_PATH = PROJECT_ROOT / "config.yaml"
@@ -25,11 +26,27 @@ class ConfigError(Exception):
     """The configuration file is missing or invalid; the message names the bad key."""
 
 
+class StateSettings(Section):
+    """Where what several workers must share lives: `sqlite` (files beside the index, one
+    machine) or `postgres` (documents, chunks, answers, votes, conversations, rate limits
+    and seen updates in one PostgreSQL database, its address in the environment variable
+    `dsn_env`: it may hold a password)."""
+
+    backend: Literal["sqlite", "postgres"] = "sqlite"
+    dsn_env: str = "QABOT_DATABASE_URL"
+    # connections per process (the engine's writer and readers, and the bot's stores)
+    pool_size: int = Field(8, ge=2, le=100)
+    # how often a question may ask the database whether another worker changed the index
+    # (one indexed row read); the snapshot is rebuilt when it did
+    generation_check_seconds: float = Field(2.0, ge=0.0, le=3600.0)
+
+
 class Config(EngineSettings):
-    """The whole file: the engine's sections plus the bot's."""
+    """The whole file: the engine's sections, the bot's, and the shared state's."""
 
     telegram: TelegramConfig = TelegramConfig()
     metrics: MetricsConfig = MetricsConfig()
+    state: StateSettings = StateSettings()
     base_dir: Path = PROJECT_ROOT
 
     def path(self, relative: Path) -> Path:

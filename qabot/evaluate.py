@@ -206,6 +206,9 @@ def run_eval(
 
     `articles` restricts the questions, not the corpus: the other articles stay indexed as
     distractors. With `index_dir`, documents already stored unchanged are not re-embedded.
+    The run never touches the bot's state: the index is SQLite in the folder whatever
+    `state.backend` says, and with `retrieval.backend: qdrant` the collection is a fresh
+    one in local mode beside it (what the server would compute, in this process).
     """
     chosen = load_questions(questions, limit=limit, articles=articles)
     if not chosen:
@@ -213,11 +216,19 @@ def run_eval(
     with tempfile.TemporaryDirectory(prefix="qabot-eval-") as scratch:
         folder = index_dir or Path(scratch)
         settings = config.engine_settings(folder).with_changes(index={"default_corpus": None})
-        engine = Engine(settings)
+        collection = None
+        if settings.retrieval.backend == "qdrant":
+            from qabot.factory import eval_collection
+
+            settings = settings.with_changes(qdrant={"url": None, "path": folder / "qdrant"})
+            collection = eval_collection(settings.qdrant)
+        engine = Engine(settings, collection=collection)
         try:
             return _evaluate(engine, chosen, corpus, progress)
         finally:
             engine.close()
+            if collection is not None:
+                collection.client.close()
 
 
 def _evaluate(

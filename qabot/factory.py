@@ -1,18 +1,100 @@
-"""Build the engine from validated configuration (the one place config meets `index/`)."""
+"""Build the engine and its backends from validated configuration (the one place config
+meets `index/`).
+
+`Backends` opens what the configuration chose beyond the embedded default: the PostgreSQL
+pool (`state.backend: postgres`), shared by the engine's stores and the bot's, and the
+Qdrant client (`retrieval.backend: qdrant`). Their addresses and keys come from the
+environment. The default (SQLite and FAISS in the index folder) opens nothing here.
+"""
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from index.api import EngineObserver
 from index.engine import Engine
+from index.files import Storage
+from index.settings import QdrantSettings
 from qabot.config import Config
+
+if TYPE_CHECKING:
+    from psycopg_pool import ConnectionPool
+    from qdrant_client import QdrantClient
+
+    from index.qdrant_index import QdrantCollection
+
+QDRANT_TIMEOUT_S = 10  # one request to a Qdrant server
+
+
+@dataclass
+class Backends:
+    """The opened backends of one process; `close()` when the process is done with them."""
+
+    pool: ConnectionPool | None = None
+    qdrant: QdrantClient | None = None
+
+    @classmethod
+    def open(cls, config: Config) -> Backends:
+        pool = None
+        if config.state.backend == "postgres":
+            from qabot.database import open_pool
+
+            pool = open_pool(config.state)
+        qdrant = None
+        if config.retrieval.backend == "qdrant":
+            qdrant = qdrant_client(config.engine_settings().qdrant)
+        return cls(pool, qdrant)
+
+    def collection(self, config: Config) -> QdrantCollection | None:
+        """The Qdrant collection of the index; None: FAISS and BM25 in the snapshot."""
+        if self.qdrant is None:
+            return None
+        from index.qdrant_index import QdrantCollection
+
+        return QdrantCollection(self.qdrant, config.qdrant.collection)
+
+    def storage(self, config: Config) -> Storage | None:
+        """Where the engine keeps documents and chunks; None: the index folder."""
+        if self.pool is None:
+            return None
+        from index.postgres_store import PostgresStorage
+
+        return PostgresStorage(self.pool, config.state.generation_check_seconds)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
+        if self.qdrant is not None:
+            self.qdrant.close()
+
+
+def eval_collection(settings: QdrantSettings) -> QdrantCollection:
+    """The collection of an evaluation's throw-away index."""
+    from index.qdrant_index import QdrantCollection
+
+    return QdrantCollection(qdrant_client(settings), settings.collection)
+
+
+def qdrant_client(settings: QdrantSettings) -> QdrantClient:
+    """A client of the configured server (its API key from the environment) or, with
+    `path`, qdrant-client's local mode (in this process; one process per folder)."""
+    from qdrant_client import QdrantClient
+
+    if settings.path is not None:
+        settings.path.mkdir(parents=True, exist_ok=True)
+        return QdrantClient(path=str(settings.path))
+    api_key = os.environ.get(settings.api_key_env, "").strip() or None
+    return QdrantClient(url=settings.url, api_key=api_key, timeout=QDRANT_TIMEOUT_S)
 
 
 def open_engine(
     config: Config,
     index_dir: Path | None = None,
     *,
+    backends: Backends | None = None,
     seed_default_corpus: bool = True,
     observer: EngineObserver | None = None,
 ) -> Engine:
@@ -20,9 +102,17 @@ def open_engine(
 
     An empty index gets the default corpus unless `seed_default_corpus` is false (an index
     being filled with `qabot index add`); `observer` is told of every batch answered.
+    `backends` must be open when the configuration names a database (`Backends.open`).
     """
+    backends = backends or Backends()
+    if (config.state.backend == "postgres" and backends.pool is None) or (
+        config.retrieval.backend == "qdrant" and backends.qdrant is None
+    ):
+        raise ValueError("the configuration names backends to open first (Backends.open)")
     return Engine(
         config.engine_settings(index_dir),
         seed_default_corpus=seed_default_corpus,
         observer=observer,
+        storage=backends.storage(config),
+        collection=backends.collection(config),
     )

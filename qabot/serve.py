@@ -14,6 +14,8 @@ import re
 import sys
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from bot.access import SlidingWindowLimiter
 from bot.app import build_application
@@ -22,12 +24,16 @@ from bot.feedback import FeedbackStore
 from bot.metrics_server import MetricsServer
 from bot.monitoring import Monitoring
 from bot.redact import install_log_redaction
+from bot.repeats import RecentUpdates
 from bot.running import run_bot
 from bot.settings import MetricsConfig, TelegramConfig
-from bot.state import BotState, RateLimiters
+from bot.state import AnswerLog, BotState, RateLimiters
 from index.api import EngineLimits
 from qabot.config import Config
-from qabot.factory import open_engine
+from qabot.factory import Backends, open_engine
+
+if TYPE_CHECKING:
+    from psycopg_pool import ConnectionPool
 
 SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what setWebhook accepts as secret_token
 
@@ -59,19 +65,20 @@ def serve(config: Config) -> int:
     if problem:
         print(problem, file=sys.stderr)
         return 2
-    install_log_redaction([token, secret])
+    install_log_redaction([token, secret, *_secrets_of(config)])
     _configure_logging()
     monitoring = Monitoring()
     # The endpoint is up while the index opens (a first build takes a while): /healthz
     # says so with a 503 instead of refusing connections.
     with (
         metrics_endpoint(config.metrics, monitoring),
-        closing(open_engine(config, observer=monitoring.metrics)) as engine,
+        closing(Backends.open(config)) as backends,
+        closing(open_engine(config, backends=backends, observer=monitoring.metrics)) as engine,
     ):
         engine.warm_up()  # load the model now rather than on the first question
         monitoring.metrics.watch_index(engine)
         monitoring.health.watch_engine(lambda: engine.is_open)
-        with closing(open_bot_state(settings, engine.limits)) as state:
+        with closing(open_bot_state(settings, engine.limits, backends.pool)) as state:
             application = build_application(settings, engine, state, token, monitoring=monitoring)
             return run_bot(application, settings, secret)
 
@@ -93,16 +100,58 @@ def metrics_endpoint(settings: MetricsConfig, monitoring: Monitoring) -> Iterato
         server.stop()
 
 
-def open_bot_state(settings: TelegramConfig, limits: EngineLimits) -> BotState:
-    """Today's state for one bot process: answers in a SQLite file, the rest in RAM.
+def open_bot_state(
+    settings: TelegramConfig, limits: EngineLimits, pool: ConnectionPool | None = None
+) -> BotState:
+    """The bot's state: with a database `pool` (state.backend: postgres) all of it in
+    PostgreSQL, shared by every worker; without, one process's: answers in a SQLite file,
+    the rest in RAM.
 
     `settings` must have its paths resolved (`Config.telegram_settings`).
     """
-    return BotState(
-        answers=FeedbackStore(settings.feedback_db),
-        conversations=ConversationMemory(limits.conversation_turns),
-        limiters=RateLimiters.per_minute(settings.rate_limit_per_minute, SlidingWindowLimiter),
+    per_minute = settings.rate_limit_per_minute
+    if pool is None:
+        return BotState(
+            answers=FeedbackStore(settings.feedback_db),
+            conversations=ConversationMemory(limits.conversation_turns),
+            limiters=RateLimiters.per_minute(per_minute, lambda _, n: SlidingWindowLimiter(n)),
+            updates=RecentUpdates(),
+        )
+    from bot.postgres_state import (
+        PostgresAnswerLog,
+        PostgresConversations,
+        PostgresRateLimiter,
+        PostgresSeenUpdates,
     )
+
+    return BotState(
+        answers=PostgresAnswerLog(pool),
+        conversations=PostgresConversations(pool, limits.conversation_turns),
+        limiters=RateLimiters.per_minute(
+            per_minute, lambda budget, n: PostgresRateLimiter(pool, budget, n)
+        ),
+        updates=PostgresSeenUpdates(pool),
+    )
+
+
+def open_answer_log(config: Config, backends: Backends) -> AnswerLog | None:
+    """The answer log `qabot report` reads; None when nothing was logged yet."""
+    if backends.pool is not None:
+        from bot.postgres_state import PostgresAnswerLog
+
+        return PostgresAnswerLog(backends.pool)
+    path = config.telegram_settings().feedback_db
+    return FeedbackStore(path) if path.is_file() else None
+
+
+def _secrets_of(config: Config) -> list[str | None]:
+    """What the logs must never show beside the token: the database password, the
+    Qdrant API key."""
+    found: list[str | None] = [_from_environment(config.qdrant.api_key_env)]
+    if config.state.backend == "postgres":
+        url = _from_environment(config.state.dsn_env)
+        found += [url, urlsplit(url).password if url else None]
+    return found
 
 
 def _from_environment(name: str) -> str | None:

@@ -100,6 +100,7 @@ async def running_bot(
     timeouts: HttpTimeouts | None = None,
     conversations: Conversations | None = None,
     monitoring: Monitoring | None = None,
+    pool: Any = None,
     **telegram: Any,
 ) -> AsyncIterator[BotUnderTest]:
     """Emulator + the bot polling it, composed as `qabot serve` does, stopped (and its state
@@ -107,7 +108,8 @@ async def running_bot(
 
     Pass a started `emulator` to put something between it and the bot: `base_url` and
     `base_file_url` in `telegram` override the emulator's own addresses. `conversations`
-    replaces the default conversation memory; `monitoring` receives the bot's metrics.
+    replaces the default conversation memory; `monitoring` receives the bot's metrics;
+    with a database `pool` the bot's state is in PostgreSQL (state.backend: postgres).
     """
     own = BotApiEmulator() if emulator is None else contextlib.nullcontext(emulator)
     async with own as emulator:
@@ -122,7 +124,7 @@ async def running_bot(
         )
         config = base_config.model_copy(update={"telegram": telegram_config})
         settings = config.telegram_settings()
-        state = open_bot_state(settings, engine.limits)
+        state = open_bot_state(settings, engine.limits, pool)
         if conversations is not None:
             state = dataclasses.replace(state, conversations=conversations)
         application = build_application(
@@ -142,9 +144,15 @@ async def running_bot(
 
 
 def write_serve_config(
-    tmp_path: Path, emulator: BotApiEmulator, *, metrics_port: int | None = None, **telegram: Any
+    tmp_path: Path,
+    emulator: BotApiEmulator,
+    *,
+    metrics_port: int | None = None,
+    state: dict[str, Any] | None = None,
+    **telegram: Any,
 ) -> Path:
-    """A config.yaml for a `qabot serve` process talking to `emulator`, in tmp_path."""
+    """A config.yaml for a `qabot serve` process talking to `emulator`, in tmp_path (with
+    `state`, its shared-state section)."""
     import yaml
 
     root = Path(__file__).resolve().parent.parent
@@ -157,6 +165,7 @@ def write_serve_config(
             **telegram,
         },
         "metrics": {"port": metrics_port},
+        **({"state": state} if state else {}),
     }
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(settings), encoding="utf-8")

@@ -1,4 +1,8 @@
-"""The answer log: button lookups only match the message they were sent on; stats add up."""
+"""The answer log: button lookups only match the message they were sent on; stats add up.
+
+Every test of the log runs on both implementations: SQLite (one process) and PostgreSQL
+(shared by workers; skipped without a test server, tests/postgres_fixtures.py).
+"""
 
 from __future__ import annotations
 
@@ -10,16 +14,25 @@ import pytest
 
 from bot.feedback import FeedbackStore
 from bot.keyboards import Action, ButtonPress, decode, encode
+from bot.state import AnswerLog, DayCounts
 from index.api import Answer, Passage
+
+pytest_plugins = ("tests.postgres_fixtures",)
 
 
 def passage(number: int) -> Passage:
     return Passage(f"text {number}", 1.0, "doc", "Title", "src", None, 0, 6, number)
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[FeedbackStore]:
-    opened = FeedbackStore(tmp_path / "sub" / "feedback.sqlite")
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AnswerLog]:
+    opened: AnswerLog
+    if request.param == "sqlite":
+        opened = FeedbackStore(tmp_path / "sub" / "feedback.sqlite")
+    else:
+        from bot.postgres_state import PostgresAnswerLog
+
+        opened = PostgresAnswerLog(request.getfixturevalue("pool"))
     yield opened
     opened.close()
 
@@ -29,7 +42,7 @@ def answer(passages: int = 3, confident: bool = True) -> Answer:
 
 
 def test_buttons_find_their_answer_only_on_the_message_they_were_sent_on(
-    store: FeedbackStore,
+    store: AnswerLog,
 ) -> None:
     answer_id = store.record_answer(answer(), chat_id=5, user_id=7, latency_ms=12.0)
     store.attach_message(answer_id, 5, 100)
@@ -43,14 +56,14 @@ def test_buttons_find_their_answer_only_on_the_message_they_were_sent_on(
     assert store.find_answer(other, 5, 100) is None  # id of another answer in the same chat
 
 
-def test_more_hands_out_each_passage_once(store: FeedbackStore) -> None:
+def test_more_hands_out_each_passage_once(store: AnswerLog) -> None:
     answer_id = store.record_answer(answer(3), chat_id=5, user_id=7, latency_ms=1.0)
     assert [store.claim_next_passage(answer_id) for _ in range(4)] == [1, 2, None, None]
     lonely = store.record_answer(answer(0, confident=False), chat_id=5, user_id=7, latency_ms=1)
     assert store.claim_next_passage(lonely) is None
 
 
-def test_votes_are_one_per_person_and_stats_add_up(store: FeedbackStore, tmp_path: Path) -> None:
+def test_votes_are_one_per_person_and_stats_add_up(store: AnswerLog) -> None:
     first = store.record_answer(answer(), chat_id=5, user_id=7, latency_ms=10.0)
     store.record_answer(answer(confident=False), chat_id=5, user_id=7, latency_ms=30.0)
     store.record_answer(answer(), chat_id=None, user_id=9, latency_ms=20.0)  # inline
@@ -62,6 +75,13 @@ def test_votes_are_one_per_person_and_stats_add_up(store: FeedbackStore, tmp_pat
     assert (stats.thumbs_up, stats.thumbs_down) == (1, 1)
     assert stats.latency_p50_ms == pytest.approx(20.0)
     assert stats.latency_p99_ms is not None and 29 < stats.latency_p99_ms <= 30
+
+
+def test_the_sqlite_log_is_readable_by_hand(tmp_path: Path) -> None:
+    store = FeedbackStore(tmp_path / "sub" / "feedback.sqlite")
+    first = store.record_answer(answer(), chat_id=5, user_id=7, latency_ms=10.0)
+    store.record_vote(first, 7, -1)
+    store.close()
     with sqlite3.connect(tmp_path / "sub" / "feedback.sqlite") as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         row = db.execute(
@@ -71,7 +91,7 @@ def test_votes_are_one_per_person_and_stats_add_up(store: FeedbackStore, tmp_pat
     assert row[0] == "q?" and row[1] == "a." and "text 2" in row[2]
 
 
-def test_empty_store_has_no_latency(store: FeedbackStore) -> None:
+def test_empty_store_has_no_latency(store: AnswerLog) -> None:
     stats = store.stats()
     assert stats.questions == 0 and stats.latency_p50_ms is None
 
@@ -125,3 +145,17 @@ def test_committed_feedback_survives_sigkill(tmp_path: Path) -> None:
         assert stats.thumbs_up == 50
     finally:
         reopened.close()
+
+
+def test_reports_count_todays_questions_refusals_and_votes(store: AnswerLog) -> None:
+    import datetime as dt
+
+    today = dt.datetime.now(dt.UTC).date()
+    first = store.record_answer(answer(), chat_id=5, user_id=7, latency_ms=1.0)
+    store.record_answer(answer(0, confident=False), chat_id=5, user_id=7, latency_ms=1.0)
+    store.record_answer(answer(), chat_id=None, user_id=7, latency_ms=1.0)  # inline: not counted
+    store.record_vote(first, 8, -1)
+    assert store.days(today) == [DayCounts(today, 2, 1, 0, 1)]
+    assert store.days(today + dt.timedelta(days=1)) == []
+    missed = store.missed_questions(today, limit=10)
+    assert sorted((m.refused, m.downvoted) for m in missed) == [(False, True), (True, False)]

@@ -1,0 +1,130 @@
+"""The PostgreSQL schema (`state.backend: postgres`), as the ordered list of its migrations.
+
+One database holds what several workers share: the engine's stored documents and chunk
+store (`index/postgres_store.py`) and the bot's answer log, conversations, rate-limit
+windows and seen updates (`bot/postgres_state.py`). A migration is applied once, in one
+transaction with its row in `schema_version`; never edit one that was released, add the
+next. Adding a column is one small migration, e.g. for documents' web address and
+collection (the shape the "follow the news" work needs):
+
+    Migration(2, "documents: url and collection", '''
+        ALTER TABLE originals ADD COLUMN url TEXT,
+            ADD COLUMN collection TEXT NOT NULL DEFAULT 'shared';
+        ALTER TABLE documents ADD COLUMN url TEXT,
+            ADD COLUMN collection TEXT NOT NULL DEFAULT 'shared';
+    ''')
+
+Every query names its columns (no SELECT *), so a worker of the previous release keeps
+working while such a column is added.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "documents, chunk store, answer log, conversations, rate limits, seen updates",
+        """
+        -- The engine (index/postgres_store.py). `originals` holds each document's full text:
+        -- the source of truth every worker can rebuild its index from. `documents`, `chunks`
+        -- and `sentences` are the chunk store derived from it (vectors as float32 bytes).
+        CREATE TABLE originals (
+            doc_id TEXT PRIMARY KEY,
+            title TEXT NOT NULL,
+            date TEXT,
+            source TEXT NOT NULL,
+            text TEXT NOT NULL,
+            content_hash TEXT NOT NULL,
+            saved_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp()
+        );
+        CREATE TABLE index_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE documents (
+            doc_id TEXT PRIMARY KEY,
+            title TEXT NOT NULL,
+            date TEXT,
+            source TEXT NOT NULL,
+            content_hash TEXT NOT NULL,
+            added_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp()
+        );
+        -- ids are never reused; writers hold one lock, so newer chunks have larger ids
+        CREATE SEQUENCE chunk_ids;
+        CREATE TABLE chunks (
+            chunk_id BIGINT PRIMARY KEY DEFAULT nextval('chunk_ids'),
+            doc_id TEXT NOT NULL REFERENCES documents ON DELETE CASCADE,
+            ordinal INTEGER NOT NULL,
+            start_offset INTEGER NOT NULL,
+            end_offset INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            vector BYTEA NOT NULL
+        );
+        CREATE INDEX chunks_by_doc ON chunks (doc_id, ordinal);
+        CREATE TABLE sentences (
+            chunk_id BIGINT NOT NULL REFERENCES chunks ON DELETE CASCADE,
+            ordinal INTEGER NOT NULL,
+            start_offset INTEGER NOT NULL,
+            end_offset INTEGER NOT NULL,
+            vector BYTEA NOT NULL,
+            PRIMARY KEY (chunk_id, ordinal)
+        );
+
+        -- The bot (bot/postgres_state.py): the same answer log as bot/feedback.py's SQLite.
+        CREATE TABLE answers (
+            answer_id TEXT PRIMARY KEY,
+            chat_id BIGINT,
+            user_id BIGINT,
+            question TEXT NOT NULL,
+            answer TEXT NOT NULL,
+            confident BOOLEAN NOT NULL,
+            passages JSONB NOT NULL,
+            passages_shown INTEGER NOT NULL,
+            latency_ms DOUBLE PRECISION NOT NULL,
+            created_at DOUBLE PRECISION NOT NULL
+        );
+        CREATE INDEX answers_created ON answers (created_at);
+        CREATE TABLE answer_messages (
+            chat_id BIGINT NOT NULL,
+            message_id BIGINT NOT NULL,
+            answer_id TEXT NOT NULL REFERENCES answers ON DELETE CASCADE,
+            PRIMARY KEY (chat_id, message_id)
+        );
+        CREATE TABLE feedback (
+            answer_id TEXT NOT NULL REFERENCES answers ON DELETE CASCADE,
+            user_id BIGINT NOT NULL,
+            vote SMALLINT NOT NULL CHECK (vote IN (-1, 1)),
+            created_at DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (answer_id, user_id)
+        );
+        CREATE TABLE conversation_turns (
+            turn_id BIGSERIAL PRIMARY KEY,
+            chat_id BIGINT NOT NULL,
+            question TEXT NOT NULL,
+            answer TEXT NOT NULL,
+            created_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp()
+        );
+        CREATE INDEX conversation_turns_by_chat ON conversation_turns (chat_id, turn_id);
+        CREATE TABLE rate_windows (
+            budget TEXT NOT NULL,
+            key TEXT NOT NULL,
+            events DOUBLE PRECISION[] NOT NULL,
+            warned BOOLEAN NOT NULL DEFAULT false,
+            updated_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp(),
+            PRIMARY KEY (budget, key)
+        );
+        CREATE TABLE seen_updates (
+            update_id BIGINT PRIMARY KEY,
+            seen_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp()
+        );
+        CREATE INDEX seen_updates_by_age ON seen_updates (seen_at);
+        """,
+    ),
+)

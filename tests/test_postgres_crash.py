@@ -1,0 +1,182 @@
+"""Nothing lost on a shared PostgreSQL: a worker killed (SIGKILL) while adding a document
+leaves the old set of documents or the new one, never half of one; answers and votes
+committed before a kill are kept; a database restart fails answers politely, and the
+next ones are answered again without restarting anything."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg_pool import ConnectionPool
+
+from index import Engine, EngineSettings
+from index.documents import parse_bytes
+from index.embedding import Embedder
+from index.postgres_store import PostgresStorage
+from tests.engine_support import ARTICLES, QUESTIONS, answers_of
+from tests.test_reliability_engine import BIG_QUESTION, big_article
+
+pytest_plugins = ("tests.engine_fixtures", "tests.postgres_fixtures")
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# As tests/test_reliability_engine.py's child, on the shared database.
+CHILD = """
+import sys
+import time
+from pathlib import Path
+from index import Engine
+from index.postgres_store import PostgresStorage
+from index.settings import EngineSettings, IndexSettings
+from qabot.config import StateSettings
+from qabot.database import open_pool
+from tests.fake_embedder import FakeEmbedder
+
+class PacedEmbedder(FakeEmbedder):
+    def encode(self, texts):
+        time.sleep(0.5)
+        return super().encode(texts)
+
+index_dir, article = Path(sys.argv[1]), Path(sys.argv[2])
+pool = open_pool(StateSettings(backend="postgres"))
+settings = EngineSettings(index=IndexSettings(dir=index_dir, default_corpus=None))
+engine = Engine(settings, PacedEmbedder(), storage=PostgresStorage(pool, 0.0))
+print("adding", flush=True)
+engine.add_paths([article])
+print("added", flush=True)
+"""
+Moment = Callable[[Path, str, float], bool]  # (child's folder, database, seconds since start)
+
+
+def query(database_url: str, sql: str) -> int:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        row = conn.execute(sql).fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def generation(database_url: str) -> int:
+    return query(database_url, "SELECT value::bigint FROM index_meta WHERE key = 'generation'")
+
+
+MOMENTS: dict[str, Moment] = {
+    "while embedding": lambda _, __, elapsed: elapsed > 0.05,
+    "once its original is written": lambda _, url, __: (
+        query(url, "SELECT count(*) FROM originals WHERE doc_id = 'aurora-log'") > 0
+    ),
+    "once the store committed": lambda _, url, __: (
+        query(url, "SELECT count(*) FROM documents WHERE doc_id = 'aurora-log'") > 0
+    ),
+    "while the index is built": lambda folder, _, __: len(list(folder.glob("snapshot-*"))) > 1,
+}
+# killed before any write: the old set; once the original is written, the new one
+EXPECTED = {
+    "while embedding": False,
+    "once its original is written": True,
+    "once the store committed": True,
+    "while the index is built": True,
+}
+
+
+def kill_when(folder: Path, database_url: str, article: Path, moment: Moment) -> None:
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(folder), str(article)],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "QABOT_DATABASE_URL": database_url},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None
+    try:
+        assert child.stdout.readline().strip() == "adding"
+        started = time.monotonic()
+        while child.poll() is None:
+            if moment(folder, database_url, time.monotonic() - started):
+                child.send_signal(signal.SIGKILL)
+                break
+            time.sleep(0.001)
+        child.wait(timeout=120)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == -signal.SIGKILL, "the child finished before the moment came"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("moment", list(MOMENTS))
+def test_a_worker_killed_while_adding_leaves_the_old_or_the_new_set(
+    moment: str,
+    pool: ConnectionPool,
+    database_url: str,
+    base_settings: EngineSettings,
+    shared_embedder: Embedder,
+    tmp_path: Path,
+) -> None:
+    def worker(name: str) -> Engine:
+        settings = base_settings.with_changes(index={"dir": tmp_path / name})
+        return Engine(settings, shared_embedder, storage=PostgresStorage(pool, 0.0))
+
+    first = worker("first")
+    first.add_documents([parse_bytes(name, text.encode()) for name, text in ARTICLES.items()])
+    first.close()
+    article = tmp_path / "aurora-log.txt"
+    article.write_text(big_article(), encoding="utf-8")
+
+    kill_when(tmp_path / "killed", database_url, article, MOMENTS[moment])
+
+    for name in ("killed", "other"):  # the killed worker restarted, and another one
+        engine = worker(name)
+        ids = {d.doc_id for d in engine.documents()}
+        assert ids == set(QUESTIONS) | ({"aurora-log"} if EXPECTED[moment] else set())
+        for view, (_, fact) in zip(answers_of(engine), QUESTIONS.values(), strict=True):
+            assert fact in view.text
+        aurora = engine.answer(BIG_QUESTION[0])
+        assert (BIG_QUESTION[1] in aurora.text) == EXPECTED[moment]
+        engine.close()
+    stored = query(database_url, "SELECT count(*) FROM documents")
+    assert stored == query(database_url, "SELECT count(*) FROM originals") == len(ids)
+    empty = "SELECT count(*) FROM documents d WHERE NOT EXISTS (SELECT 1 FROM chunks c"
+    assert query(database_url, empty + " WHERE c.doc_id = d.doc_id)") == 0
+
+
+ANSWER_WRITER = """
+import time
+from bot.postgres_state import PostgresAnswerLog
+from index.api import Answer
+from qabot.config import StateSettings
+from qabot.database import open_pool
+
+log = PostgresAnswerLog(open_pool(StateSettings(backend="postgres")))
+for n in range(50):
+    answer_id = log.record_answer(Answer(f"q{n}?", "a.", True, []), chat_id=1, user_id=n,
+                                  latency_ms=5.0)
+    log.record_vote(answer_id, n, 1)
+print("committed", flush=True)
+time.sleep(60)
+"""
+
+
+def test_answers_and_votes_committed_before_a_kill_are_kept(
+    pool: ConnectionPool, database_url: str
+) -> None:
+    from bot.postgres_state import PostgresAnswerLog
+
+    process = subprocess.Popen(
+        [sys.executable, "-c", ANSWER_WRITER],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "QABOT_DATABASE_URL": database_url},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    assert process.stdout.readline().strip() == "committed"
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=10)
+    stats = PostgresAnswerLog(pool).stats()
+    assert (stats.questions, stats.thumbs_up) == (50, 50)
