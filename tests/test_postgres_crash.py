@@ -6,11 +6,6 @@ next ones are answered again without restarting anything."""
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -22,37 +17,42 @@ from index.documents import parse_bytes
 from index.embedding import Embedder
 from index.postgres_store import PostgresStorage
 from tests.engine_support import ARTICLES, QUESTIONS, answers_of
+from tests.pausing import kill_at
 from tests.test_reliability_engine import BIG_QUESTION, big_article
 
 pytest_plugins = ("tests.engine_fixtures", "tests.postgres_fixtures")
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # As tests/test_reliability_engine.py's child, on the shared database.
 CHILD = """
 import sys
-import time
 from pathlib import Path
-from index import Engine
+from index import Engine, postgres_store, snapshot
 from index.postgres_store import PostgresStorage
 from index.settings import EngineSettings, IndexSettings
 from qabot.config import StateSettings
 from qabot.database import open_pool
 from tests.fake_embedder import FakeEmbedder
+from tests.pausing import Pauses
 
-class PacedEmbedder(FakeEmbedder):
+index_dir, article, moment = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+pauses = Pauses(moment)
+
+class PausingEmbedder(FakeEmbedder):
     def encode(self, texts):
-        time.sleep(0.5)
+        pauses.here("while embedding")
         return super().encode(texts)
 
-index_dir, article = Path(sys.argv[1]), Path(sys.argv[2])
+
 pool = open_pool(StateSettings(backend="postgres"))
 settings = EngineSettings(index=IndexSettings(dir=index_dir, default_corpus=None))
-engine = Engine(settings, PacedEmbedder(), storage=PostgresStorage(pool, 0.0))
-print("adding", flush=True)
+engine = Engine(settings, PausingEmbedder(), storage=PostgresStorage(pool, 0.0))
+# paused only in the add: opening may build an index too
+pauses.after(postgres_store.PostgresOriginals, "save", "once its original is written")
+pauses.after(postgres_store.PostgresChunkStore, "replace_document", "once the store committed")
+pauses.before(snapshot, "build_lexical", "while the index is built")
 engine.add_paths([article])
 print("added", flush=True)
 """
-Moment = Callable[[Path, str, float], bool]  # (child's folder, database, seconds since start)
 
 
 def query(database_url: str, sql: str) -> int:
@@ -65,16 +65,6 @@ def generation(database_url: str) -> int:
     return query(database_url, "SELECT value::bigint FROM index_meta WHERE key = 'generation'")
 
 
-MOMENTS: dict[str, Moment] = {
-    "while embedding": lambda _, __, elapsed: elapsed > 0.05,
-    "once its original is written": lambda _, url, __: (
-        query(url, "SELECT count(*) FROM originals WHERE doc_id = 'aurora-log'") > 0
-    ),
-    "once the store committed": lambda _, url, __: (
-        query(url, "SELECT count(*) FROM documents WHERE doc_id = 'aurora-log'") > 0
-    ),
-    "while the index is built": lambda folder, _, __: len(list(folder.glob("snapshot-*"))) > 1,
-}
 # killed before any write: the old set; once the original is written, the new one
 EXPECTED = {
     "while embedding": False,
@@ -84,32 +74,8 @@ EXPECTED = {
 }
 
 
-def kill_when(folder: Path, database_url: str, article: Path, moment: Moment) -> None:
-    child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(folder), str(article)],
-        cwd=PROJECT_ROOT,
-        env={**os.environ, "QABOT_DATABASE_URL": database_url},
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert child.stdout is not None
-    try:
-        assert child.stdout.readline().strip() == "adding"
-        started = time.monotonic()
-        while child.poll() is None:
-            if moment(folder, database_url, time.monotonic() - started):
-                child.send_signal(signal.SIGKILL)
-                break
-            time.sleep(0.001)
-        child.wait(timeout=120)
-    finally:
-        if child.poll() is None:
-            child.kill()
-    assert child.returncode == -signal.SIGKILL, "the child finished before the moment came"
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize("moment", list(MOMENTS))
+@pytest.mark.parametrize("moment", list(EXPECTED))
 def test_a_worker_killed_while_adding_leaves_the_old_or_the_new_set(
     moment: str,
     pool: ConnectionPool,
@@ -128,7 +94,12 @@ def test_a_worker_killed_while_adding_leaves_the_old_or_the_new_set(
     article = tmp_path / "aurora-log.txt"
     article.write_text(big_article(), encoding="utf-8")
 
-    kill_when(tmp_path / "killed", database_url, article, MOMENTS[moment])
+    kill_at(
+        CHILD,
+        [str(tmp_path / "killed"), str(article)],
+        moment,
+        env={**os.environ, "QABOT_DATABASE_URL": database_url},
+    )
 
     for name in ("killed", "other"):  # the killed worker restarted, and another one
         engine = worker(name)
@@ -146,19 +117,19 @@ def test_a_worker_killed_while_adding_leaves_the_old_or_the_new_set(
 
 
 ANSWER_WRITER = """
-import time
+import sys
 from bot.postgres_state import PostgresAnswerLog
 from index.api import Answer
 from qabot.config import StateSettings
 from qabot.database import open_pool
+from tests.pausing import Pauses
 
 log = PostgresAnswerLog(open_pool(StateSettings(backend="postgres")))
 for n in range(50):
     answer_id = log.record_answer(Answer(f"q{n}?", "a.", True, []), chat_id=1, user_id=n,
                                   latency_ms=5.0)
     log.record_vote(answer_id, n, 1)
-print("committed", flush=True)
-time.sleep(60)
+Pauses(sys.argv[1]).here("once committed")
 """
 
 
@@ -167,16 +138,8 @@ def test_answers_and_votes_committed_before_a_kill_are_kept(
 ) -> None:
     from bot.postgres_state import PostgresAnswerLog
 
-    process = subprocess.Popen(
-        [sys.executable, "-c", ANSWER_WRITER],
-        cwd=PROJECT_ROOT,
-        env={**os.environ, "QABOT_DATABASE_URL": database_url},
-        stdout=subprocess.PIPE,
-        text=True,
+    kill_at(
+        ANSWER_WRITER, [], "once committed", env={**os.environ, "QABOT_DATABASE_URL": database_url}
     )
-    assert process.stdout is not None
-    assert process.stdout.readline().strip() == "committed"
-    process.send_signal(signal.SIGKILL)
-    process.wait(timeout=10)
     stats = PostgresAnswerLog(pool).stats()
     assert (stats.questions, stats.thumbs_up) == (50, 50)

@@ -13,10 +13,7 @@ import logging
 import os
 import random
 import shutil
-import signal
 import sqlite3
-import subprocess
-import sys
 import threading
 from collections.abc import Callable, Sequence
 from contextlib import closing
@@ -41,6 +38,7 @@ from tests.engine_support import (
     OpenEngine,
     answers_of,
 )
+from tests.pausing import kill_at
 
 pytest_plugins = ("tests.engine_fixtures",)
 
@@ -386,41 +384,24 @@ from pathlib import Path
 from index import Engine, originals, snapshot, sqlite_store
 from index.settings import EngineSettings, IndexSettings
 from tests.fake_embedder import FakeEmbedder
+from tests.pausing import Pauses
 
 index_dir, article, moment = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
-
-def pause(here):
-    if here == moment:
-        print("paused", here, flush=True)
-        sys.stdin.read()  # until killed
-
-def after(owner, name, here):
-    step = getattr(owner, name)
-    def paused_after(*args, **kwargs):
-        result = step(*args, **kwargs)
-        pause(here)
-        return result
-    setattr(owner, name, paused_after)
-
-def before(owner, name, here):
-    step = getattr(owner, name)
-    def paused_before(*args, **kwargs):
-        pause(here)
-        return step(*args, **kwargs)
-    setattr(owner, name, paused_before)
+pauses = Pauses(moment)
 
 class PausingEmbedder(FakeEmbedder):
     def encode(self, texts):
-        pause("while embedding")
+        pauses.here("while embedding")
         return super().encode(texts)
 
-after(originals.Originals, "save", "once its original is written")
-after(sqlite_store.SqliteChunkStore, "replace_document", "once the store committed")
-before(snapshot, "build_lexical", "while the index is built")
-before(snapshot, "remove_other_snapshots", "once the new index is current")
 
 settings = EngineSettings(index=IndexSettings(dir=index_dir, default_corpus=None))
 engine = Engine(settings, PausingEmbedder())
+# paused only in the add: opening may build an index too
+pauses.after(originals.Originals, "save", "once its original is written")
+pauses.after(sqlite_store.SqliteChunkStore, "replace_document", "once the store committed")
+pauses.before(snapshot, "build_lexical", "while the index is built")
+pauses.before(snapshot, "remove_other_snapshots", "once the new index is current")
 engine.add_paths([article])
 print("added", flush=True)
 """
@@ -447,36 +428,6 @@ def big_article() -> str:
     return " ".join(lines)
 
 
-def kill_at(index_dir: Path, article: Path, moment: str) -> None:
-    """Add `article` in a child process and SIGKILL it once it has paused at `moment`."""
-    child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(index_dir), str(article), moment],
-        cwd=PROJECT_ROOT,  # where `tests` is importable from
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert child.stdout is not None
-    watchdog = threading.Timer(120, child.kill)  # a hung child fails the test, not the run
-    watchdog.start()
-    said: list[str] = []
-    try:
-        for line in child.stdout:
-            said.append(line)
-            if line.strip() == f"paused {moment}":
-                child.send_signal(signal.SIGKILL)
-                break
-        child.wait(timeout=120)
-    finally:
-        watchdog.cancel()
-        if child.poll() is None:
-            child.kill()
-            child.wait()
-        assert child.stdin is not None
-        child.stdin.close()
-    assert child.returncode == -signal.SIGKILL, f"never paused {moment!r}; it said {said}"
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("moment", MOMENTS)
 def test_a_crash_while_adding_a_document_leaves_the_old_or_the_new_set(
@@ -485,7 +436,7 @@ def test_a_crash_while_adding_a_document_leaves_the_old_or_the_new_set(
     article = tmp_path / "aurora-log.txt"
     article.write_text(big_article(), encoding="utf-8")
 
-    kill_at(index_copy, article, moment)
+    kill_at(CHILD, [str(index_copy), str(article)], moment)
     engine, _ = open_engine(index_copy)
 
     ids = {d.doc_id for d in engine.documents()}
