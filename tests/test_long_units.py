@@ -1,15 +1,31 @@
 """Text without sentence breaks: every unit is bounded, so every part of a document can be
-found. Unit tests of the cutting, then properties over arbitrary run-on text."""
+found. Unit tests of the cutting, properties over arbitrary run-on text, then the real
+engine answering from the end of long documents of each kind."""
 
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from index import Answer, Engine
 from index.chunking import MAX_SENTENCE_CHARS, Chunk, Span, chunk_text, split_sentences
-from tests.long_samples import BRIDGE_FACT, transcript
+from index.documents import parse_bytes
+from tests.engine_support import OpenEngine
+from tests.long_samples import (
+    BRIDGE_FACT,
+    BRIDGE_QUESTION,
+    markdown_table,
+    minified_page,
+    one_paragraph,
+    transcript,
+    words,
+)
+
+pytest_plugins = ("tests.engine_fixtures",)
 
 
 def texts_of(text: str, spans: list[Span]) -> list[str]:
@@ -132,3 +148,79 @@ def test_sentences_are_bounded_and_cover_the_text_in_order(text: str, limit: int
     assert all(a.end <= b.start for a, b in itertools.pairwise(spans))
     covered = {i for s in spans for i in range(s.start, s.end)}
     assert [i for i in visible(text) if i not in covered] == []
+
+
+# ----- the real engine answers from the end of long documents ------------------------------
+
+
+@pytest.fixture
+def engine(tmp_path: Path, open_engine: OpenEngine) -> Engine:
+    return open_engine(tmp_path / "index")[0]
+
+
+def answer_from(engine: Engine, filename: str, data: bytes, question: str) -> Answer:
+    """Add one file, ask one question; every passage must point at its place in the text."""
+    engine.add_bytes(filename, data)
+    answer = engine.answer(question)
+    text = parse_bytes(filename, data).text
+    for passage in answer.passages:
+        assert text[passage.start : passage.end] == passage.text.strip("…")
+    return answer
+
+
+def test_a_transcript_without_punctuation_is_answered_from_its_end(engine: Engine) -> None:
+    answer = answer_from(engine, "council-meeting.txt", transcript().encode(), BRIDGE_QUESTION)
+
+    assert answer.confident
+    assert "48 million dollars" in answer.text
+    assert len(answer.text) <= 300
+
+
+def test_one_row_of_a_long_markdown_table_is_answered_with_its_header(engine: Engine) -> None:
+    table = markdown_table(2000, ("Harbor Point", "7412", "Lena Okafor"))
+
+    answer = answer_from(
+        engine, "county-results.md", table.encode(), "how many votes did Lena Okafor get"
+    )
+
+    assert answer.confident
+    assert "District: Harbor Point | Votes: 7412 | Winner: Lena Okafor" in answer.text
+
+
+def test_a_minified_page_is_answered_from_its_last_paragraph(engine: Engine) -> None:
+    title = "Council meets about the harbour"
+    last = f"{words(300, seed=9)} the harbour fee was raised to 12 euros {words(10, seed=10)}"
+    page = minified_page(title, [words(800, seed=seed) for seed in range(3)] + [last])
+
+    answer = answer_from(engine, "harbour.html", page, "what was the harbour fee raised to")
+
+    assert answer.confident
+    assert "12 euros" in answer.text
+    assert parse_bytes("harbour.html", page).text.startswith(f"{title}\n\n")
+
+
+def test_a_one_megabyte_paragraph_is_answered_from_its_end(engine: Engine) -> None:
+    text = one_paragraph(1_000_000, "the new ferry will carry 640 passengers")
+    assert len(text) > 1_000_000 and "." not in text
+
+    answer = answer_from(
+        engine, "endless.txt", text.encode(), "how many passengers will the new ferry carry"
+    )
+
+    assert answer.confident
+    assert "640 passengers" in answer.text
+
+
+def test_a_passage_too_long_to_show_is_cut_around_the_question_words(
+    tmp_path: Path, open_engine: OpenEngine
+) -> None:
+    engine, _ = open_engine(
+        tmp_path / "index", chunking={"max_chars": 4000}, answer={"passage_max_chars": 400}
+    )
+
+    answer = answer_from(engine, "council-meeting.txt", transcript().encode(), BRIDGE_QUESTION)
+
+    source = answer.passages[0]  # the passage the answer comes from
+    assert len(source.text) <= 400
+    assert source.text.startswith("…")
+    assert "final cost was 48 million dollars" in source.text
