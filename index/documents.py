@@ -34,8 +34,8 @@ if TYPE_CHECKING:
 
 MAX_FILE_BYTES = 200_000_000  # refused before reading, whatever the configured limit says
 MAX_TEXT_CHARS = 5_000_000  # as written: a bigger "article" is almost surely not one
-# Repeating a table's header in each of its rows at most doubles a real table (the 4 MB,
-# 200,000-row benchmark table becomes 9.2 M characters); a table whose header is far longer
+# Repeating a table's header in each of its rows about doubles a real table (the 4 MB,
+# 180,000-row benchmark table becomes 7.8 M characters); a table whose header is far longer
 # than its cells would grow without bound, so the document text has its own limit.
 MAX_DOCUMENT_CHARS = 3 * MAX_TEXT_CHARS
 MAX_PDF_PAGES = 2_000
@@ -168,7 +168,8 @@ def _parse_text(filename: str, text: str) -> tuple[str | None, str | None, str]:
     tables ("| a | b |" over "|---|---|") are written row by row with their header."""
     _check_length(filename, text)
     date, text = _date_line(text)
-    return _headline(text), date, _tables_written_out(filename, text)
+    text = _tables_written_out(filename, text)
+    return _headline(text), date, text
 
 
 def _date_line(text: str) -> tuple[str | None, str]:
@@ -402,6 +403,7 @@ def _tables_written_out(filename: str, text: str) -> str:
 
 
 def _short_tables_written_out(text: str, tables: _TableText) -> str:
+    """`text` with each of its tables (none of them long) replaced by its rows."""
     if not _TABLE_DELIMITER.search(text):
         return text
     lines = text.split("\n")
