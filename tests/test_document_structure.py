@@ -5,12 +5,14 @@ nothing to read is refused with a message that names it and says why."""
 from __future__ import annotations
 
 import tracemalloc
+from pathlib import Path
 
 import pytest
 
 from index.chunking import chunk_text
 from index.documents import MAX_DOCUMENT_CHARS, parse_bytes
 from index.errors import IngestError
+from qabot.cli import main
 from tests.ingest_samples import script_only_page, text_pdf
 
 HEADLINE = "Storm closes schools in Maine"
@@ -133,3 +135,18 @@ def test_a_file_with_nothing_to_read_is_refused_saying_which_and_why(
 
     assert str(refused.value).startswith(filename)
     assert why in str(refused.value)
+
+
+def test_index_add_says_which_file_has_nothing_to_read_and_why(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    header_only = tmp_path / "header.md"
+    header_only.write_bytes(NOTHING[2][1])
+
+    code = main(["index", "add", str(header_only), "--index", str(tmp_path / "index")])
+
+    assert code == 1
+    assert capsys.readouterr().err.strip() == (
+        "qabot: header.md has no readable article text (no text at all once the Markdown "
+        "markup is removed; a table without rows has none)"
+    )
