@@ -2,18 +2,25 @@
 
 The answer is the best-scoring sentence, widened by the sentence it points back to
 ("the same charges", "He ...") so it stands on its own, then by a neighbour while it fits.
+A sentence or passage too long to show whole is cut at word boundaries around its part
+with the most question terms (a transcript's answer may sit anywhere in a 500-character
+unit); a passage's start and end are then the shown part's place in the document, without
+the ellipses that mark the cut.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from index.api import Answer, Passage
+from index.chunking import Span
 from index.fitted import Confidence
+from index.lexical import tokens
 from index.retrieval import Query, ScoredChunk, ScoredSentence
 from index.settings import AnswerSettings
 from index.store import StoredChunk, StoredDocument
@@ -29,6 +36,7 @@ _BACK_REFERENCE = re.compile(
     re.IGNORECASE,
 )
 _SPACE = re.compile(r"\s+")
+_WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True)
@@ -45,7 +53,7 @@ class AnswerComposer:
         documents = view.documents
         ranked = [item for item in ranked if item.chunk.doc_id in documents]  # removed meanwhile
         passages = _passages(
-            _unique(ranked, self.top_k), documents, self.settings.passage_max_chars
+            _unique(ranked, self.top_k), documents, self.settings.passage_max_chars, query.terms
         )
         sentence = _best_sentence(ranked[:3])
         if sentence is None:
@@ -89,7 +97,7 @@ def _answer_text(
     index = item.sentences.index(chosen)
     answer = _clean(text[chosen.start : chosen.end])
     if len(answer) > budget:
-        return _shorten(answer, budget)
+        return _shown(answer, _around_match(answer, query.terms, budget))
     if _BACK_REFERENCE.search(answer):
         referent = _referent(earlier(item.chunk, chosen.start, 2), query)
         if referent and len(referent) + len(answer) + 1 <= budget:
@@ -122,9 +130,59 @@ def _referent(candidates: list[tuple[str, np.ndarray]], query: Query) -> str | N
     return _clean(best[0])
 
 
-def _shorten(text: str, budget: int) -> str:
-    cut = text[: budget - 1].rsplit(" ", 1)[0]
-    return cut.rstrip(",;:") + "…"
+def _around_match(text: str, terms: dict[str, float], budget: int) -> Span:
+    """The part of `text` to show in `budget` characters, ellipses included: the stretch
+    with the most question terms, widened evenly on both sides, cut between words."""
+    limit = budget - 2  # room for an ellipsis at either end
+    match = _best_match(text, terms, limit)
+    room = limit - (match.end - match.start)
+    left = min(match.start, room // 2)
+    right = min(len(text) - match.end, room - left)
+    left = min(match.start, room - right)  # the room the right side could not use
+    start, end = match.start - left, match.end + right
+    while 0 < start < match.start and not text[start - 1].isspace():
+        start += 1  # begin with a whole word
+    while match.end < end < len(text) and not text[end].isspace():
+        end -= 1  # end with a whole word
+    if end <= start:  # a single word longer than the budget: cut it
+        end = min(len(text), start + limit)
+    while start < end and text[start].isspace():
+        start += 1
+    while start < end - 1 and end < len(text) and text[end - 1] in ",;: \t\n":
+        end -= 1  # no dangling comma before the "…"
+    return Span(start, end)
+
+
+def _best_match(text: str, terms: dict[str, float], limit: int) -> Span:
+    """The shortest stretch of at most `limit` characters holding the greatest weight of
+    distinct question terms (a window sliding over the words that are question terms);
+    empty, at the start, when the text holds none."""
+    found: list[tuple[Span, str]] = []
+    for match in _WORD.finditer(text):
+        stems = tokens(match.group())
+        if stems and stems[0] in terms and match.end() - match.start() <= limit:
+            found.append((Span(match.start(), match.end()), stems[0]))
+    best, best_weight = Span(0, 0), 0.0
+    in_window: Counter[str] = Counter()
+    first = 0
+    for word, term in found:
+        in_window[term] += 1
+        while word.end - found[first][0].start > limit:
+            in_window[found[first][1]] -= 1
+            first += 1
+        span = Span(found[first][0].start, word.end)
+        weight = sum(terms[term] for term, count in in_window.items() if count > 0)
+        shorter = span.end - span.start < best.end - best.start
+        if weight > best_weight or (weight == best_weight and shorter):
+            best, best_weight = span, weight
+    return best
+
+
+def _shown(text: str, part: Span) -> str:
+    """`part` of `text`, an ellipsis where it was cut."""
+    before = "…" if text[: part.start].strip() else ""
+    after = "…" if text[part.end :].strip() else ""
+    return before + text[part.start : part.end] + after
 
 
 def _clean(text: str) -> str:
@@ -156,26 +214,28 @@ def _jaccard(a: set[str], b: set[str]) -> float:
 
 
 def _passages(
-    ranked: list[ScoredChunk], documents: dict[str, StoredDocument], limit: int
+    ranked: list[ScoredChunk],
+    documents: dict[str, StoredDocument],
+    limit: int,
+    terms: dict[str, float],
 ) -> list[Passage]:
     passages = []
     for item in ranked:
         document = documents.get(item.chunk.doc_id)
         if document is None:  # removed while we were answering
             continue
-        text = (
-            item.chunk.text if len(item.chunk.text) <= limit else _shorten(item.chunk.text, limit)
-        )
+        text = item.chunk.text
+        part = Span(0, len(text)) if len(text) <= limit else _around_match(text, terms, limit)
         passages.append(
             Passage(
-                text=text,
+                text=_shown(text, part),
                 score=round(item.score, 4),
                 doc_id=document.doc_id,
                 title=document.title,
                 source=document.source,
                 date=document.date,
-                start=item.chunk.start,
-                end=item.chunk.end,
+                start=item.chunk.start + part.start,
+                end=item.chunk.start + part.end,
                 chunk_id=item.chunk.chunk_id,
             )
         )

@@ -23,7 +23,7 @@ def embed_document(
     """The document's chunks with their vectors and their sentences' vectors."""
     chunks = chunk_text(document.text, chunking.max_chars, chunking.overlap_sentences)
     sentence_texts = [chunk.text[s.start : s.end] for chunk in chunks for s in chunk.sentences]
-    vectors = embedder.encode([chunk.text for chunk in chunks] + sentence_texts)
+    vectors = _encode_once(embedder, [chunk.text for chunk in chunks] + sentence_texts)
     chunk_vectors, sentence_vectors = vectors[: len(chunks)], vectors[len(chunks) :]
     new_chunks, offset = [], 0
     for chunk, vector in zip(chunks, chunk_vectors, strict=True):
@@ -41,6 +41,16 @@ def embed_document(
         )
         offset += count
     return new_chunks
+
+
+def _encode_once(embedder: Embedder, texts: list[str]) -> np.ndarray:
+    """Vectors of `texts`, each distinct text encoded once: a chunk's overlap sentence is
+    also the next chunk's first (4 % of squad-dev-a's texts), a run-on text's 500-character
+    units are each in two 1000-character chunks (a third of its texts), and boilerplate
+    repeats."""
+    first: dict[str, int] = {}
+    positions = [first.setdefault(text, len(first)) for text in texts]
+    return embedder.encode(list(first))[positions]
 
 
 def save_document(

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from index.chunking import Chunk, chunk_text, paragraphs, split_sentences
+from index.chunking import MAX_SENTENCE_CHARS, Chunk, chunk_text, paragraphs, split_sentences
 
 SENTENCES = [f"Sentence number {i} says something short about item {i}." for i in range(40)]
 ARTICLE = (
@@ -38,8 +38,11 @@ def check_offsets(text: str, chunks: list[Chunk]) -> None:
 
 
 def check_size(chunks: list[Chunk], max_chars: int) -> None:
+    """No chunk and no sentence exceeds its bound, whatever the text."""
+    sentence_limit = min(MAX_SENTENCE_CHARS, max_chars)
     for chunk in chunks:
-        assert len(chunk.text) <= max_chars or len(chunk.sentences) == 1, chunk
+        assert len(chunk.text) <= max_chars, chunk
+        assert all(s.end - s.start <= sentence_limit for s in chunk.sentences), chunk
 
 
 def absolute_sentences(chunk: Chunk) -> list[tuple[int, int]]:
@@ -66,7 +69,7 @@ def test_every_sentence_is_in_some_chunk_and_no_chunk_crosses_a_paragraph() -> N
 
     covered = {span for chunk in chunks for span in absolute_sentences(chunk)}
     assert covered == {(s.start, s.end) for s in split_sentences(ARTICLE)}
-    assert len({paragraph_of(chunk) for chunk in chunks}) == len(paragraphs(ARTICLE)) == 4
+    assert len({paragraph_of(chunk) for chunk in chunks}) == len(paragraphs(ARTICLE)) == 3
 
 
 def test_neighbouring_chunks_overlap_by_whole_sentences() -> None:
@@ -87,16 +90,21 @@ def test_without_overlap_chunks_do_not_share_text() -> None:
         assert before.end <= after.start
 
 
-def test_a_sentence_longer_than_the_limit_stands_alone_uncut() -> None:
-    long_sentence = "This sentence goes on " + "and on " * 60 + "until it ends."
-    text = f"A short opener. {long_sentence} A short closer."
+def test_a_line_break_ends_a_sentence_and_a_blank_line_a_paragraph() -> None:
+    text = "Results\nTurnout was high\nNo recount was asked\n\nThe count ended at midnight."
 
-    chunks = chunk_text(text, 100, 1)
+    spans = paragraphs(text)
 
-    check_offsets(text, chunks)
-    alone = [chunk for chunk in chunks if long_sentence in chunk.text]
-    assert len(alone) == 1
-    assert alone[0].text == long_sentence
+    assert [text[s.start : s.end] for s in spans] == [
+        "Results\nTurnout was high\nNo recount was asked",
+        "The count ended at midnight.",
+    ]
+    first = chunk_text(text, 1000, 1)[0]
+    assert [first.text[s.start : s.end] for s in first.sentences] == [
+        "Results",
+        "Turnout was high",
+        "No recount was asked",
+    ]
 
 
 def test_a_heading_joins_the_paragraph_below_it() -> None:

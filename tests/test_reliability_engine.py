@@ -58,9 +58,13 @@ def warnings_of(caplog: pytest.LogCaptureFixture) -> str:
 
 
 def expected_texts(document: Document, max_chars: int = 1000, overlap: int = 1) -> list[str]:
-    """What embedding one document must encode: its chunks, then their sentences."""
+    """What embedding one document must encode: its chunks, then their sentences, each
+    distinct text once."""
     chunks = chunk_text(document.text, max_chars, overlap)
-    return [c.text for c in chunks] + [c.text[s.start : s.end] for c in chunks for s in c.sentences]
+    texts = [c.text for c in chunks] + [
+        c.text[s.start : s.end] for c in chunks for s in c.sentences
+    ]
+    return list(dict.fromkeys(texts))
 
 
 def check_consistent(index_dir: Path) -> None:
