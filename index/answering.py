@@ -20,7 +20,7 @@ import numpy as np
 from index.api import Answer, Passage
 from index.chunking import Span
 from index.fitted import Confidence
-from index.lexical import tokens
+from index.terms import tokens
 from index.retrieval import Query, ScoredChunk, ScoredSentence
 from index.settings import AnswerSettings
 from index.store import StoredChunk, StoredDocument
