@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from index.api import SUPPORTED_SUFFIXES
 from index.errors import IngestError
+from index.api import SHARED, SUPPORTED_SUFFIXES
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -69,10 +69,12 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 class Document:
     doc_id: str
     title: str
-    date: str | None
+    date: str | None  # published, YYYY-MM-DD
     source: str
     text: str
     content_hash: str
+    url: str | None = None  # canonical web address, for documents read from the web
+    collection: str = SHARED  # or a chat's own, "chat:<id>" (index/collections.py)
 
 
 def load_file(path: Path, max_bytes: int | None = None) -> Document:

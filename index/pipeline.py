@@ -16,9 +16,10 @@ from functools import lru_cache
 import numpy as np
 
 from index.answering import AnswerComposer
-from index.api import Answer, Turn
+from index.api import Answer, Scope, Turn
 from index.embedding import Embedder, model_vocabulary
 from index.fitted import Fitted
+from index.recency import break_near_ties, newest_relevant_first
 from index.retrieval import (
     DenseHits,
     Query,
@@ -27,7 +28,9 @@ from index.retrieval import (
     is_follow_up,
     retrieve,
     search_dense,
+    search_dense_within,
 )
+from index.scoping import Focus, focus
 from index.settings import EngineSettings
 from index.view import IndexView
 
@@ -40,10 +43,12 @@ class Question:
     """One question made ready for search; `text` is the question with typos repaired."""
 
     asked: str  # as cleaned, what the answer repeats
-    text: str
+    text: str  # without time words
     earlier: list[str]  # earlier questions it leans on (empty unless a follow-up)
     query: Query
     dense_hits: DenseHits
+    allowed: np.ndarray | None = None  # the chunks it may read (sorted ids); None: all
+    newest_first: bool = False
 
 
 class QuestionPipeline:
@@ -56,21 +61,40 @@ class QuestionPipeline:
         )
 
     def answer(
-        self, requests: Sequence[tuple[str, Sequence[Turn]]], view: IndexView
+        self,
+        requests: Sequence[tuple[str, Sequence[Turn]]],
+        view: IndexView,
+        scopes: Sequence[Scope | None] | None = None,
     ) -> list[Answer]:
         return [
-            self._composer.compose(question.asked, question.query, self.rank(question, view), view)
-            for question in self.prepare(requests, view)
+            self._composer.compose(
+                question.asked,
+                question.query,
+                self.rank(question, view),
+                view,
+                newest_first=question.newest_first,
+            )
+            for question in self.prepare(requests, view, scopes)
         ]
 
     def prepare(
-        self, requests: Sequence[tuple[str, Sequence[Turn]]], view: IndexView
+        self,
+        requests: Sequence[tuple[str, Sequence[Turn]]],
+        view: IndexView,
+        scopes: Sequence[Scope | None] | None = None,
     ) -> list[Question]:
-        """Clean, repair, embed and search a batch of questions (with their histories)."""
+        """Clean, repair, embed and search a batch of questions (with their histories),
+        each within its scope (None: every document)."""
         limit = self.settings.answer.max_question_chars
         asked = [clean_question(question, limit) for question, _ in requests]
+        focused = [
+            focus(q, scope, view.documents)
+            for q, scope in zip(asked, scopes or [None] * len(asked), strict=True)
+        ]
         dictionary = _known_words()
-        texts = [view.snapshot.lexicon.correct(q, dictionary) if q else "" for q in asked]
+        texts = [
+            view.snapshot.lexicon.correct(f.text, dictionary) if f.text else "" for f in focused
+        ]
         earlier = [
             [turn.question for turn in history[-FOLLOW_UP_TURNS:]] if is_follow_up(q) else []
             for q, (_, history) in zip(asked, requests, strict=True)
@@ -86,25 +110,47 @@ class QuestionPipeline:
         candidates = self.settings.retrieval.candidates
         hits = search_dense(np.asarray(query_vectors), view.snapshot, candidates)
         history_weight = self.fitted.weights.history_terms
-        return [
-            Question(
-                q,
-                text,
-                previous,
-                Query(text, vector, build_terms(text, previous, history_weight)),
-                found,
+        questions = []
+        for q, text, previous, vector, found, focused_on in zip(
+            asked, texts, earlier, query_vectors, hits, focused, strict=True
+        ):
+            allowed = _allowed_chunks(focused_on, view)
+            if allowed is not None:
+                found = search_dense_within(vector, view.snapshot, candidates, allowed)
+            query = Query(text, vector, build_terms(text, previous, history_weight))
+            questions.append(
+                Question(q, text, previous, query, found, allowed, focused_on.newest_first)
             )
-            for q, text, previous, vector, found in zip(
-                asked, texts, earlier, query_vectors, hits, strict=True
-            )
-        ]
+        return questions
 
     def rank(self, question: Question, view: IndexView) -> list[ScoredChunk]:
-        """Candidate chunks from both retrievers, scored with sentence evidence, best first."""
+        """Candidate chunks from both retrievers, scored with sentence evidence, best first
+        (newest first when the question asks for the latest)."""
         if not question.text.strip():
             return []
+        if question.allowed is not None and not len(question.allowed):
+            return []
         candidates = self.settings.retrieval.candidates
-        return retrieve(question.query, question.dense_hits, view, candidates, self.fitted.weights)
+        ranked = retrieve(
+            question.query,
+            question.dense_hits,
+            view,
+            candidates,
+            self.fitted.weights,
+            question.allowed,
+        )
+        if question.newest_first:
+            return newest_relevant_first(ranked, view.documents, self.fitted.confidence)
+        return break_near_ties(ranked, view.documents)
+
+
+def _allowed_chunks(focused: Focus, view: IndexView) -> np.ndarray | None:
+    """The chunk ids a focused question may read; None when it may read every one."""
+    if focused.doc_ids is None:
+        return None
+    if not focused.doc_ids:
+        return np.zeros(0, dtype=np.int64)
+    return view.store.chunk_ids_of_documents(sorted(focused.doc_ids))
 
 
 def clean_question(question: str, limit: int) -> str:

@@ -94,12 +94,28 @@ def search_dense(vectors: np.ndarray, snapshot: Snapshot, candidates: int) -> li
     return [DenseHits(row_scores, row_ids) for row_scores, row_ids in zip(scores, ids, strict=True)]
 
 
+def search_dense_within(
+    vector: np.ndarray, snapshot: Snapshot, candidates: int, allowed: np.ndarray
+) -> DenseHits:
+    """The nearest chunks among `allowed` alone (a question limited to some documents)."""
+    scores, ids = snapshot.vectors.search_within(vector[None, :], candidates, allowed)
+    return DenseHits(scores[0], ids[0])
+
+
 def retrieve(
-    query: Query, dense_hits: DenseHits, view: IndexView, candidates: int, weights: Weights
+    query: Query,
+    dense_hits: DenseHits,
+    view: IndexView,
+    candidates: int,
+    weights: Weights,
+    allowed: np.ndarray | None = None,
 ) -> list[ScoredChunk]:
-    """Candidate chunks from both retrievers, scored and sorted best first."""
+    """Candidate chunks from both retrievers, scored and sorted best first; with `allowed`
+    (sorted chunk ids), only those are candidates."""
     snapshot = view.snapshot
     bm25_all = snapshot.bm25.scores(_bm25_query(query.terms))
+    if allowed is not None:
+        bm25_all = _only(bm25_all, snapshot.bm25.positions(allowed))
     top_bm25 = _top_positions(bm25_all, candidates)
     ids = {int(i) for i in dense_hits.chunk_ids if i >= 0}
     ids.update(int(i) for i in snapshot.bm25.chunk_ids[top_bm25])
@@ -187,6 +203,14 @@ def _score_sentences(
             scored.append(ScoredSentence(start, end, cosines[row], matched / total))
         result.append(scored)
     return result
+
+
+def _only(scores: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """The scores at `positions` (-1: not held), zero elsewhere."""
+    kept = np.zeros_like(scores)
+    held = positions[positions >= 0]
+    kept[held] = scores[held]
+    return kept
 
 
 def _top_positions(scores: np.ndarray, k: int) -> np.ndarray:
