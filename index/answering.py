@@ -20,10 +20,10 @@ import numpy as np
 from index.api import Answer, Passage
 from index.chunking import Span
 from index.fitted import Confidence
-from index.terms import tokens
 from index.retrieval import Query, ScoredChunk, ScoredSentence
 from index.settings import AnswerSettings
 from index.store import StoredChunk, StoredDocument
+from index.terms import tokens
 from index.view import IndexView
 
 # (chunk, start of a sentence in it, how many) -> the sentences before it, nearest first

@@ -24,7 +24,6 @@ from index.errors import (
 
 __all__ = [
     "SHARED",
-    "LatestArticle",
     "SUPPORTED_SUFFIXES",
     "AddedLink",
     "Answer",
@@ -37,6 +36,7 @@ __all__ = [
     "IndexCorrupt",
     "IndexStats",
     "IngestError",
+    "LatestArticle",
     "ModelUnavailable",
     "NewsDesk",
     "Passage",
@@ -212,6 +212,7 @@ class FeedSync:
     also_reported: int = 0  # items another feed brought first: stored once
     skipped: list[str] = field(default_factory=list)  # items not read, and why
     error: str | None = None  # the feed itself failed
+    not_modified: bool = False  # the server said so (304): nothing was read
 
     @property
     def failed(self) -> bool:

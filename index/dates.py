@@ -52,8 +52,11 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         ("month", r"\b" + _MONTH + r"\s+(?:of\s+)?" + _YEAR),
         ("month", r"(?<=\bin\s)\s*" + _MONTH),
         ("past", r"\b(?:in\s+)?(?:the\s+)?(?:past|last)\s+" + _COUNT + r"\s+" + _UNIT),
-        ("named", r"\b(?P<named>today|yesterday|this\s+week|last\s+week|this\s+month|"
-         r"last\s+month|this\s+year|last\s+year)"),
+        (
+            "named",
+            r"\b(?P<named>today|yesterday|this\s+week|last\s+week|this\s+month|"
+            r"last\s+month|this\s+year|last\s+year)",
+        ),
         ("newest", r"\b(?:the\s+)?(?P<newest>latest|newest|most\s+recent(?:ly)?|recent(?:ly)?)"),
     ]
 ]

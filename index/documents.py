@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from index.errors import IngestError
 from index.api import SHARED, SUPPORTED_SUFFIXES
+from index.errors import IngestError
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt

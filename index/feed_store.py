@@ -76,7 +76,12 @@ class FeedStore(Protocol):
     def remove(self, feed_id: int) -> None: ...
 
     def synced(
-        self, feed_id: int, *, title: str, etag: str | None, last_modified: str | None,
+        self,
+        feed_id: int,
+        *,
+        title: str,
+        etag: str | None,
+        last_modified: str | None,
         next_attempt: dt.datetime,
     ) -> None:
         """A successful fetch (a 304 too): validators kept, failures reset."""

@@ -113,10 +113,9 @@ class Fetcher:
         try:
             found = self.get(f"{origin}/robots.txt", max_bytes=ROBOTS_MAX_BYTES)
         except FetchError as error:
-            if error.status in (401, 403):
-                rules.disallow_all = True
-            else:
-                rules.allow_all = True
+            # 401 or 403: the site keeps its rules private, so nothing may be read (as
+            # RobotFileParser.read decides); any other failure: as if there were no rules.
+            rules.parse(["User-agent: *", "Disallow: /"] if error.status in (401, 403) else [])
             return rules
         rules.parse(found.body.decode("utf-8", "replace").splitlines())
         return rules

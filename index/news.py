@@ -131,8 +131,7 @@ class News:
         dated.reverse()  # the store lists them oldest added first: on one day, newest first
         dated.sort(key=lambda doc: doc.date or "", reverse=True)
         return [
-            LatestArticle(doc, self._feeds.reporting_feeds(doc.doc_id)[1:])
-            for doc in dated[:limit]
+            LatestArticle(doc, self._feeds.reporting_feeds(doc.doc_id)[1:]) for doc in dated[:limit]
         ]
 
     def close(self) -> None:

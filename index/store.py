@@ -19,10 +19,8 @@ from typing import Protocol
 
 import numpy as np
 
-from index.errors import IndexCorrupt
-
-
 from index.api import SHARED
+from index.errors import IndexCorrupt
 
 
 @dataclass(frozen=True)

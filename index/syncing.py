@@ -93,7 +93,7 @@ class FeedSyncer:
             )
             if fetched.not_modified:
                 self._synced(feed, feed.title, feed.etag, feed.last_modified, now)
-                return FeedSync(feed=info_of(self._current(feed)))
+                return FeedSync(feed=info_of(self._current(feed)), not_modified=True)
             parsed = parse_feed(fetched.body, feed.url, self._settings.max_items)
         except QabotError as error:
             return self._failed(feed, str(error), now)

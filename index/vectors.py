@@ -113,7 +113,7 @@ class FaissIndex:
         params: Any = (
             faiss.SearchParametersHNSW()  # type: ignore[attr-defined]
             if self.kind == "hnsw"
-            else faiss.SearchParameters()  # type: ignore[attr-defined]
+            else faiss.SearchParameters()
         )
         if self.kind == "hnsw":
             params.efSearch = max(HNSW_EF_SEARCH, k)

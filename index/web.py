@@ -22,7 +22,9 @@ from index.fetch import Fetched, Fetcher, checked_url
 ACCEPT = "text/html,application/xhtml+xml;q=0.9,application/pdf;q=0.8,text/plain;q=0.5"
 _MAGIC = {b"%PDF-": "pdf", b"\x89PNG": "image", b"\xff\xd8\xff": "image", b"GIF8": "image"}
 _HTML_START = re.compile(rb"^\s*(?:<\?xml[^>]*>\s*)?<(?:!doctype\s+html|html|head|body)", re.I)
-_FEED_START = re.compile(rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:rss|feed|rdf:rdf)\b", re.I)
+_FEED_START = re.compile(
+    rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:rss|feed|rdf:rdf)\b", re.IGNORECASE
+)
 
 
 def read_url(fetcher: Fetcher, url: str, collection: str = SHARED) -> Document:
@@ -56,10 +58,11 @@ def page_document(
         )
     if kind == "html":
         page = parse_html_page(name, _decoded(fetched), fetched.url)
-        address = page.url if _is_web_address(page.url) else fetched.url
+        address = page.url if page.url and _is_web_address(page.url) else fetched.url
         text = page.text
-        if page.author and page.author not in text[:500]:
-            text = f"By {page.author}\n\n{text}"  # "who wrote ..." can then be answered
+        if page.author and page.author not in text:
+            # After the text: a byline first would be a chunk of its own with the headline.
+            text = f"{text}\n\nBy {page.author}."  # "who wrote ..." can then be answered
         return make_document(
             name,
             url_doc_id(address, collection),
@@ -136,8 +139,8 @@ def _plain_text(fetched: Fetched) -> str:
         return fetched.body.decode("utf-8", "replace")
 
 
-def _is_web_address(url: str | None) -> bool:
-    return bool(url) and re.match(r"https?://[^\s/]+", url or "") is not None
+def _is_web_address(url: str) -> bool:
+    return re.match(r"https?://[^\s/]+", url) is not None
 
 
 def _not_an_article(fetched: Fetched, kind: str) -> str:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from index.api import EngineObserver
 from index.engine import Engine
+from index.news import News
 from qabot.config import Config
 
 
@@ -26,3 +27,8 @@ def open_engine(
         seed_default_corpus=seed_default_corpus,
         observer=observer,
     )
+
+
+def open_news(config: Config, engine: Engine) -> News:
+    """Links and feeds over an open engine (its index folder holds the feed state)."""
+    return News(engine, engine.settings)

@@ -19,15 +19,17 @@ from bot.access import SlidingWindowLimiter
 from bot.app import build_application
 from bot.conversation import ConversationMemory
 from bot.feedback import FeedbackStore
+from bot.follows import FollowStore
 from bot.metrics_server import MetricsServer
 from bot.monitoring import Monitoring
 from bot.redact import install_log_redaction
 from bot.running import run_bot
+from bot.services import NewsOptions
 from bot.settings import MetricsConfig, TelegramConfig
 from bot.state import BotState, RateLimiters
-from index.api import EngineLimits
+from index.api import EngineLimits, NewsDesk
 from qabot.config import Config
-from qabot.factory import open_engine
+from qabot.factory import open_engine, open_news
 
 SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what setWebhook accepts as secret_token
 
@@ -67,13 +69,27 @@ def serve(config: Config) -> int:
     with (
         metrics_endpoint(config.metrics, monitoring),
         closing(open_engine(config, observer=monitoring.metrics)) as engine,
+        closing(open_news(config, engine)) as desk,
     ):
         engine.warm_up()  # load the model now rather than on the first question
         monitoring.metrics.watch_index(engine)
         monitoring.health.watch_engine(lambda: engine.is_open)
+        news = news_options(config, desk)
         with closing(open_bot_state(settings, engine.limits)) as state:
-            application = build_application(settings, engine, state, token, monitoring=monitoring)
+            application = build_application(
+                settings, engine, state, token, monitoring=monitoring, news=news
+            )
             return run_bot(application, settings, secret)
+
+
+def news_options(config: Config, desk: NewsDesk) -> NewsOptions:
+    """Links, feeds and alerts as configured, over `desk`."""
+    return NewsOptions(
+        desk=desk,
+        links=config.links,
+        alerts=config.alerts,
+        sync_minutes=config.feeds.interval_minutes,
+    )
 
 
 @contextmanager
@@ -94,7 +110,8 @@ def metrics_endpoint(settings: MetricsConfig, monitoring: Monitoring) -> Iterato
 
 
 def open_bot_state(settings: TelegramConfig, limits: EngineLimits) -> BotState:
-    """Today's state for one bot process: answers in a SQLite file, the rest in RAM.
+    """Today's state for one bot process: answers, follows, alerts and link counts in a
+    SQLite file, the rest in RAM.
 
     `settings` must have its paths resolved (`Config.telegram_settings`).
     """
@@ -102,6 +119,7 @@ def open_bot_state(settings: TelegramConfig, limits: EngineLimits) -> BotState:
         answers=FeedbackStore(settings.feedback_db),
         conversations=ConversationMemory(limits.conversation_turns),
         limiters=RateLimiters.per_minute(settings.rate_limit_per_minute, SlidingWindowLimiter),
+        news=FollowStore(settings.feedback_db),
     )
 
 

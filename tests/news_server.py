@@ -78,9 +78,12 @@ def _handler(server: NewsServer) -> type[http.server.BaseHTTPRequestHandler]:
                 return
             etag = etag_of(route.body)
             modified = email.utils.formatdate(route.modified, usegmt=True)
-            if route.validators and (
-                headers.get("if-none-match") == etag or headers.get("if-modified-since") == modified
-            ):
+            # RFC 9110: If-None-Match, when sent, decides alone.
+            if "if-none-match" in headers:
+                unchanged = headers["if-none-match"] == etag
+            else:
+                unchanged = headers.get("if-modified-since") == modified
+            if route.validators and unchanged:
                 self.send_response(304)
                 self.send_header("ETag", etag)
                 self.end_headers()
@@ -169,10 +172,10 @@ def atom(title: str, entries: list[dict[str, str]]) -> bytes:
     body = "".join(
         "<entry>"
         f"<title>{entry['title']}</title>"
-        f"<link href=\"{entry['link']}\"/>"
+        f'<link href="{entry["link"]}"/>'
         f"<id>{entry['id']}</id>"
         f"<updated>{entry['updated']}</updated>"
-        f"<content type=\"html\"><![CDATA[{entry.get('content', '')}]]></content>"
+        f'<content type="html"><![CDATA[{entry.get("content", "")}]]></content>'
         "</entry>"
         for entry in entries
     )
