@@ -49,6 +49,7 @@ class Question:
     dense_hits: DenseHits
     allowed: np.ndarray | None = None  # the chunks it may read (sorted ids); None: all
     newest_first: bool = False
+    in_scope: frozenset[str] | None = None  # the documents a refusal may name; None: all
 
 
 class QuestionPipeline:
@@ -73,6 +74,7 @@ class QuestionPipeline:
                 self.rank(question, view),
                 view,
                 newest_first=question.newest_first,
+                in_scope=question.in_scope,
             )
             for question in self.prepare(requests, view, scopes)
         ]
@@ -119,7 +121,16 @@ class QuestionPipeline:
                 found = search_dense_within(vector, view.snapshot, candidates, allowed)
             query = Query(text, vector, build_terms(text, previous, history_weight))
             questions.append(
-                Question(q, text, previous, query, found, allowed, focused_on.newest_first)
+                Question(
+                    q,
+                    text,
+                    previous,
+                    query,
+                    found,
+                    allowed,
+                    focused_on.newest_first,
+                    focused_on.in_scope,
+                )
             )
         return questions
 

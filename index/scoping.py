@@ -25,26 +25,29 @@ class Focus:
     doc_ids: frozenset[str] | None  # the documents it may read; None: every one
     newest_first: bool
     time: TimeFilter | None = None
+    # the documents of its scope, whatever their dates: what a refusal may name as topics
+    in_scope: frozenset[str] | None = None
 
 
 def focus(question: str, scope: Scope | None, documents: Mapping[str, StoredDocument]) -> Focus:
     scope = scope or Scope()
     readable = [doc for doc in documents.values() if _in_scope(doc, scope)]
-    limited = len(readable) < len(documents)
+    in_scope = _ids(readable) if len(readable) < len(documents) else None
+    as_written = Focus(question, in_scope, False, None, in_scope)
     dated = [doc for doc in readable if parse_iso_date(doc.date) is not None]
     if not dated:
-        return Focus(question, _ids(readable) if limited else None, False)
+        return as_written
     text, time = time_filter(question, scope.today or dt.datetime.now(dt.UTC).date())
     if time is None:
-        return Focus(question, _ids(readable) if limited else None, False)
-    if time.has_range:
-        in_range = [doc for doc in readable if time.admits(doc.date)]
-        if not in_range and not time.relative:
-            # "in September 1939" with no article published then: the words tell what the
-            # article is about, not when it came out. Searched as written.
-            return Focus(question, _ids(readable) if limited else None, False)
-        readable, limited = in_range, True
-    return Focus(text, _ids(readable) if limited else None, time.newest_first, time)
+        return as_written
+    if not time.has_range:
+        return Focus(text, in_scope, time.newest_first, time, in_scope)
+    in_range = [doc for doc in readable if time.admits(doc.date)]
+    if not in_range and not time.relative:
+        # "in September 1939" with no article published then: the words tell what the
+        # article is about, not when it came out. Searched as written.
+        return as_written
+    return Focus(text, _ids(in_range), time.newest_first, time, in_scope)
 
 
 def _in_scope(document: StoredDocument, scope: Scope) -> bool:
