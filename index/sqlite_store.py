@@ -168,7 +168,7 @@ class SqliteChunkStore:
         query = """SELECT d.doc_id, d.title, d.date, d.source, d.content_hash, COUNT(c.chunk_id),
                           d.url, d.collection
                    FROM documents d LEFT JOIN chunks c USING (doc_id)
-                   GROUP BY d.doc_id ORDER BY d.added_at, d.doc_id"""
+                   GROUP BY d.doc_id ORDER BY d.added_at, d.rowid"""
         with self._lock:
             rows = self._db.execute(query).fetchall()
         return [StoredDocument(*row) for row in rows]

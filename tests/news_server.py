@@ -26,6 +26,7 @@ class Route:
     location: str | None = None  # a redirect's target
     drip_seconds: float = 0.0  # send the body one byte per this many seconds
     endless_bytes: int = 0  # stream this many bytes of filler after the body
+    length_header: bool = True  # False: no Content-Length, the body ends when the server closes
     validators: bool = True  # send ETag and Last-Modified (and honour them)
     modified: float = 1_675_000_000.0  # Last-Modified, as a Unix time
 
@@ -104,7 +105,10 @@ def _handler(server: NewsServer) -> type[http.server.BaseHTTPRequestHandler]:
             endless = route.endless_bytes if route else 0
             self.send_response(status)
             self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body) + endless))
+            if route is None or route.length_header:
+                self.send_header("Content-Length", str(len(body) + endless))
+            else:
+                self.send_header("Connection", "close")
             for name, value in (extra or {}).items():
                 self.send_header(name, value)
             self.end_headers()
