@@ -181,7 +181,6 @@ EXAMPLES = {
     "index add": [
         "qabot index add article.pdf notes.md",
         "qabot index add https://example.com/news/story.html",
-        "qabot index add articles/ --index data/news",
         "qabot index add mine.txt --with-default-corpus",
     ],
     "index list": ["qabot index list", "qabot index list --index data/news"],

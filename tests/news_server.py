@@ -31,12 +31,15 @@ class Route:
     modified: float = 1_675_000_000.0  # Last-Modified, as a Unix time
 
 
-@dataclass(frozen=True)
+@dataclass
 class Received:
+    """A request, recorded as it arrives (before it is answered: a client that has its
+    answer finds it here); status and body_bytes are filled in as the answer is sent."""
+
     path: str
     headers: dict[str, str]
-    status: int
-    body_bytes: int  # bytes of body sent back
+    status: int = 0
+    body_bytes: int = 0  # bytes of body sent back
 
 
 @dataclass
@@ -67,15 +70,17 @@ def _handler(server: NewsServer) -> type[http.server.BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             route = server.routes.get(self.path)
             headers = {name.lower(): value for name, value in self.headers.items()}
+            received = Received(self.path, headers)
+            server.received.append(received)
             if route is None:
-                self._send(404, b"not found", "text/plain", headers)
+                self._send(received, 404, b"not found", "text/plain")
                 return
             if route.location is not None:
+                received.status = route.status
                 self.send_response(route.status)
                 self.send_header("Location", route.location)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
-                server.received.append(Received(self.path, headers, route.status, 0))
                 return
             etag = etag_of(route.body)
             modified = email.utils.formatdate(route.modified, usegmt=True)
@@ -85,23 +90,24 @@ def _handler(server: NewsServer) -> type[http.server.BaseHTTPRequestHandler]:
             else:
                 unchanged = headers.get("if-modified-since") == modified
             if route.validators and unchanged:
+                received.status = 304
                 self.send_response(304)
                 self.send_header("ETag", etag)
                 self.end_headers()
-                server.received.append(Received(self.path, headers, 304, 0))
                 return
             extra = {"ETag": etag, "Last-Modified": modified} if route.validators else {}
-            self._send(route.status, route.body, route.content_type, headers, extra, route)
+            self._send(received, route.status, route.body, route.content_type, extra, route)
 
         def _send(
             self,
+            received: Received,
             status: int,
             body: bytes,
             content_type: str,
-            headers: dict[str, str],
             extra: dict[str, str] | None = None,
             route: Route | None = None,
         ) -> None:
+            received.status = status
             endless = route.endless_bytes if route else 0
             self.send_response(status)
             self.send_header("Content-Type", content_type)
@@ -112,24 +118,22 @@ def _handler(server: NewsServer) -> type[http.server.BaseHTTPRequestHandler]:
             for name, value in (extra or {}).items():
                 self.send_header(name, value)
             self.end_headers()
-            sent = 0
             try:
                 if route is not None and route.drip_seconds:
                     for byte in body:
                         self.wfile.write(bytes([byte]))
                         self.wfile.flush()
-                        sent += 1
+                        received.body_bytes += 1
                         time.sleep(route.drip_seconds)
                 else:
                     self.wfile.write(body)
-                    sent = len(body)
+                    received.body_bytes = len(body)
                 chunk = b"x" * 65536
-                while sent - len(body) < endless:
+                while received.body_bytes - len(body) < endless:
                     self.wfile.write(chunk)
-                    sent += len(chunk)
+                    received.body_bytes += len(chunk)
             except OSError:  # the client hung up: what a bounded fetch does
                 pass
-            server.received.append(Received(self.path, headers, status, sent))
 
         def log_message(self, format: str, *args: object) -> None:
             pass
