@@ -38,12 +38,12 @@ class FollowHandlers:
         if not topic:
             await message.reply_text(messages.FOLLOW_USAGE)
             return
-        follows = self._services.follows
-        limit = self._services.news.alerts.max_topics if self._services.news else 0
-        current = follows.following(message.chat.id)
         if self._services.news is None:
             await message.reply_text(messages.NEWS_OFF)
             return
+        follows = self._services.follows
+        limit = self._services.news.alerts.max_topics
+        current = follows.following(message.chat.id)
         if len(current) >= limit and topic.casefold() not in {f.topic.casefold() for f in current}:
             await message.reply_text(messages.too_many_topics(limit))
             return

@@ -30,7 +30,7 @@ from index.retrieval import (
     search_dense,
     search_dense_within,
 )
-from index.scoping import Focus, focus
+from index.scoping import Catalog, Focus, focus
 from index.settings import EngineSettings
 from index.view import IndexView
 
@@ -60,6 +60,7 @@ class QuestionPipeline:
         self._composer = AnswerComposer(
             settings.answer, settings.retrieval.top_k, fitted.confidence
         )
+        self._catalog: tuple[str, Catalog] | None = None  # of the last snapshot read
 
     def answer(
         self,
@@ -89,8 +90,9 @@ class QuestionPipeline:
         each within its scope (None: every document)."""
         limit = self.settings.answer.max_question_chars
         asked = [clean_question(question, limit) for question, _ in requests]
+        catalog = self._catalog_of(view)
         focused = [
-            focus(q, scope, view.documents)
+            focus(q, scope, catalog)
             for q, scope in zip(asked, scopes or [None] * len(asked), strict=True)
         ]
         dictionary = _known_words()
@@ -133,6 +135,13 @@ class QuestionPipeline:
                 )
             )
         return questions
+
+    def _catalog_of(self, view: IndexView) -> Catalog:
+        """The snapshot's catalog, built once per snapshot (a snapshot never changes)."""
+        name = view.snapshot.folder.name
+        if self._catalog is None or self._catalog[0] != name:
+            self._catalog = (name, Catalog.of(view.documents))
+        return self._catalog[1]
 
     def rank(self, question: Question, view: IndexView) -> list[ScoredChunk]:
         """Candidate chunks from both retrievers, scored with sentence evidence, best first
