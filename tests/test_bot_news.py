@@ -9,6 +9,7 @@ about the bot's news features, not the model), so they run in the fast tier.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -218,3 +219,19 @@ async def test_following_lists_and_unfollows(
         )
         assert "don't follow that" in visible(await bot.ask("/unfollow nothing like it", **ANN))
         assert "Alec Baldwin" in visible(await bot.ask("/following", **ANN))
+
+
+async def test_questions_are_answered_while_a_slow_feed_syncs(
+    start_bot: StartBot, desk: tuple[Engine, News], server: NewsServer
+) -> None:
+    slow = serve_story(server, "/news/storm")
+    server.routes["/news/storm"] = Route(b"<html>" + b" " * 60, drip_seconds=0.1)  # ~6 s
+    feed = serve_feed(server, "/feed.xml", [slow], "Slow Times")
+    async with news_bot(start_bot, desk, sync_minutes=SYNC_MINUTES) as bot:
+        visible(await bot.ask(f"/follow_feed {feed}", **ADMIN))
+        await until(lambda: bool(server.requests_to("/news/storm")), "the slow page requested")
+        started = time.monotonic()
+        answer = visible(await bot.ask("Where did Mickey Rourke first post his opinion?", **ANN))
+        assert "Instagram" in answer
+        assert time.monotonic() - started < 3  # not after the page (6 s of dripping)
+        assert server.requests_to("/news/storm")[-1].body_bytes < 60  # still dripping
