@@ -292,7 +292,8 @@ def feeds_messages(feeds: Sequence[FeedInfo]) -> list[str]:
             else "never synced"
         )
         spans += [Span(f"{feed.feed_id}. "), Span(feed.title, "a", href=feed.url)]
-        spans.append(Span(f" · {feed.articles} articles · {synced}"))
+        plural = "s" if feed.articles != 1 else ""
+        spans.append(Span(f" · {feed.articles} article{plural} · {synced}"))
         if feed.last_error:
             spans += [LINE, Span(f"   ⚠️ failed {feed.failures}× in a row: {feed.last_error}", "i")]
         spans.append(LINE)

@@ -433,7 +433,8 @@ def _feeds_list(args: argparse.Namespace, config: Config) -> int:
 
 def _feed_line(feed: FeedInfo) -> str:
     synced = f"synced {feed.last_synced}" if feed.last_synced else "never synced"
-    line = f"{feed.feed_id}\t{feed.title}\t{feed.url}\t{feed.articles} articles, {synced}"
+    plural = "s" if feed.articles != 1 else ""
+    line = f"{feed.feed_id}\t{feed.title}\t{feed.url}\t{feed.articles} article{plural}, {synced}"
     if feed.last_error:
         line += (
             f"\n\tfailed {feed.failures} time(s) in a row: {feed.last_error}"

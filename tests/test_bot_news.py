@@ -198,7 +198,7 @@ async def test_feeds_show_their_last_error_to_admins(
         server.routes["/feed.xml"] = Route(b"down for maintenance", status=500)
         await until(lambda: any(f.failures for f in desk[1].feeds()), "a failed sync")
         listed = visible(await bot.ask("/feeds", **ADMIN))
-        assert "Storm Watch" in listed and "1 articles" in listed
+        assert "Storm Watch" in listed and "1 article ·" in listed
         assert "failed 1× in a row" in listed and "HTTP 500" in listed
         gone = visible(await bot.ask(f"/unfollow_feed {feed}", **ADMIN))
         assert "Stopped following Storm Watch" in gone
