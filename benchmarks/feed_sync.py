@@ -33,9 +33,17 @@ def serve(server: NewsServer, count: int) -> list[dict[str, str]]:
         path = f"/news/{n}"
         paragraphs = [PARAGRAPH.format(n=n)] * 3 + [f"Story {n} ends here, said the mayor."]
         day = f"2023-01-{1 + n % 28:02d}"
-        server.routes[path] = Route(article_page(f"Breakwater {n} nearly done", paragraphs, date=day))
-        items.append({"title": f"Breakwater {n} nearly done", "link": server.url(path),
-                      "guid": f"story-{n}", "description": "A short summary."})
+        server.routes[path] = Route(
+            article_page(f"Breakwater {n} nearly done", paragraphs, date=day)
+        )
+        items.append(
+            {
+                "title": f"Breakwater {n} nearly done",
+                "link": server.url(path),
+                "guid": f"story-{n}",
+                "description": "A short summary.",
+            }
+        )
     return items
 
 

@@ -2,9 +2,10 @@
 
 The engine's sections are `index.settings.EngineSettings`; the bot's are `telegram`,
 `metrics`, `links` and `alerts` (`bot.settings`). Each default is written once, in those
-models; config.yaml shows them. Errors name the bad key (e.g. `telegram.rate_limit_per_minute: ...`), so an
-operator can fix the file without reading code. Relative paths are resolved against the
-config file's folder, so the bot behaves the same whatever the working directory.
+models; config.yaml shows them. Errors name the bad key (e.g.
+`telegram.rate_limit_per_minute: ...`), so an operator can fix the file without reading
+code. Relative paths are resolved against the config file's folder, so the bot behaves
+the same whatever the working directory.
 """
 
 from __future__ import annotations
