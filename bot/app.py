@@ -26,16 +26,20 @@ from telegram.ext import (
 )
 
 from bot.admin import AdminHandlers
+from bot.alerts import Alerts, FeedSyncJob
 from bot.callbacks import ButtonHandlers
 from bot.commands import CommandHandlers
 from bot.errors import on_error
+from bot.feed_admin import FeedAdminHandlers
+from bot.following import FollowHandlers
 from bot.gatekeeper import GATE_GROUP, Gatekeeper
 from bot.inline import InlineHandlers
+from bot.links import LinkHandlers
 from bot.monitoring import Monitoring
 from bot.questions import QuestionHandlers
 from bot.repeats import REPEAT_GROUP, RepeatFilter
 from bot.retry import ResilientRateLimiter
-from bot.services import BotServices
+from bot.services import BotServices, NewsOptions
 from bot.settings import TelegramConfig
 from bot.startup import BackgroundCalls, keep_trying
 from bot.state import BotState
@@ -49,16 +53,25 @@ PUBLIC_COMMANDS = (
     BotCommand("start", "What I know, with example questions"),
     BotCommand("help", "How to use me"),
     BotCommand("sources", "The articles I know"),
+    BotCommand("latest", "The newest articles"),
+    BotCommand("follow", "Alerts about new articles on a topic"),
+    BotCommand("following", "The topics you follow"),
+    BotCommand("unfollow", "Stop following a topic"),
     BotCommand("ask", "Ask a question (handy in groups)"),
 )
 ADMIN_COMMANDS = (
     *PUBLIC_COMMANDS,
+    BotCommand("add", "Read a link into the articles every chat shares"),
+    BotCommand("feeds", "The feeds I follow, with their last errors"),
+    BotCommand("follow_feed", "Follow an RSS or Atom feed"),
+    BotCommand("unfollow_feed", "Stop following a feed"),
     BotCommand("remove", "Remove an article by its id"),
     BotCommand("stats", "Questions, refusals and feedback of the last 14 days"),
     BotCommand("unanswered", "The questions I could not answer, most asked first"),
 )
 FLOOD_RETRIES = 3  # RetryAfter retries per request, each after the wait Telegram asks for
 TITLES_IN_STARTUP_LINE = 5
+FIRST_SYNC_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -95,13 +108,14 @@ def build_application(
     *,
     timeouts: HttpTimeouts = HttpTimeouts(),
     monitoring: Monitoring | None = None,
+    news: NewsOptions | None = None,
 ) -> BotApplication:
     """The bot with all its handlers; the caller starts it and owns `engine` and `state`.
 
     `monitoring` receives the bot's metrics and the outcome of each Bot API call (a fresh
-    one, seen by nobody, when not given)."""
+    one, seen by nobody, when not given). `news` switches on links, feeds and alerts."""
     monitoring = monitoring or Monitoring()
-    services = BotServices.create(settings, engine, state, monitoring.metrics)
+    services = BotServices.create(settings, engine, state, monitoring.metrics, news)
     background = BackgroundCalls()
     calls = monitoring.telegram_call
     builder = (
@@ -126,17 +140,22 @@ def build_application(
     if settings.base_url:
         builder = builder.base_url(settings.base_url).base_file_url(_file_url(settings))
     application = builder.build()
-    _add_handlers(application, services)
+    alerts = Alerts(services)
+    _add_handlers(application, services, alerts)
+    _schedule_feed_sync(application, services, alerts)
     return application
 
 
-def _add_handlers(application: BotApplication, services: BotServices) -> None:
+def _add_handlers(application: BotApplication, services: BotServices, alerts: Alerts) -> None:
     application.add_handler(RepeatFilter(services.updates).handler(), group=REPEAT_GROUP)
     application.add_handler(Gatekeeper(services).handler(), group=GATE_GROUP)
     questions = QuestionHandlers(services)
     for handler_set in (
         CommandHandlers(services),
         AdminHandlers(services),
+        FollowHandlers(services),
+        FeedAdminHandlers(services),
+        LinkHandlers(services, alerts),  # before questions: a bare link is not a question
         questions,
         ButtonHandlers(services, questions),
         InlineHandlers(services),
@@ -144,6 +163,20 @@ def _add_handlers(application: BotApplication, services: BotServices) -> None:
     ):
         application.add_handlers(handler_set.handlers())
     application.add_error_handler(on_error)
+
+
+def _schedule_feed_sync(application: BotApplication, services: BotServices, alerts: Alerts) -> None:
+    """Sync the feeds every `sync_minutes` (the first a few seconds after starting)."""
+    news = services.news
+    if news is None or news.sync_minutes is None or application.job_queue is None:
+        return
+    interval = news.sync_minutes * 60
+    application.job_queue.run_repeating(
+        FeedSyncJob(services, alerts),
+        interval=interval,
+        first=min(FIRST_SYNC_SECONDS, interval),
+        name="feed sync",
+    )
 
 
 def _http(

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.services import BotServices
-from index.api import Answer, Turn
+from index.api import Answer, Scope, Turn
 
 
 @dataclass(frozen=True)
@@ -24,10 +24,12 @@ async def ask_and_record(
     chat_id: int | None,
     asker: int,
     history: Sequence[Turn] = (),
+    scope: Scope | None = None,
 ) -> RecordedAnswer:
-    """The engine's answer to `question`, in the answer log; `chat_id` is None inline."""
+    """The engine's answer to `question` within `scope`, in the answer log; `chat_id` is
+    None inline."""
     started = time.perf_counter()
-    answer = await services.engine.answer_async(question, history)
+    answer = await services.engine.answer_async(question, history, scope)
     latency_ms = (time.perf_counter() - started) * 1000
     answer_id = services.answers.record_answer(
         answer, chat_id=chat_id, user_id=asker, latency_ms=latency_ms

@@ -17,6 +17,7 @@ from bot.render import more_messages
 from bot.sending import reply_parts
 from bot.services import BotServices
 from bot.state import StoredAnswer
+from bot.updates import seen_in
 
 VOTES = {Action.UP: 1, Action.DOWN: -1}
 
@@ -77,7 +78,9 @@ class ButtonHandlers:
     async def _ask_example(
         self, query: CallbackQuery, message: Message, press: ButtonPress
     ) -> None:
-        documents = await asyncio.to_thread(self._services.engine.documents)
+        documents = seen_in(
+            await asyncio.to_thread(self._services.engine.documents), message.chat.id
+        )
         examples = example_questions(documents, self._services.settings.example_questions)
         position = int(press.value) if press.value.isdigit() else -1
         if not 0 <= position < len(examples):

@@ -13,7 +13,7 @@ from bot.keyboards import examples_keyboard
 from bot.render import sources_messages
 from bot.sending import reply_parts
 from bot.services import BotServices
-from bot.updates import NEW_MESSAGES, sender_id
+from bot.updates import NEW_MESSAGES, seen_in, sender_id
 
 
 class CommandHandlers:
@@ -31,7 +31,9 @@ class CommandHandlers:
         message = update.effective_message
         if message is None:
             return
-        documents = await asyncio.to_thread(self._services.engine.documents)
+        documents = seen_in(
+            await asyncio.to_thread(self._services.engine.documents), message.chat.id
+        )
         examples = example_questions(documents, self._services.settings.example_questions)
         text = messages.start(len(documents))
         if examples:
@@ -46,6 +48,8 @@ class CommandHandlers:
         message = update.effective_message
         if message is None:
             return
-        documents = await asyncio.to_thread(self._services.engine.documents)
+        documents = seen_in(
+            await asyncio.to_thread(self._services.engine.documents), message.chat.id
+        )
         with_ids = self._services.access.is_admin(sender_id(update))
         await reply_parts(message, sources_messages(documents, with_ids=with_ids))

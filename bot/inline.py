@@ -16,7 +16,10 @@ from bot.asking import ask_and_record
 from bot.metrics import Outcome
 from bot.render import answer_messages, clean_text, format_date, plain_preview
 from bot.services import BotServices
-from index.api import Answer
+from index.api import SHARED, Answer, Scope
+
+# An inline answer may be shared into any chat: it reads only the shared articles.
+SHARED_ONLY = Scope(collections=(SHARED,))
 
 MIN_QUESTION_CHARS = 3
 TITLE_CHARS = 100
@@ -48,7 +51,9 @@ class InlineHandlers:
                 )
                 return
             asker = query.from_user.id
-            recorded = await ask_and_record(services, question, chat_id=None, asker=asker)
+            recorded = await ask_and_record(
+                services, question, chat_id=None, asker=asker, scope=SHARED_ONLY
+            )
             # Telegram may serve cached results to anyone typing the same query; behind an
             # allow-list they must stay personal, or strangers would get answers from the cache.
             await query.answer(

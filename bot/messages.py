@@ -90,6 +90,70 @@ def start(documents: int) -> str:
     )
 
 
+READING_LINK = "Reading the link…"
+LINK_USAGE = "Send me a link on its own and I'll read the article; then ask about it."
+ADD_USAGE = "Usage: /add URL — reads the page into the articles every chat shares."
+FOLLOW_USAGE = "Usage: /follow TOPIC, e.g. /follow the Rust shooting trial"
+UNFOLLOW_USAGE = (
+    "Usage: /unfollow NUMBER (as /following lists them), /unfollow TOPIC or /unfollow all"
+)
+NOT_FOLLOWING = "You don't follow anything yet; /follow TOPIC to get alerts about new articles."
+NO_LATEST = "I have no dated articles yet."
+FOLLOW_FEED_USAGE = "Usage: /follow_feed URL (an RSS or Atom feed)"
+UNFOLLOW_FEED_USAGE = "Usage: /unfollow_feed URL_OR_ID (/feeds lists them)"
+NO_FEEDS = "I don't follow any feeds yet; /follow_feed URL adds one."
+NEWS_OFF = "Reading links and feeds is not switched on for this bot."
+LATEST_INTRO = "The newest articles:"
+FEEDS_INTRO = "Feeds I follow:"
+FOLLOWING_INTRO = "You follow these; I'll tell you when a new article matches:"
+ALERT_INTRO = "🔔 New on what you follow"
+
+
+def read_link(title: str, date: str | None) -> str:
+    dated = f" ({escape(date)})" if date else ""
+    return f"Read: <b>{escape(title)}</b>{dated}. Ask me about it!"
+
+
+def link_failed(reason: str) -> str:
+    """Plain text (the reason is not escaped): send it through render.plain_messages."""
+    return f"I couldn't read that link: {reason}"
+
+
+def dropped_links(titles: Sequence[str]) -> str:
+    shown = "; ".join(f"<i>{escape(title)}</i>" for title in titles)
+    plural = "s" if len(titles) != 1 else ""
+    return f"This chat keeps a limited number of links, so I forgot the oldest{plural}: {shown}"
+
+
+def too_many_links(per_day: int) -> str:
+    return f"That's {per_day} links today, the most I read for one chat a day. Try again tomorrow!"
+
+
+def followed(topic: str, count: int, limit: int) -> str:
+    return (
+        f"Following <b>{escape(topic)}</b> ({count} of {limit}). I'll send you new articles "
+        "about it; /following lists what you follow."
+    )
+
+
+def too_many_topics(limit: int) -> str:
+    return f"This chat follows {limit} topics already, the most I keep; /unfollow one first."
+
+
+def unfollowed(topics: Sequence[str]) -> str:
+    if not topics:
+        return "You don't follow that; /following lists what you do."
+    return "Stopped following: " + "; ".join(f"<b>{escape(t)}</b>" for t in topics)
+
+
+def feed_followed(title: str, url: str) -> str:
+    return f"Following the feed <b>{escape(title)}</b> ({escape(url)}). I'll read it regularly."
+
+
+def feed_unfollowed(title: str) -> str:
+    return f"Stopped following <b>{escape(title)}</b>; its articles stay."
+
+
 def help_text(bot_username: str) -> str:
     name = escape(bot_username)
     return (
@@ -99,8 +163,12 @@ def help_text(bot_username: str) -> str:
         "• Tap <b>More</b> under an answer for further passages, 👍 or 👎 to rate it.\n"
         f"• In groups, mention me (@{name}), reply to me, or use /ask.\n"
         f"• In any chat, type @{name} and a question to share an answer.\n\n"
+        "• Send a link on its own and I'll read the article for this chat.\n"
+        "• Time words work: “what's the latest on …”, “… yesterday”, “… in January 2023”.\n\n"
         "/sources — the articles I know\n"
+        "/latest — the newest articles\n"
+        "/follow TOPIC — alerts about new articles on it (/following, /unfollow)\n"
         "/ask QUESTION — ask a question (handy in groups)\n\n"
-        "Admins: send a .txt, .md, .html or .pdf file to add an article; "
-        "/remove ID; /stats; /unanswered."
+        "Admins: send a .txt, .md, .html or .pdf file to add an article; /add URL; "
+        "/feeds, /follow_feed URL, /unfollow_feed; /remove ID; /stats; /unanswered."
     )

@@ -16,7 +16,7 @@ from bot.render import answer_messages, clean_text, plain_messages
 from bot.sending import reply_parts
 from bot.services import BotServices
 from bot.typing_indicator import typing
-from bot.updates import NEW_MESSAGES, rate_key
+from bot.updates import NEW_MESSAGES, chat_scope, rate_key, seen_in
 from index.api import Answer, Turn
 
 
@@ -66,7 +66,12 @@ class QuestionHandlers:
         history = services.conversations.history(chat_id)
         async with typing(bot, chat_id):
             recorded = await ask_and_record(
-                services, question, chat_id=chat_id, asker=asker, history=history
+                services,
+                question,
+                chat_id=chat_id,
+                asker=asker,
+                history=history,
+                scope=chat_scope(reply_to),
             )
         answer = recorded.answer
         keyboard = answer_keyboard(
@@ -99,6 +104,6 @@ class QuestionHandlers:
 
 async def prompt_for_question(services: BotServices, message: Message, hint: str = "") -> None:
     """An empty question (a bare mention, /ask alone) is told what it may ask about."""
-    documents = await asyncio.to_thread(services.engine.documents)
+    documents = seen_in(await asyncio.to_thread(services.engine.documents), message.chat.id)
     prompt = messages.ask_me([document.title for document in documents if document.title])
     await reply_parts(message, plain_messages(f"{prompt} {hint}".strip()))

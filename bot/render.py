@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from telegram.constants import MessageLimit
 
 from bot import messages
-from index.api import Answer, DocumentInfo, IndexStats, Passage
+from index.api import Answer, DocumentInfo, FeedInfo, IndexStats, LatestArticle, Passage
 
 MAX_MESSAGE_CHARS: int = MessageLimit.MAX_TEXT_LENGTH
 MAX_TOPICS = 10
@@ -259,4 +259,66 @@ def unanswered_messages(lines: Sequence[str]) -> list[str]:
         return pack([Span(messages.NOTHING_UNANSWERED)])
     spans = [Span(messages.UNANSWERED_INTRO, "b"), LINE]
     spans += [Span(f"• {line}\n") for line in lines]
+    return pack(spans)
+
+
+def latest_messages(articles: Sequence[LatestArticle]) -> list[str]:
+    """/latest: the newest articles, each with its date, linked when it has an address."""
+    if not articles:
+        return pack([Span(messages.NO_LATEST)])
+    spans = [Span(messages.LATEST_INTRO, "b"), LINE]
+    for article in articles:
+        document = article.document
+        title = document.title or document.doc_id
+        spans.append(Span("• "))
+        spans.append(Span(title, "a", href=document.url) if document.url else Span(title, "i"))
+        if document.date:
+            spans.append(Span(f" · {format_date(document.date)}"))
+        if article.also_reported_by:
+            spans.append(Span(f" (also reported by {', '.join(article.also_reported_by)})"))
+        spans.append(LINE)
+    return pack(spans)
+
+
+def feeds_messages(feeds: Sequence[FeedInfo]) -> list[str]:
+    """/feeds: each feed, its articles, when it last synced, and its last error."""
+    if not feeds:
+        return pack([Span(messages.NO_FEEDS)])
+    spans = [Span(messages.FEEDS_INTRO, "b"), LINE]
+    for feed in feeds:
+        synced = (
+            f"synced {feed.last_synced[:16].replace('T', ' ')}"
+            if feed.last_synced
+            else "never synced"
+        )
+        spans += [Span(f"{feed.feed_id}. "), Span(feed.title, "a", href=feed.url)]
+        plural = "s" if feed.articles != 1 else ""
+        spans.append(Span(f" · {feed.articles} article{plural} · {synced}"))
+        if feed.last_error:
+            spans += [LINE, Span(f"   ⚠️ failed {feed.failures}× in a row: {feed.last_error}", "i")]
+        spans.append(LINE)
+    return pack(spans)
+
+
+def following_messages(topics: Sequence[str]) -> list[str]:
+    if not topics:
+        return pack([Span(messages.NOT_FOLLOWING)])
+    spans = [Span(messages.FOLLOWING_INTRO, "b"), LINE]
+    spans += [Span(f"{number}. {topic}\n") for number, topic in enumerate(topics, 1)]
+    return pack(spans)
+
+
+def alert_messages(topic: str, sentence: str, passage: Passage, also: Sequence[str]) -> list[str]:
+    """An alert: what it is about, the article's title and date, the matching sentence
+    quoted, and the link."""
+    spans = [Span(f"{messages.ALERT_INTRO}: "), Span(topic, "b"), PARAGRAPH]
+    spans += [Span(passage.title or "Untitled article", "b")]
+    if passage.date:
+        spans.append(Span(f" · {format_date(passage.date)}"))
+    spans += [LINE, Span(sentence, "blockquote")]
+    link = passage.url or passage.source
+    if link:
+        spans += [LINE, Span("📰 "), Span("Read the article", "a", href=link)]
+    if also:
+        spans.append(Span(f" (also reported by {', '.join(also)})"))
     return pack(spans)

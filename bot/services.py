@@ -2,13 +2,31 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.access import AccessPolicy
 from bot.metrics import BotMetrics
-from bot.settings import TelegramConfig
-from bot.state import AnswerLog, BotState, Conversations, RateLimiters, SeenUpdates
-from index.api import QuestionAnswerer
+from bot.settings import AlertsConfig, LinksConfig, TelegramConfig
+from bot.state import (
+    AnswerLog,
+    BotState,
+    Conversations,
+    NewsState,
+    RateLimiters,
+    SeenUpdates,
+)
+from index.api import NewsDesk, QuestionAnswerer
+
+
+@dataclass(frozen=True)
+class NewsOptions:
+    """Links, feeds and alerts: the news desk and their limits. A bot built without them
+    answers questions only (and says so when asked to read a link)."""
+
+    desk: NewsDesk
+    links: LinksConfig = field(default_factory=LinksConfig)
+    alerts: AlertsConfig = field(default_factory=AlertsConfig)
+    sync_minutes: float | None = 30.0  # how often feeds are synced; None: never
 
 
 @dataclass(frozen=True)
@@ -21,6 +39,8 @@ class BotServices:
     limiters: RateLimiters
     updates: SeenUpdates
     metrics: BotMetrics
+    follows: NewsState
+    news: NewsOptions | None = None
 
     @classmethod
     def create(
@@ -29,6 +49,7 @@ class BotServices:
         engine: QuestionAnswerer,
         state: BotState,
         metrics: BotMetrics,
+        news: NewsOptions | None = None,
     ) -> BotServices:
         return cls(
             settings=settings,
@@ -39,4 +60,6 @@ class BotServices:
             limiters=state.limiters,
             updates=state.updates,
             metrics=metrics,
+            follows=state.news,
+            news=news,
         )

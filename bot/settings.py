@@ -52,3 +52,18 @@ class MetricsConfig(Section):
 
     listen: str = "127.0.0.1"
     port: int | None = Field(None, ge=1, le=65535)
+
+
+class LinksConfig(Section):
+    """Links people send in chat (read into that chat's own collection)."""
+
+    per_chat_per_day: int = Field(20, ge=1, le=10_000)
+    # A chat's collection holds at most this many links; the oldest are dropped first.
+    max_per_chat: int = Field(50, ge=1, le=100_000)
+
+
+class AlertsConfig(Section):
+    """Alerts about new articles matching what people /follow."""
+
+    max_per_day: int = Field(10, ge=1, le=1000)  # alerts per chat per day (UTC)
+    max_topics: int = Field(20, ge=1, le=1000)  # topics a chat may follow

@@ -1,10 +1,11 @@
 """What the bot remembers, each kind behind a small protocol the handlers are written against.
 
 By default they are kept by one process: the answer log in a SQLite file
-(`bot/feedback.py`), conversations, rate limits and seen updates in RAM
-(`bot/conversation.py`, `bot/access.py`, `bot/repeats.py`). Several bot workers share
-them in PostgreSQL (`bot/postgres_state.py`). The composition (`qabot/serve.py`) chooses
-which to pass in; nothing else in bot/ knows.
+(`bot/feedback.py`), follows, alerts and link counts in the same file (`bot/follows.py`),
+conversations, rate limits and seen updates in RAM (`bot/conversation.py`,
+`bot/access.py`, `bot/repeats.py`). Several bot workers share them in PostgreSQL
+(`bot/postgres_state.py`). The composition (`qabot/serve.py`) chooses which to pass in;
+nothing else in bot/ knows.
 """
 
 from __future__ import annotations
@@ -103,6 +104,52 @@ class AnswerLog(Protocol):
     def close(self) -> None: ...
 
 
+@dataclass(frozen=True)
+class Follow:
+    """A topic (or question) a person follows in a chat; alerts go to that chat."""
+
+    follow_id: int
+    chat_id: int
+    user_id: int
+    topic: str
+
+
+class Follows(Protocol):
+    """Who follows what, which alerts were sent, and the chats that blocked the bot.
+
+    `claim_alert` must be atomic: it records the alert only when this chat never had one
+    for the document and had fewer than `per_day` alerts on `day`.
+    """
+
+    def follow(self, chat_id: int, user_id: int, topic: str) -> Follow: ...
+
+    def following(self, chat_id: int) -> list[Follow]: ...
+
+    def unfollow(self, chat_id: int, which: str) -> list[Follow]:
+        """Stop following by number (as /following lists them), by topic, or "all"."""
+        ...
+
+    def followers(self) -> list[Follow]:
+        """Every follow, except in chats that blocked the bot."""
+        ...
+
+    def claim_alert(self, chat_id: int, doc_id: str, day: dt.date, per_day: int) -> bool: ...
+
+    def mute(self, chat_id: int) -> None:
+        """The chat blocked the bot (Telegram said Forbidden): no more alerts to it."""
+        ...
+
+    def unmute(self, chat_id: int) -> None: ...
+
+
+class LinkQuota(Protocol):
+    """How many links each chat had read today."""
+
+    def claim_link(self, chat_id: int, day: dt.date, per_day: int) -> bool:
+        """Count one link for the chat if it had fewer than `per_day` on `day`."""
+        ...
+
+
 class Conversations(Protocol):
     """The last few exchanges of each chat, so follow-up questions can be understood."""
 
@@ -146,6 +193,10 @@ class RateLimiters:
         )
 
 
+class NewsState(Follows, LinkQuota, Protocol):
+    def close(self) -> None: ...
+
+
 @dataclass(frozen=True)
 class BotState:
     """The stores, bundled so the composition passes them to the bot in one piece."""
@@ -154,6 +205,8 @@ class BotState:
     conversations: Conversations
     limiters: RateLimiters
     updates: SeenUpdates
+    news: NewsState
 
     def close(self) -> None:
         self.answers.close()
+        self.news.close()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.ext import filters
+
+from index.api import SHARED, DocumentInfo, Scope, chat_collection
 
 # New messages only: edits of old questions or commands are not acted on again.
 NEW_MESSAGES = filters.UpdateType.MESSAGE
@@ -20,3 +22,20 @@ def rate_key(update: Update) -> int:
     if sender is not None:
         return sender
     return update.effective_chat.id if update.effective_chat is not None else 0
+
+
+def chat_scope(message: Message) -> Scope:
+    """What a question in this chat reads: the shared articles and the chat's own links;
+    "today" is the day the message was sent (UTC)."""
+    return Scope(collections=visible_collections(message.chat.id), today=message.date.date())
+
+
+def visible_collections(chat_id: int) -> tuple[str, ...]:
+    return (SHARED, chat_collection(chat_id))
+
+
+def seen_in(documents: list[DocumentInfo], chat_id: int) -> list[DocumentInfo]:
+    """The documents a chat may know of: the shared ones and its own links (another
+    chat's links are never named to it)."""
+    visible = visible_collections(chat_id)
+    return [document for document in documents if document.collection in visible]

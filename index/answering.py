@@ -48,14 +48,26 @@ class AnswerComposer:
     confidence: Confidence
 
     def compose(
-        self, question: str, query: Query, ranked: list[ScoredChunk], view: IndexView
+        self,
+        question: str,
+        query: Query,
+        ranked: list[ScoredChunk],
+        view: IndexView,
+        *,
+        newest_first: bool = False,
+        in_scope: frozenset[str] | None = None,
     ) -> Answer:
+        """`newest_first`: `ranked` puts the newest answering passage first (index/recency.py),
+        so the answer comes from it rather than from the best of the first three.
+        `in_scope`: the documents the question may read (a refusal names no others)."""
         documents = view.documents
+        if in_scope is not None:
+            documents = {doc_id: doc for doc_id, doc in documents.items() if doc_id in in_scope}
         ranked = [item for item in ranked if item.chunk.doc_id in documents]  # removed meanwhile
         passages = _passages(
             _unique(ranked, self.top_k), documents, self.settings.passage_max_chars, query.terms
         )
-        sentence = _best_sentence(ranked[:3])
+        sentence = _best_sentence(ranked[: 1 if newest_first else 3])
         if sentence is None:
             return refusal(question, passages, documents)
         chunk, chosen = sentence
@@ -237,6 +249,7 @@ def _passages(
                 start=item.chunk.start + part.start,
                 end=item.chunk.start + part.end,
                 chunk_id=item.chunk.chunk_id,
+                url=document.url,
             )
         )
     return passages

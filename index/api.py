@@ -7,31 +7,71 @@ touch FAISS, BM25 or SQLite directly. Importing this module loads none of them e
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from index.errors import IndexCorrupt, IngestError, ModelUnavailable, QabotError, UnknownDocument
+from index.errors import (
+    FetchError,
+    IndexCorrupt,
+    IngestError,
+    ModelUnavailable,
+    QabotError,
+    UnknownDocument,
+    UnknownFeed,
+)
 
 __all__ = [
+    "SHARED",
     "SUPPORTED_SUFFIXES",
+    "AddedLink",
     "Answer",
     "DocumentInfo",
     "EngineLimits",
     "EngineObserver",
+    "FeedInfo",
+    "FeedSync",
+    "FetchError",
     "IndexCorrupt",
     "IndexStats",
     "IngestError",
+    "LatestArticle",
     "ModelUnavailable",
+    "NewsDesk",
     "Passage",
     "QabotError",
     "QuestionAnswerer",
+    "Scope",
     "Turn",
     "UnknownDocument",
+    "UnknownFeed",
+    "chat_collection",
 ]
 
 # The file types documents are read from (index/documents.py has a reader for each).
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
+SHARED = "shared"  # the collection every question reads (index/store.py writes it so too)
+
+
+def chat_collection(chat_id: int) -> str:
+    """The collection of the links one chat sent: only that chat's questions read it."""
+    return f"chat:{chat_id}"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which documents a question reads, and the day it is asked.
+
+    `collections` None reads every collection (the operator's command line); a chat reads
+    (SHARED, chat_collection(id)). `doc_ids` limits a question to some documents (a topic
+    checked against newly read articles). `today` resolves "yesterday" or "this week"
+    (None: today in UTC).
+    """
+
+    collections: tuple[str, ...] | None = None
+    doc_ids: tuple[str, ...] | None = None
+    today: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +95,7 @@ class Passage:
     start: int  # character offsets of the chunk inside its document's text
     end: int
     chunk_id: int
+    url: str | None = None  # the article's web address, when it was read from the web
 
 
 @dataclass(frozen=True)
@@ -84,6 +125,8 @@ class DocumentInfo:
     date: str | None
     chunks: int
     content_hash: str
+    url: str | None = None
+    collection: str = SHARED
 
 
 @dataclass(frozen=True)
@@ -116,9 +159,13 @@ class QuestionAnswerer(Protocol):
     @property
     def limits(self) -> EngineLimits: ...
 
-    def answer(self, question: str, history: Sequence[Turn] = ()) -> Answer: ...
+    def answer(
+        self, question: str, history: Sequence[Turn] = (), scope: Scope | None = None
+    ) -> Answer: ...
 
-    async def answer_async(self, question: str, history: Sequence[Turn] = ()) -> Answer: ...
+    async def answer_async(
+        self, question: str, history: Sequence[Turn] = (), scope: Scope | None = None
+    ) -> Answer: ...
 
     def documents(self) -> list[DocumentInfo]: ...
 
@@ -129,3 +176,78 @@ class QuestionAnswerer(Protocol):
     def remove(self, doc_id: str) -> DocumentInfo: ...
 
     def stats(self) -> IndexStats: ...
+
+
+@dataclass(frozen=True)
+class AddedLink:
+    """A page read from a link: the document it became, and the oldest links of its
+    collection forgotten to keep the collection within its bound."""
+
+    document: DocumentInfo
+    dropped: list[DocumentInfo] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class FeedInfo:
+    """A followed feed, as `qabot feeds list` and /feeds show it."""
+
+    feed_id: int
+    url: str
+    title: str
+    articles: int  # documents that came from it
+    last_synced: str | None  # ISO time of the last successful fetch
+    last_error: str | None  # why the last attempt failed (None: it did not)
+    failures: int  # attempts failed in a row; retried with backoff
+    next_attempt: str | None  # ISO time of the next scheduled attempt
+
+
+@dataclass(frozen=True)
+class FeedSync:
+    """What one sync of one feed did."""
+
+    feed: FeedInfo
+    new: list[DocumentInfo] = field(default_factory=list)
+    updated: list[DocumentInfo] = field(default_factory=list)
+    unchanged: int = 0  # items already stored as they are (or a 304: the feed is unchanged)
+    also_reported: int = 0  # items another feed brought first: stored once
+    skipped: list[str] = field(default_factory=list)  # items not read, and why
+    error: str | None = None  # the feed itself failed
+    not_modified: bool = False  # the server said so (304): nothing was read
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
+
+
+@dataclass(frozen=True)
+class LatestArticle:
+    document: DocumentInfo
+    also_reported_by: list[str] = field(default_factory=list)  # other feeds' titles
+
+
+class NewsDesk(Protocol):
+    """Following the news: links, feeds and the newest articles; `index.news.News`
+    implements it. Every method does network or disk work: call it off the event loop."""
+
+    def add_url(self, url: str, collection: str = SHARED, keep: int | None = None) -> AddedLink:
+        """Read one web page (or PDF) into `collection`; with `keep`, the collection's
+        oldest documents beyond that many are forgotten."""
+        ...
+
+    def feeds(self) -> list[FeedInfo]: ...
+
+    def add_feed(self, url: str) -> FeedInfo:
+        """Follow a feed (fetched once to check that it is one)."""
+        ...
+
+    def remove_feed(self, url_or_id: str) -> FeedInfo: ...
+
+    def sync(self, due_only: bool = True) -> list[FeedSync]:
+        """Fetch the feeds (those due, or all) and index their new or changed items."""
+        ...
+
+    def latest(
+        self, limit: int = 10, collections: tuple[str, ...] | None = None
+    ) -> list[LatestArticle]:
+        """The newest dated documents, newest first."""
+        ...

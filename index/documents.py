@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from index.api import SUPPORTED_SUFFIXES
+from index.api import SHARED, SUPPORTED_SUFFIXES
 from index.errors import IngestError
 
 if TYPE_CHECKING:
@@ -69,10 +69,12 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 class Document:
     doc_id: str
     title: str
-    date: str | None
+    date: str | None  # published, YYYY-MM-DD
     source: str
     text: str
     content_hash: str
+    url: str | None = None  # canonical web address, for documents read from the web
+    collection: str = SHARED  # or a chat's own, "chat:<id>" (index/collections.py)
 
 
 def load_file(path: Path, max_bytes: int | None = None) -> Document:
@@ -526,3 +528,72 @@ def iter_supported_files(paths: list[Path]) -> list[Path]:
         else:
             found.append(path)
     return found
+
+
+@dataclass(frozen=True)
+class WebPage:
+    """What trafilatura found in a page read from the web."""
+
+    title: str | None
+    date: str | None
+    text: str
+    url: str | None  # canonical (<link rel=canonical>, og:url), else the address read
+    author: str | None
+
+
+def parse_html_page(name: str, data: bytes | str, url: str) -> WebPage:
+    """An HTML page from the web, read like an .html file, with the metadata the web adds:
+    the canonical address and the author."""
+    import trafilatura
+
+    result = trafilatura.bare_extraction(
+        data,
+        url=url,
+        include_comments=False,
+        include_tables=True,
+        with_metadata=True,
+        favor_recall=True,
+    )
+    text = getattr(result, "text", None) if result is not None else None
+    if not text:
+        raise IngestError(
+            f"{name}: no article text found in this page "
+            "(only scripts, styles, menus or too little text)"
+        )
+    _check_length(name, text)
+    return WebPage(
+        title=getattr(result, "title", None),
+        date=_iso_date(getattr(result, "date", None)),
+        text=_tables_written_out(name, _html_blocks(text)),
+        url=getattr(result, "url", None) or url,
+        author=getattr(result, "author", None),
+    )
+
+
+def make_document(
+    name: str,
+    doc_id: str,
+    title: str | None,
+    date: str | None,
+    text: str,
+    *,
+    source: str,
+    url: str | None = None,
+    collection: str = SHARED,
+) -> Document:
+    """A document from text found elsewhere (a web page, a feed item), checked as a file's."""
+    text = _clean(text)
+    if len(text) < 20:
+        raise IngestError(f"{name} has no readable article text ({_why_empty('', text)})")
+    if len(text) > MAX_DOCUMENT_CHARS:
+        raise IngestError(f"{name} has more than {MAX_DOCUMENT_CHARS:,} characters of text")
+    return Document(
+        doc_id=doc_id,
+        title=(title or "").strip() or _headline(text) or name,
+        date=date,
+        source=source,
+        text=text,
+        content_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        url=url,
+        collection=collection,
+    )

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
-from index.api import Answer, DocumentInfo, EngineLimits, EngineObserver, IndexStats, Turn
+from index.api import Answer, DocumentInfo, EngineLimits, EngineObserver, IndexStats, Scope, Turn
 from index.batching import MicroBatcher
 from index.documents import Document, check_size, iter_supported_files, load_file, parse_bytes
 from index.embedding import Embedder, LazyEmbedder
@@ -36,7 +36,9 @@ from index.writer import IndexWriter
 if TYPE_CHECKING:
     from index.qdrant_index import QdrantCollection
 
-Request = tuple[str, tuple[Turn, ...]]  # a question and the conversation before it
+T = TypeVar("T")
+# a question, the conversation before it and the documents it reads (None: all)
+Request = tuple[str, tuple[Turn, ...], Scope | None]
 
 
 class Engine:
@@ -79,6 +81,9 @@ class Engine:
             settings.chunking, self._files, published, self._reconciler, self.embedder
         )
         self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="qabot-answer")
+        # Every change to the index runs here, one at a time, whoever asks for it (a feed
+        # sync, an admin's upload): the callers' threads only fetch and parse.
+        self._write_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qabot-writer")
         self._batcher: MicroBatcher[Request, Answer] = MicroBatcher(
             self._answer_batch, self._executor, max_wait=embedding.batch_wait_ms / 1000
         )
@@ -96,19 +101,31 @@ class Engine:
             conversation_turns=self.settings.answer.conversation_turns,
         )
 
-    def answer(self, question: str, history: Sequence[Turn] = ()) -> Answer:
-        return self.answer_many([(question, tuple(history))])[0]
+    def answer(
+        self, question: str, history: Sequence[Turn] = (), scope: Scope | None = None
+    ) -> Answer:
+        return self._answer_batch([(question, tuple(history), scope)])[0]
 
-    async def answer_async(self, question: str, history: Sequence[Turn] = ()) -> Answer:
+    async def answer_async(
+        self, question: str, history: Sequence[Turn] = (), scope: Scope | None = None
+    ) -> Answer:
         """Answer off the event loop; concurrent callers are embedded in one batch."""
-        return await self._batcher.submit((question, tuple(history)))
+        return await self._batcher.submit((question, tuple(history), scope))
 
-    def answer_many(self, requests: Sequence[tuple[str, Sequence[Turn]]]) -> list[Answer]:
-        return self._answer_batch([(q, tuple(h)) for q, h in requests])
+    def answer_many(
+        self,
+        requests: Sequence[tuple[str, Sequence[Turn]]],
+        scope: Scope | None = None,
+    ) -> list[Answer]:
+        return self._answer_batch([(q, tuple(h), scope) for q, h in requests])
 
     def _answer_batch(self, requests: list[Request]) -> list[Answer]:
         started = time.perf_counter()
-        answers = self.pipeline.answer(requests, self.current_view())
+        answers = self.pipeline.answer(
+            [(q, h) for q, h, _ in requests],
+            self.current_view(),
+            [scope for _, _, scope in requests],
+        )
         if self._observer is not None:
             self._observer.batch_answered(len(requests), time.perf_counter() - started)
         return answers
@@ -146,17 +163,25 @@ class Engine:
         """Store and index documents; one that fails leaves its previous version in place."""
         if not documents:
             return []
-        self._writer.add(documents, progress)
+        self._write(self._writer.add, documents, progress)
         wanted = {document.doc_id for document in documents}
         return [info for info in self.documents() if info.doc_id in wanted]
 
     def remove(self, doc_id: str) -> DocumentInfo:
-        return _info(self._writer.remove(doc_id))
+        return _info(self._write(self._writer.remove, doc_id))
+
+    def remove_many(self, doc_ids: Sequence[str]) -> list[DocumentInfo]:
+        """Remove several documents in one change (those already gone are skipped)."""
+        return [_info(doc) for doc in self._write(self._writer.remove_many, doc_ids)]
 
     def rebuild(self, progress: bool = False) -> IndexStats:
         """Re-chunk and re-embed every stored document, then rebuild the search index."""
-        self._writer.rebuild(progress)
+        self._write(self._writer.rebuild, progress)
         return self.stats()
+
+    def _write(self, change: Callable[..., T], *args: object) -> T:
+        """Run a change on the writer thread and wait for it."""
+        return self._write_thread.submit(change, *args).result()
 
     def check(self) -> bool:
         """Read the whole chunk store and repair damage; True when it was sound."""
@@ -173,12 +198,22 @@ class Engine:
 
     def close(self) -> None:
         self._open = False
+        self._write_thread.shutdown(wait=True)
         self._executor.shutdown(wait=True)
         self._files.store.close()
 
 
 def _info(doc: StoredDocument) -> DocumentInfo:
-    return DocumentInfo(doc.doc_id, doc.title, doc.source, doc.date, doc.chunks, doc.content_hash)
+    return DocumentInfo(
+        doc.doc_id,
+        doc.title,
+        doc.source,
+        doc.date,
+        doc.chunks,
+        doc.content_hash,
+        url=doc.url,
+        collection=doc.collection,
+    )
 
 
 def _disk_usage(folder: Path) -> int:

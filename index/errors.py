@@ -22,3 +22,19 @@ class IndexCorrupt(QabotError):
 
 class ModelUnavailable(QabotError):
     """The embedding model's weights are not installed locally (they are never downloaded)."""
+
+
+class FetchError(QabotError):
+    """A web address could not be fetched: refused (private address, robots.txt, not
+    http), unreachable, too slow, too large, or an HTTP error (its `status`)."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class UnknownFeed(QabotError, KeyError):
+    """No followed feed has this address or id."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "unknown feed"

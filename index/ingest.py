@@ -64,6 +64,8 @@ def save_document(
         document.source,
         document.content_hash,
         chunks,
+        url=document.url,
+        collection=document.collection,
     )
     vectors = np.asarray([chunk.vector for chunk in chunks], dtype=np.float32)
     return np.asarray(ids, dtype=np.int64), vectors.reshape(-1, DIMENSION)

@@ -16,10 +16,12 @@ from functools import lru_cache
 import numpy as np
 
 from index.answering import AnswerComposer
-from index.api import Answer, Turn
+from index.api import Answer, Scope, Turn
 from index.embedding import Embedder, model_vocabulary
 from index.fitted import Fitted
+from index.recency import break_near_ties, newest_relevant_first
 from index.retrieval import Query, ScoredChunk, build_terms, is_follow_up, retrieve
+from index.scoping import Catalog, Focus, focus
 from index.search import Candidates
 from index.settings import EngineSettings
 from index.view import IndexView
@@ -33,10 +35,12 @@ class Question:
     """One question made ready for search; `text` is the question with typos repaired."""
 
     asked: str  # as cleaned, what the answer repeats
-    text: str
+    text: str  # without time words
     earlier: list[str]  # earlier questions it leans on (empty unless a follow-up)
     query: Query
-    candidates: Candidates
+    candidates: Candidates  # found within the chunks it may read (its scope)
+    newest_first: bool = False
+    in_scope: frozenset[str] | None = None  # the documents a refusal may name; None: all
 
 
 class QuestionPipeline:
@@ -47,23 +51,45 @@ class QuestionPipeline:
         self._composer = AnswerComposer(
             settings.answer, settings.retrieval.top_k, fitted.confidence
         )
+        self._catalog: tuple[str, Catalog] | None = None  # of the last snapshot read
 
     def answer(
-        self, requests: Sequence[tuple[str, Sequence[Turn]]], view: IndexView
+        self,
+        requests: Sequence[tuple[str, Sequence[Turn]]],
+        view: IndexView,
+        scopes: Sequence[Scope | None] | None = None,
     ) -> list[Answer]:
         return [
-            self._composer.compose(question.asked, question.query, self.rank(question, view), view)
-            for question in self.prepare(requests, view)
+            self._composer.compose(
+                question.asked,
+                question.query,
+                self.rank(question, view),
+                view,
+                newest_first=question.newest_first,
+                in_scope=question.in_scope,
+            )
+            for question in self.prepare(requests, view, scopes)
         ]
 
     def prepare(
-        self, requests: Sequence[tuple[str, Sequence[Turn]]], view: IndexView
+        self,
+        requests: Sequence[tuple[str, Sequence[Turn]]],
+        view: IndexView,
+        scopes: Sequence[Scope | None] | None = None,
     ) -> list[Question]:
-        """Clean, repair, embed and search a batch of questions (with their histories)."""
+        """Clean, repair, embed and search a batch of questions (with their histories),
+        each within its scope (None: every document)."""
         limit = self.settings.answer.max_question_chars
         asked = [clean_question(question, limit) for question, _ in requests]
+        catalog = self._catalog_of(view)
+        focused = [
+            focus(q, scope, catalog)
+            for q, scope in zip(asked, scopes or [None] * len(asked), strict=True)
+        ]
         dictionary = _known_words()
-        texts = [view.snapshot.lexicon.correct(q, dictionary) if q else "" for q in asked]
+        texts = [
+            view.snapshot.lexicon.correct(f.text, dictionary) if f.text else "" for f in focused
+        ]
         earlier = [
             [turn.question for turn in history[-FOLLOW_UP_TURNS:]] if is_follow_up(q) else []
             for q, (_, history) in zip(asked, requests, strict=True)
@@ -81,17 +107,48 @@ class QuestionPipeline:
             Query(text, vector, build_terms(text, previous, history_weight))
             for text, previous, vector in zip(texts, earlier, query_vectors, strict=True)
         ]
-        found = view.snapshot.search.find(queries, self.settings.retrieval.candidates)
+        allowed = [_allowed_chunks(focused_on, view) for focused_on in focused]
+        found = view.snapshot.search.find(queries, self.settings.retrieval.candidates, allowed)
         return [
-            Question(q, query.text, previous, query, candidates)
-            for q, previous, query, candidates in zip(asked, earlier, queries, found, strict=True)
+            Question(
+                q,
+                query.text,
+                previous,
+                query,
+                candidates,
+                focused_on.newest_first,
+                focused_on.in_scope,
+            )
+            for q, previous, query, candidates, focused_on in zip(
+                asked, earlier, queries, found, focused, strict=True
+            )
         ]
 
+    def _catalog_of(self, view: IndexView) -> Catalog:
+        """The snapshot's catalog, built once per snapshot (a snapshot never changes)."""
+        name = view.snapshot.folder.name
+        if self._catalog is None or self._catalog[0] != name:
+            self._catalog = (name, Catalog.of(view.documents))
+        return self._catalog[1]
+
     def rank(self, question: Question, view: IndexView) -> list[ScoredChunk]:
-        """Candidate chunks from both retrievers, scored with sentence evidence, best first."""
+        """Candidate chunks from both retrievers, scored with sentence evidence, best first
+        (newest first when the question asks for the latest)."""
         if not question.text.strip():
             return []
-        return retrieve(question.query, question.candidates, view, self.fitted.weights)
+        ranked = retrieve(question.query, question.candidates, view, self.fitted.weights)
+        if question.newest_first:
+            return newest_relevant_first(ranked, view.documents, self.fitted.confidence)
+        return break_near_ties(ranked, view.documents)
+
+
+def _allowed_chunks(focused: Focus, view: IndexView) -> np.ndarray | None:
+    """The chunk ids a focused question may read; None when it may read every one."""
+    if focused.doc_ids is None:
+        return None
+    if not focused.doc_ids:
+        return np.zeros(0, dtype=np.int64)
+    return view.store.chunk_ids_of_documents(sorted(focused.doc_ids))
 
 
 def clean_question(question: str, limit: int) -> str:

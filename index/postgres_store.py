@@ -28,12 +28,12 @@ from index.errors import IndexCorrupt
 from index.files import IndexFiles
 from index.locking import WriteLock
 from index.originals import FolderState
-from index.store import NewChunk, SentenceRows, StoredChunk, StoredDocument
+from index.store import SHARED, ChunkStore, NewChunk, SentenceRows, StoredChunk, StoredDocument
 
 WRITE_LOCK = 0x71_6162_6F74_0002  # pg_advisory_lock key of the index's one writer
 TABLES = ("originals", "index_meta", "documents", "chunks", "sentences")
 _CHUNK_COLUMNS = "chunk_id, doc_id, ordinal, start_offset, end_offset, text"
-_DOCUMENT_COLUMNS = "doc_id, title, date, source, text, content_hash"
+_DOCUMENT_COLUMNS = "doc_id, title, date, source, text, content_hash, url, collection"
 
 
 class PostgresStorage:
@@ -102,10 +102,12 @@ class PostgresOriginals:
     def save(self, document: Document) -> None:
         with self._pool.connection() as conn:
             conn.execute(
-                f"INSERT INTO originals ({_DOCUMENT_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s) "
+                f"INSERT INTO originals ({_DOCUMENT_COLUMNS}) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
                 "ON CONFLICT (doc_id) DO UPDATE SET title = excluded.title, "
                 "date = excluded.date, source = excluded.source, text = excluded.text, "
-                "content_hash = excluded.content_hash, saved_at = clock_timestamp()",
+                "content_hash = excluded.content_hash, url = excluded.url, "
+                "collection = excluded.collection, saved_at = clock_timestamp()",
                 _document_row(document),
             )
 
@@ -175,7 +177,7 @@ class PostgresChunkStore:
         if found is None or found[0] != len(TABLES):
             raise IndexCorrupt("the database has no qabot tables: run `qabot db upgrade`")
 
-    def set_aside(self, reason: IndexCorrupt) -> PostgresChunkStore:
+    def set_aside(self, reason: IndexCorrupt) -> ChunkStore:
         """A shared database is never moved aside by one worker: the reason stands."""
         raise reason
 
@@ -204,8 +206,8 @@ class PostgresChunkStore:
     def documents(self) -> list[StoredDocument]:
         with self._pool.connection() as conn:
             rows = conn.execute(
-                "SELECT d.doc_id, d.title, d.date, d.source, d.content_hash, count(c.chunk_id) "
-                "FROM documents d LEFT JOIN chunks c USING (doc_id) "
+                "SELECT d.doc_id, d.title, d.date, d.source, d.content_hash, count(c.chunk_id), "
+                "d.url, d.collection FROM documents d LEFT JOIN chunks c USING (doc_id) "
                 "GROUP BY d.doc_id ORDER BY d.added_at, d.doc_id"
             ).fetchall()
         return [StoredDocument(*row) for row in rows]
@@ -218,15 +220,18 @@ class PostgresChunkStore:
         source: str,
         content_hash: str,
         chunks: Sequence[NewChunk],
+        *,
+        url: str | None = None,
+        collection: str = SHARED,
     ) -> list[int]:
         """Insert (or replace) one document and its chunks in one transaction (COPY for the
         chunks and sentences); their chunk ids, ascending."""
         with self._pool.connection() as conn, conn.cursor() as cursor:
             cursor.execute("DELETE FROM documents WHERE doc_id = %s", (doc_id,))
             cursor.execute(
-                "INSERT INTO documents (doc_id, title, date, source, content_hash) "
-                "VALUES (%s, %s, %s, %s, %s)",
-                (doc_id, title, date, source, content_hash),
+                "INSERT INTO documents (doc_id, title, date, source, content_hash, url, "
+                "collection) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                (doc_id, title, date, source, content_hash, url, collection),
             )
             cursor.execute(
                 "SELECT nextval('chunk_ids') FROM generate_series(1, %s)", (len(chunks),)
@@ -261,6 +266,14 @@ class PostgresChunkStore:
         with self._pool.connection() as conn:
             rows = conn.execute("SELECT chunk_id FROM chunks WHERE doc_id = %s", (doc_id,))
             return [int(row[0]) for row in rows]
+
+    def chunk_ids_of_documents(self, doc_ids: Sequence[str]) -> np.ndarray:
+        with self._pool.connection() as conn:
+            rows = conn.execute(
+                "SELECT chunk_id FROM chunks WHERE doc_id = ANY(%s) ORDER BY chunk_id",
+                (list(doc_ids),),
+            ).fetchall()
+        return np.asarray([row[0] for row in rows], dtype=np.int64)
 
     def all_vectors(self) -> tuple[np.ndarray, np.ndarray]:
         with self._pool.connection() as conn:
@@ -380,6 +393,8 @@ def _document_row(document: Document) -> tuple[Any, ...]:
         document.source,
         document.text,
         document.content_hash,
+        document.url,
+        document.collection,
     )
 
 

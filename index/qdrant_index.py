@@ -33,7 +33,7 @@ from qdrant_client import QdrantClient, models
 from index.embedding import DIMENSION
 from index.lexicon import Lexicon
 from index.search import Candidates, Query, query_term_weights
-from index.store import ChunkStore
+from index.store import SHARED, ChunkStore
 from index.terms import tokens
 
 log = logging.getLogger("qabot.index")
@@ -46,7 +46,6 @@ K1, B = 1.5, 0.75  # bm25s's (lucene) defaults, as the in-process BM25
 AVERAGE_CHUNK_TERMS = 68.0
 UPSERT_BATCH = 256  # points per upsert request
 HNSW_EF = 128  # the server's search breadth (its recall vs FAISS's efSearch 128)
-SHARED_COLLECTION = "shared"  # payload `collection` of every document until others exist
 
 
 def term_index(term: str) -> int:
@@ -161,16 +160,17 @@ class QdrantCollection:
     def _upsert(self, store: ChunkStore, chunk_ids: list[int]) -> None:
         chunks = store.chunks(chunk_ids)
         ids, vectors = store.vectors(chunk_ids)
-        dates = {doc.doc_id: doc.date for doc in store.documents()} if chunks else {}
+        documents = {doc.doc_id: doc for doc in store.documents()} if chunks else {}
         points = []
         for chunk_id, vector in zip(ids.tolist(), vectors, strict=True):
             chunk = chunks.get(chunk_id)
             if chunk is None:  # removed meanwhile (the writer's lock makes this rare)
                 continue
+            document = documents.get(chunk.doc_id)
             payload = {
                 "doc_id": chunk.doc_id,
-                "collection": SHARED_COLLECTION,
-                "date": dates.get(chunk.doc_id),
+                "collection": document.collection if document else SHARED,
+                "date": document.date if document else None,
                 "start": chunk.start,
                 "end": chunk.end,
             }
@@ -202,22 +202,35 @@ class QdrantSearch:
         self._collection = collection
         self._lexicon = lexicon
 
-    def find(self, queries: Sequence[Query], limit: int) -> list[Candidates]:
-        if not queries:
-            return []
-        collection = self._collection
-        requests = [self._request(query, limit) for query in queries]
-        responses = collection.client.query_batch_points(collection.name, requests=requests)
-        return [
-            self._candidates(query, response.points)
-            for query, response in zip(queries, responses, strict=True)
-        ]
+    def find(
+        self,
+        queries: Sequence[Query],
+        limit: int,
+        allowed: Sequence[np.ndarray | None] | None = None,
+    ) -> list[Candidates]:
+        limits = list(allowed) if allowed is not None else [None] * len(queries)
+        searched = [i for i, within in enumerate(limits) if within is None or len(within)]
+        found = [Candidates.empty() for _ in queries]  # a question allowed nothing finds none
+        if searched:
+            collection = self._collection
+            requests = [self._request(queries[i], limit, limits[i]) for i in searched]
+            responses = collection.client.query_batch_points(collection.name, requests=requests)
+            for i, response in zip(searched, responses, strict=True):
+                found[i] = self._candidates(queries[i], response.points)
+        return found
 
-    def _request(self, query: Query, limit: int) -> models.QueryRequest:
+    def _request(self, query: Query, limit: int, within: np.ndarray | None) -> models.QueryRequest:
+        """The union of both retrievers (only among `within`, chunk ids, when given)."""
+        scope = (
+            models.Filter(must=[models.HasIdCondition(has_id=[int(i) for i in within])])
+            if within is not None
+            else None
+        )
         prefetch = [
             models.Prefetch(
                 query=query.vector.tolist(),
                 using=DENSE,
+                filter=scope,
                 limit=limit,
                 params=models.SearchParams(hnsw_ef=HNSW_EF),
             )
@@ -225,11 +238,14 @@ class QdrantSearch:
         weights = query_weights(query.terms)
         if weights:
             prefetch.append(
-                models.Prefetch(query=sparse_vector(weights), using=SPARSE, limit=limit)
+                models.Prefetch(
+                    query=sparse_vector(weights), using=SPARSE, filter=scope, limit=limit
+                )
             )
         return models.QueryRequest(
             prefetch=prefetch,
             query=models.FusionQuery(fusion=models.Fusion.RRF),
+            filter=scope,
             limit=limit * len(prefetch),  # the whole union: our own scoring ranks it
             with_vector=[DENSE, SPARSE],
             with_payload=False,

@@ -8,7 +8,9 @@ Where the candidates come from is this module's `CandidateSearch`:
 - `index.qdrant_index.QdrantSearch`: one hybrid query per question to a Qdrant collection,
   dense and sparse (BM25) vectors fused on the server, a batch of questions per request.
 
-Either proposes up to `limit` chunks per retriever and returns their union.
+Either proposes up to `limit` chunks per retriever and returns their union. A question
+limited to some documents (a chat's own links, a date range: index/scoping.py) passes the
+chunk ids it may read, and only those are candidates.
 """
 
 from __future__ import annotations
@@ -52,8 +54,14 @@ class Candidates:
 class CandidateSearch(Protocol):
     kind: str  # "flat" or "hnsw" (FAISS), "qdrant"
 
-    def find(self, queries: Sequence[Query], limit: int) -> list[Candidates]:
-        """Each question's candidates; the vector search runs once for the batch."""
+    def find(
+        self,
+        queries: Sequence[Query],
+        limit: int,
+        allowed: Sequence[np.ndarray | None] | None = None,
+    ) -> list[Candidates]:
+        """Each question's candidates, among its `allowed` chunk ids (sorted; None: any);
+        the vector search runs once for the batch's unlimited questions."""
         ...
 
 
@@ -70,19 +78,38 @@ class LocalSearch:
         self.bm25 = bm25
         self.kind = vectors.kind
 
-    def find(self, queries: Sequence[Query], limit: int) -> list[Candidates]:
+    def find(
+        self,
+        queries: Sequence[Query],
+        limit: int,
+        allowed: Sequence[np.ndarray | None] | None = None,
+    ) -> list[Candidates]:
         if not queries:
             return []
+        limits = list(allowed) if allowed is not None else [None] * len(queries)
         scores, ids = self.vectors.search(np.asarray([q.vector for q in queries]), limit)
-        return [
-            self._union(query, row_scores, row_ids, limit)
-            for query, row_scores, row_ids in zip(queries, scores, ids, strict=True)
-        ]
+        found = []
+        for query, row_scores, row_ids, within in zip(queries, scores, ids, limits, strict=True):
+            if within is not None and not len(within):
+                found.append(Candidates.empty())
+                continue
+            if within is not None:  # its own search: a filtered one is exact within them
+                scored, chosen = self.vectors.search_within(query.vector[None, :], limit, within)
+                row_scores, row_ids = scored[0], chosen[0]
+            found.append(self._union(query, row_scores, row_ids, limit, within))
+        return found
 
     def _union(
-        self, query: Query, dense_scores: np.ndarray, dense_ids: np.ndarray, limit: int
+        self,
+        query: Query,
+        dense_scores: np.ndarray,
+        dense_ids: np.ndarray,
+        limit: int,
+        within: np.ndarray | None,
     ) -> Candidates:
         bm25_all = self.bm25.scores(_bag(query.terms))
+        if within is not None:
+            bm25_all = _only(bm25_all, self.bm25.positions(within))
         top_bm25 = _top_positions(bm25_all, limit)
         known = {int(i): float(s) for i, s in zip(dense_ids, dense_scores, strict=True) if i >= 0}
         chunk_ids = np.asarray(
@@ -101,6 +128,14 @@ class LocalSearch:
 def _bag(terms: dict[str, float]) -> list[str]:
     """bm25s takes a bag of terms: each repeated as often as it counts."""
     return [term for term, count in query_term_weights(terms).items() for _ in range(count)]
+
+
+def _only(scores: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """The scores at `positions` (-1: not held), zero elsewhere."""
+    kept = np.zeros_like(scores)
+    held = positions[positions >= 0]
+    kept[held] = scores[held]
+    return kept
 
 
 def _top_positions(scores: np.ndarray, k: int) -> np.ndarray:

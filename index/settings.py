@@ -67,6 +67,28 @@ class AnswerSettings(Section):
     conversation_turns: int = Field(4, ge=0, le=50)
 
 
+class FetchSettings(Section):
+    """Reading web pages and feeds (index/fetch.py)."""
+
+    # Loopback, private, link-local and multicast addresses are refused unless this is set
+    # (a bot that fetches what strangers send must not reach the machines around it).
+    allow_private_hosts: bool = False
+    timeout_seconds: float = Field(20.0, gt=0, le=300)  # a whole fetch, redirects included
+    max_bytes: int = Field(10_000_000, ge=10_000, le=200_000_000)  # a page, a PDF or a feed
+    user_agent: str = "qabot/0.1 (news question-answering bot)"
+
+
+class FeedSettings(Section):
+    """Following RSS and Atom feeds (index/feeds.py, index/syncing.py)."""
+
+    interval_minutes: float = Field(30, gt=0, le=7 * 24 * 60)  # how often `serve` syncs
+    keep_days: int = Field(0, ge=0)  # feed articles older than this are forgotten; 0: never
+    max_items: int = Field(200, ge=1, le=10_000)  # a feed's first items read per sync
+    # An item whose own text is shorter than this is read from its page (when robots.txt
+    # allows): most feeds carry a summary, not the article.
+    min_item_chars: int = Field(600, ge=0)
+
+
 class EngineSettings(Section):
     index: IndexSettings = IndexSettings()
     chunking: ChunkingSettings = ChunkingSettings()
@@ -74,6 +96,8 @@ class EngineSettings(Section):
     retrieval: RetrievalSettings = RetrievalSettings()
     answer: AnswerSettings = AnswerSettings()
     qdrant: QdrantSettings = QdrantSettings()
+    fetch: FetchSettings = FetchSettings()
+    feeds: FeedSettings = FeedSettings()
 
     @model_validator(mode="after")
     def _check_candidates(self) -> EngineSettings:
@@ -111,6 +135,8 @@ class EngineSettings(Section):
             retrieval=self.retrieval,
             answer=self.answer,
             qdrant=self.qdrant,
+            fetch=self.fetch,
+            feeds=self.feeds,
         )
 
     def resolved(self, base: Path, index_dir: Path | None = None) -> EngineSettings:

@@ -22,10 +22,13 @@ import numpy as np
 
 from index.embedding import DIMENSION
 from index.errors import IndexCorrupt
-from index.store import NewChunk, SentenceRows, StoredChunk, StoredDocument
+from index.store import SHARED, NewChunk, SentenceRows, StoredChunk, StoredDocument
 
 log = logging.getLogger("qabot.index")
-STORE_FORMAT = 2  # PRAGMA user_version; bump when the schema or a column's meaning changes
+# PRAGMA user_version; bump when the schema or a column's meaning changes, and migrate the
+# previous format in place when that is cheap (see _MIGRATIONS): an operator's index keeps
+# working without re-embedding.
+STORE_FORMAT = 3  # 3: documents.url and documents.collection
 # Stores up to this size (file and WAL) get the full check when opened; see ChunkStore.check.
 QUICK_CHECK_LIMIT = 256 * 1024 * 1024
 TABLES = frozenset({"meta", "documents", "chunks", "sentences"})
@@ -33,7 +36,8 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS documents (
     doc_id TEXT PRIMARY KEY, title TEXT NOT NULL, date TEXT, source TEXT NOT NULL,
-    content_hash TEXT NOT NULL, added_at TEXT NOT NULL DEFAULT (datetime('now'))
+    content_hash TEXT NOT NULL, added_at TEXT NOT NULL DEFAULT (datetime('now')),
+    url TEXT, collection TEXT NOT NULL DEFAULT 'shared'
 );
 CREATE TABLE IF NOT EXISTS chunks (
     chunk_id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -48,6 +52,11 @@ CREATE TABLE IF NOT EXISTS sentences (
     vector BLOB NOT NULL, PRIMARY KEY (chunk_id, ordinal)
 ) WITHOUT ROWID;
 """
+# From format N to N+1: statements run in one transaction when a store of format N opens.
+_MIGRATIONS = {
+    2: "ALTER TABLE documents ADD COLUMN url TEXT; "
+    "ALTER TABLE documents ADD COLUMN collection TEXT NOT NULL DEFAULT 'shared';",
+}
 
 
 class SqliteChunkStore:
@@ -65,6 +74,7 @@ class SqliteChunkStore:
                 self._db.executescript(
                     f"BEGIN; {SCHEMA} PRAGMA user_version={STORE_FORMAT}; COMMIT;"
                 )
+            self._migrate()
         except sqlite3.DatabaseError as exc:
             raise IndexCorrupt(f"the chunk store {path} is damaged ({exc})") from exc
         self._lock = _StoreLock(path)
@@ -120,6 +130,17 @@ class SqliteChunkStore:
         if result != "ok":
             raise IndexCorrupt(f"the chunk store {self.path} is damaged ({result})")
 
+    def _migrate(self) -> None:
+        """Bring a store of an earlier format to this one, a step at a time, each step one
+        transaction (a crash leaves the store at the format before it)."""
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        while version in _MIGRATIONS:
+            log.info("migrating the chunk store %s from format %d", self.path, version)
+            self._db.executescript(
+                f"BEGIN; {_MIGRATIONS[version]} PRAGMA user_version={version + 1}; COMMIT;"
+            )
+            version += 1
+
     def _has_tables(self) -> bool:
         query = "SELECT 1 FROM sqlite_master WHERE type='table' AND name='documents'"
         return self._db.execute(query).fetchone() is not None
@@ -144,9 +165,10 @@ class SqliteChunkStore:
             self._db.execute("DELETE FROM meta WHERE key=?", (key,))
 
     def documents(self) -> list[StoredDocument]:
-        query = """SELECT d.doc_id, d.title, d.date, d.source, d.content_hash, COUNT(c.chunk_id)
+        query = """SELECT d.doc_id, d.title, d.date, d.source, d.content_hash, COUNT(c.chunk_id),
+                          d.url, d.collection
                    FROM documents d LEFT JOIN chunks c USING (doc_id)
-                   GROUP BY d.doc_id ORDER BY d.added_at, d.doc_id"""
+                   GROUP BY d.doc_id ORDER BY d.added_at, d.rowid"""
         with self._lock:
             rows = self._db.execute(query).fetchall()
         return [StoredDocument(*row) for row in rows]
@@ -159,14 +181,17 @@ class SqliteChunkStore:
         source: str,
         content_hash: str,
         chunks: Sequence[NewChunk],
+        *,
+        url: str | None = None,
+        collection: str = SHARED,
     ) -> list[int]:
         """Insert (or replace) one document and its chunks atomically; return the chunk ids."""
         with self._lock, self._transaction():
             self._db.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
             self._db.execute(
-                "INSERT INTO documents (doc_id, title, date, source, content_hash) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (doc_id, title, date, source, content_hash),
+                "INSERT INTO documents (doc_id, title, date, source, content_hash, url, "
+                "collection) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (doc_id, title, date, source, content_hash, url, collection),
             )
             ids = [self._insert_chunk(doc_id, chunk) for chunk in chunks]
             self._bump_generation()
@@ -200,6 +225,22 @@ class SqliteChunkStore:
         with self._lock:
             rows = self._db.execute("SELECT chunk_id FROM chunks WHERE doc_id=?", (doc_id,))
             return [row[0] for row in rows]
+
+    def chunk_ids_of_documents(self, doc_ids: Sequence[str]) -> np.ndarray:
+        """Every chunk id of these documents, ascending (read through a temporary table:
+        a chat's collection or a date range may name thousands)."""
+        with self._lock:
+            self._db.execute("CREATE TEMP TABLE IF NOT EXISTS wanted (doc_id TEXT PRIMARY KEY)")
+            try:
+                self._db.executemany(
+                    "INSERT OR IGNORE INTO wanted VALUES (?)", [(d,) for d in doc_ids]
+                )
+                rows = self._db.execute(
+                    "SELECT chunk_id FROM chunks JOIN wanted USING (doc_id)"
+                ).fetchall()
+            finally:
+                self._db.execute("DELETE FROM wanted")
+        return np.sort(np.asarray([row[0] for row in rows], dtype=np.int64))
 
     def all_vectors(self) -> tuple[np.ndarray, np.ndarray]:
         """Every chunk id and vector, for rebuilding the vector index without re-embedding."""

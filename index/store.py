@@ -19,6 +19,7 @@ from typing import Protocol
 
 import numpy as np
 
+from index.api import SHARED
 from index.errors import IndexCorrupt
 
 
@@ -26,10 +27,12 @@ from index.errors import IndexCorrupt
 class StoredDocument:
     doc_id: str
     title: str
-    date: str | None
+    date: str | None  # published, YYYY-MM-DD
     source: str
     content_hash: str
     chunks: int
+    url: str | None = None  # canonical web address, for documents read from the web
+    collection: str = SHARED
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,9 @@ class ChunkStore(Protocol):
         source: str,
         content_hash: str,
         chunks: Sequence[NewChunk],
+        *,
+        url: str | None = None,
+        collection: str = SHARED,
     ) -> list[int]:
         """Insert (or replace) one document and its chunks atomically; their chunk ids."""
         ...
@@ -101,6 +107,10 @@ class ChunkStore(Protocol):
     def remove_document(self, doc_id: str) -> bool: ...
 
     def chunk_ids_of(self, doc_id: str) -> list[int]: ...
+
+    def chunk_ids_of_documents(self, doc_ids: Sequence[str]) -> np.ndarray:
+        """Every chunk id of these documents, ascending (a question limited to some)."""
+        ...
 
     def all_vectors(self) -> tuple[np.ndarray, np.ndarray]:
         """Every chunk id and vector, ascending ids (rebuilding vectors without embedding)."""

@@ -32,6 +32,10 @@ class VectorIndex(Protocol):
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]: ...
 
+    def search_within(
+        self, queries: np.ndarray, k: int, allowed: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]: ...
+
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None: ...
 
     def reconstruct(self, chunk_ids: np.ndarray) -> np.ndarray: ...
@@ -93,6 +97,29 @@ class FaissIndex:
             return np.zeros(shape, dtype=np.float32), np.full(shape, -1, dtype=np.int64)
         queries = np.ascontiguousarray(queries, dtype=np.float32)
         scores, ids = self._index.search(queries, k, params=self._params)
+        return scores, ids
+
+    def search_within(
+        self, queries: np.ndarray, k: int, allowed: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """As `search`, among the chunks `allowed` only (a chat's collection, a date range):
+        exact on a flat index; on HNSW the graph is walked past the others."""
+        faiss.omp_set_num_threads(1)
+        shape = (len(queries), k)
+        if len(self) == 0 or not len(allowed):
+            return np.zeros(shape, dtype=np.float32), np.full(shape, -1, dtype=np.int64)
+        keep = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
+        selector = keep if self._params is None else faiss.IDSelectorAnd(keep, self._skip)
+        params: Any = (
+            faiss.SearchParametersHNSW()  # type: ignore[attr-defined]
+            if self.kind == "hnsw"
+            else faiss.SearchParameters()
+        )
+        if self.kind == "hnsw":
+            params.efSearch = max(HNSW_EF_SEARCH, k)
+        params.sel = selector
+        queries = np.ascontiguousarray(queries, dtype=np.float32)
+        scores, ids = self._index.search(queries, k, params=params)
         return scores, ids
 
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:

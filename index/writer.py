@@ -66,6 +66,24 @@ class IndexWriter:
                         removed=np.asarray(removed, dtype=np.int64),
                     )
 
+    def remove_many(self, doc_ids: Sequence[str]) -> list[StoredDocument]:
+        """Remove the documents that exist among `doc_ids`, publishing once."""
+        with self._files.lock.held():
+            self._reconciler.catch_up()
+            store = self._files.store
+            wanted = set(doc_ids)
+            found = [doc for doc in store.documents() if doc.doc_id in wanted]
+            if not found:
+                return []
+            forget_originals(store)
+            removed: list[int] = []
+            for doc in found:
+                removed.extend(store.chunk_ids_of(doc.doc_id))
+                store.remove_document(doc.doc_id)
+                self._files.originals.remove(doc.doc_id)
+            self._published.publish(store, removed=np.asarray(removed, dtype=np.int64))
+            return found
+
     def remove(self, doc_id: str) -> StoredDocument:
         with self._files.lock.held():
             self._reconciler.catch_up()

@@ -19,6 +19,8 @@ from qabot.config import Config, ConfigError, load_config
 
 if TYPE_CHECKING:
     from index import Answer, Engine
+    from index.api import FeedInfo, FeedSync
+    from index.news import News
 
 NOT_FOUND = "I couldn't find that in the articles I have."
 EMPTY_QUESTION_STATUS = 2  # like any other usage error: the message is on stderr
@@ -101,8 +103,8 @@ def _parser() -> argparse.ArgumentParser:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
 
-    add = action("add", "add files or folders")
-    add.add_argument("paths", nargs="+", type=Path)
+    add = action("add", "add files, folders or web addresses")
+    add.add_argument("paths", nargs="+", metavar="PATH_OR_URL")
     add.add_argument(
         "--with-default-corpus",
         action="store_true",
@@ -131,6 +133,33 @@ def _parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--png", type=Path, default=None, help="also write the chart to FILE")
     report.set_defaults(handler=_report)
+
+    feeds = command("feeds", "follow RSS and Atom feeds")
+    feed_actions = feeds.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+    def feed_action(name: str, help: str) -> argparse.ArgumentParser:
+        return feed_actions.add_parser(
+            name,
+            parents=[common, with_index],
+            help=help,
+            epilog=_examples(f"feeds {name}"),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    feed_add = feed_action("add", "follow feeds (addresses, or OPML files listing them)")
+    feed_add.add_argument("feeds", nargs="+", metavar="URL_OR_OPML")
+    feed_add.set_defaults(handler=_feeds_add)
+    feed_action("list", "the feeds followed, with their last errors").set_defaults(
+        handler=_feeds_list
+    )
+    feed_remove = feed_action("remove", "stop following a feed (its articles stay)")
+    feed_remove.add_argument("feed", metavar="URL_OR_ID")
+    feed_remove.set_defaults(handler=_feeds_remove)
+    feed_action("sync", "read every feed once, then exit").set_defaults(handler=_feeds_sync)
+
+    latest = command("latest", "the newest articles, with their dates", with_index)
+    latest.add_argument("--limit", type=_positive, default=10, help="how many (default 10)")
+    latest.set_defaults(handler=_latest)
 
     command("serve", "run the Telegram bot").set_defaults(handler=_serve)
 
@@ -161,7 +190,7 @@ EXAMPLES = {
     "index": ["qabot index add articles/", "qabot index list", "qabot index remove DOC_ID"],
     "index add": [
         "qabot index add article.pdf notes.md",
-        "qabot index add articles/ --index data/news",
+        "qabot index add https://example.com/news/story.html",
         "qabot index add mine.txt --with-default-corpus",
     ],
     "index list": ["qabot index list", "qabot index list --index data/news"],
@@ -175,6 +204,19 @@ EXAMPLES = {
         "qabot eval questions.jsonl --corpus articles/",
         "qabot eval questions.jsonl --corpus articles/ --limit 200 --json",
     ],
+    "feeds": ["qabot feeds add https://example.com/rss.xml", "qabot feeds sync"],
+    "feeds add": [
+        "qabot feeds add https://example.com/rss.xml",
+        "qabot feeds add subscriptions.opml",
+    ],
+    "feeds list": ["qabot feeds list", "qabot feeds list --index data/news"],
+    "feeds remove": [
+        "qabot feeds list   # the first column is the ID",
+        "qabot feeds remove 3",
+        "qabot feeds remove https://example.com/rss.xml",
+    ],
+    "feeds sync": ["qabot feeds sync", "qabot feeds sync --config /etc/qabot/config.yaml"],
+    "latest": ["qabot latest", "qabot latest --limit 30"],
     "report": ["qabot report", "qabot report --days 30", "qabot report --png stats.png"],
     "serve": [
         "TELEGRAM_BOT_TOKEN=123456:ABC... qabot serve",
@@ -297,11 +339,20 @@ def _print_answer(answer: Answer, as_json: bool, passages: int = 3) -> None:
 
 
 def _index_add(args: argparse.Namespace, config: Config) -> int:
-    with _engine(args, config, seed_default_corpus=args.with_default_corpus) as engine:
-        added = engine.add_paths(args.paths, progress=True)
+    """Files and folders first (parsed together), then each web address."""
+    urls = [item for item in args.paths if _is_url(item)]
+    paths = [Path(item) for item in args.paths if not _is_url(item)]
+    with _news(args, config, seed_default_corpus=args.with_default_corpus) as (engine, news):
+        added = engine.add_paths(paths, progress=True) if paths else []
+        for url in urls:
+            added.append(news.add_url(url).document)
     for info in added:
         print(f"added {info.doc_id}: {info.title} ({info.chunks} chunks)")
     return 0
+
+
+def _is_url(item: str) -> bool:
+    return "://" in item
 
 
 def _index_list(args: argparse.Namespace, config: Config) -> int:
@@ -310,7 +361,10 @@ def _index_list(args: argparse.Namespace, config: Config) -> int:
         stats = engine.stats()
     for info in documents:
         dated = f" {info.date}" if info.date else ""
-        print(f"{info.doc_id}\t{info.chunks} chunks{dated}\t{info.title}\t{info.source}")
+        print(
+            f"{info.doc_id}\t{info.chunks} chunks{dated}\t{info.collection}\t{info.title}"
+            f"\t{info.source}"
+        )
     print(f"{stats.documents} documents, {stats.chunks} chunks, {stats.bytes_on_disk / 1e6:.1f} MB")
     return 0
 
@@ -339,6 +393,126 @@ def _index_check(args: argparse.Namespace, config: Config) -> int:
         return 0
     print(f"the index was damaged and is repaired, the log says how ({summary})")
     return 1
+
+
+@contextmanager
+def _news(
+    args: argparse.Namespace, config: Config, *, seed_default_corpus: bool = False
+) -> Iterator[tuple[Engine, News]]:
+    """The engine of `--index` and the links and feeds over it, closed at the end."""
+    from qabot.factory import open_news
+
+    with _engine(args, config, seed_default_corpus=seed_default_corpus) as engine:
+        news = open_news(config, engine)
+        try:
+            yield engine, news
+        finally:
+            news.close()
+
+
+def _feeds_add(args: argparse.Namespace, config: Config) -> int:
+    """Each argument is a feed's address or an OPML file listing feeds."""
+    from index.feeds import opml_feed_urls
+
+    addresses: list[str] = []
+    for item in args.feeds:
+        if _is_url(item):
+            addresses.append(item)
+        else:
+            path = Path(item)
+            if not path.is_file():
+                print(f"qabot: {item} is neither a web address nor an OPML file", file=sys.stderr)
+                return 1
+            addresses.extend(opml_feed_urls(path.read_bytes(), item))
+    failed = 0
+    with _news(args, config) as (_, news):
+        for address in addresses:
+            try:
+                feed = news.add_feed(address)
+            except Exception as exc:
+                from index import QabotError
+
+                if len(addresses) == 1 or not isinstance(exc, QabotError):
+                    raise
+                print(f"qabot: {address}: {exc}", file=sys.stderr)
+                failed += 1
+                continue
+            print(f"following {feed.feed_id}: {feed.title} ({feed.url})")
+    return 1 if failed else 0
+
+
+def _feeds_list(args: argparse.Namespace, config: Config) -> int:
+    with _news(args, config) as (_, news):
+        feeds = news.feeds()
+    if not feeds:
+        print("no feeds followed yet: qabot feeds add URL")
+    for feed in feeds:
+        print(_feed_line(feed))
+    return 0
+
+
+def _feed_line(feed: FeedInfo) -> str:
+    synced = f"synced {feed.last_synced}" if feed.last_synced else "never synced"
+    plural = "s" if feed.articles != 1 else ""
+    line = f"{feed.feed_id}\t{feed.title}\t{feed.url}\t{feed.articles} article{plural}, {synced}"
+    if feed.last_error:
+        line += (
+            f"\n\tfailed {feed.failures} time(s) in a row: {feed.last_error}"
+            f"\n\tnext attempt {feed.next_attempt}"
+        )
+    return line
+
+
+def _feeds_remove(args: argparse.Namespace, config: Config) -> int:
+    with _news(args, config) as (_, news):
+        feed = news.remove_feed(args.feed)
+    print(f"stopped following {feed.feed_id}: {feed.title}; its articles stay in the index")
+    return 0
+
+
+def _feeds_sync(args: argparse.Namespace, config: Config) -> int:
+    """Every feed once, whether due or not; failures are reported, not fatal."""
+    with _news(args, config) as (_, news):
+        results = news.sync(due_only=False)
+    if not results:
+        print("no feeds followed yet: qabot feeds add URL")
+    for result in results:
+        print(_sync_line(result))
+    new = sum(len(r.new) for r in results)
+    updated = sum(len(r.updated) for r in results)
+    unchanged = sum(r.unchanged for r in results)
+    failed = sum(r.failed for r in results)
+    print(f"{new} new, {updated} updated, {unchanged} unchanged, {failed} failed")
+    return 0
+
+
+def _sync_line(result: FeedSync) -> str:
+    title = result.feed.title
+    if result.error is not None:
+        return f"{title}: failed: {result.error}"
+    if result.not_modified:
+        return f"{title}: not modified"
+    counts = f"{len(result.new)} new, {len(result.updated)} updated, {result.unchanged} unchanged"
+    line = f"{title}: {counts}"
+    if result.also_reported:
+        line += f", {result.also_reported} already reported by another feed"
+    return "\n  ".join([line, *result.skipped])
+
+
+def _latest(args: argparse.Namespace, config: Config) -> int:
+    with _news(args, config) as (_, news):
+        articles = news.latest(args.limit)
+    if not articles:
+        print("no dated articles yet")
+    for article in articles:
+        document = article.document
+        also = (
+            f" (also reported by {', '.join(article.also_reported_by)})"
+            if article.also_reported_by
+            else ""
+        )
+        print(f"{document.date}\t{document.title}{also}\t{document.url or document.source}")
+    return 0
 
 
 def _eval(args: argparse.Namespace, config: Config) -> int:

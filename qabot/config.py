@@ -1,10 +1,11 @@
 """Configuration: `config.yaml` validated once into typed models.
 
-The engine's sections are `index.settings.EngineSettings`; the bot's are `telegram` and
-`metrics` (`bot.settings`). Each default is written once, in those models; config.yaml
-shows them. Errors name the bad key (e.g. `telegram.rate_limit_per_minute: ...`), so an
-operator can fix the file without reading code. Relative paths are resolved against the
-config file's folder, so the bot behaves the same whatever the working directory.
+The engine's sections are `index.settings.EngineSettings`; the bot's are `telegram`,
+`metrics`, `links` and `alerts` (`bot.settings`). Each default is written once, in those
+models; config.yaml shows them. Errors name the bad key (e.g.
+`telegram.rate_limit_per_minute: ...`), so an operator can fix the file without reading
+code. Relative paths are resolved against the config file's folder, so the bot behaves
+the same whatever the working directory.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Literal
 import yaml
 from pydantic import Field, ValidationError
 
-from bot.settings import MetricsConfig, TelegramConfig
+from bot.settings import AlertsConfig, LinksConfig, MetricsConfig, TelegramConfig
 from index.settings import EngineSettings, Section
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -47,6 +48,8 @@ class Config(EngineSettings):
     telegram: TelegramConfig = TelegramConfig()
     metrics: MetricsConfig = MetricsConfig()
     state: StateSettings = StateSettings()
+    links: LinksConfig = LinksConfig()
+    alerts: AlertsConfig = AlertsConfig()
     base_dir: Path = PROJECT_ROOT
 
     def path(self, relative: Path) -> Path:

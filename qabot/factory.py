@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from index.api import EngineObserver
 from index.engine import Engine
 from index.files import Storage
+from index.news import News
 from index.settings import QdrantSettings
 from qabot.config import Config
 
@@ -116,3 +117,8 @@ def open_engine(
         storage=backends.storage(config),
         collection=backends.collection(config),
     )
+
+
+def open_news(config: Config, engine: Engine) -> News:
+    """Links and feeds over an open engine (its index folder holds the feed state)."""
+    return News(engine, engine.settings)

@@ -4,15 +4,7 @@ One database holds what several workers share: the engine's stored documents and
 store (`index/postgres_store.py`) and the bot's answer log, conversations, rate-limit
 windows and seen updates (`bot/postgres_state.py`). A migration is applied once, in one
 transaction with its row in `schema_version`; never edit one that was released, add the
-next. Adding a column is one small migration, e.g. for documents' web address and
-collection (the shape the "follow the news" work needs):
-
-    Migration(2, "documents: url and collection", '''
-        ALTER TABLE originals ADD COLUMN url TEXT,
-            ADD COLUMN collection TEXT NOT NULL DEFAULT 'shared';
-        ALTER TABLE documents ADD COLUMN url TEXT,
-            ADD COLUMN collection TEXT NOT NULL DEFAULT 'shared';
-    ''')
+next (migration 2 is such a small one: documents' web address and collection).
 
 Every query names its columns (no SELECT *), so a worker of the previous release keeps
 working while such a column is added.
@@ -125,6 +117,16 @@ MIGRATIONS: tuple[Migration, ...] = (
             seen_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp()
         );
         CREATE INDEX seen_updates_by_age ON seen_updates (seen_at);
+        """,
+    ),
+    Migration(
+        2,
+        "documents: their web address and collection (links, feeds, a chat's own links)",
+        """
+        ALTER TABLE originals ADD COLUMN url TEXT,
+            ADD COLUMN collection TEXT NOT NULL DEFAULT 'shared';
+        ALTER TABLE documents ADD COLUMN url TEXT,
+            ADD COLUMN collection TEXT NOT NULL DEFAULT 'shared';
         """,
     ),
 )

@@ -21,16 +21,18 @@ from bot.access import SlidingWindowLimiter
 from bot.app import build_application
 from bot.conversation import ConversationMemory
 from bot.feedback import FeedbackStore
+from bot.follows import FollowStore
 from bot.metrics_server import MetricsServer
 from bot.monitoring import Monitoring
 from bot.redact import install_log_redaction
 from bot.repeats import RecentUpdates
 from bot.running import run_bot
+from bot.services import NewsOptions
 from bot.settings import MetricsConfig, TelegramConfig
 from bot.state import AnswerLog, BotState, RateLimiters
-from index.api import EngineLimits
+from index.api import EngineLimits, NewsDesk
 from qabot.config import Config
-from qabot.factory import Backends, open_engine
+from qabot.factory import Backends, open_engine, open_news
 
 if TYPE_CHECKING:
     from psycopg_pool import ConnectionPool
@@ -74,13 +76,27 @@ def serve(config: Config) -> int:
         metrics_endpoint(config.metrics, monitoring),
         closing(Backends.open(config)) as backends,
         closing(open_engine(config, backends=backends, observer=monitoring.metrics)) as engine,
+        closing(open_news(config, engine)) as desk,
     ):
         engine.warm_up()  # load the model now rather than on the first question
         monitoring.metrics.watch_index(engine)
         monitoring.health.watch_engine(lambda: engine.is_open)
+        news = news_options(config, desk)
         with closing(open_bot_state(settings, engine.limits, backends.pool)) as state:
-            application = build_application(settings, engine, state, token, monitoring=monitoring)
+            application = build_application(
+                settings, engine, state, token, monitoring=monitoring, news=news
+            )
             return run_bot(application, settings, secret)
+
+
+def news_options(config: Config, desk: NewsDesk) -> NewsOptions:
+    """Links, feeds and alerts as configured, over `desk`."""
+    return NewsOptions(
+        desk=desk,
+        links=config.links,
+        alerts=config.alerts,
+        sync_minutes=config.feeds.interval_minutes,
+    )
 
 
 @contextmanager
@@ -104,8 +120,8 @@ def open_bot_state(
     settings: TelegramConfig, limits: EngineLimits, pool: ConnectionPool | None = None
 ) -> BotState:
     """The bot's state: with a database `pool` (state.backend: postgres) all of it in
-    PostgreSQL, shared by every worker; without, one process's: answers in a SQLite file,
-    the rest in RAM.
+    PostgreSQL, shared by every worker; without, one process's: answers, follows, alerts and
+    link counts in a SQLite file, the rest in RAM.
 
     `settings` must have its paths resolved (`Config.telegram_settings`).
     """
@@ -116,6 +132,7 @@ def open_bot_state(
             conversations=ConversationMemory(limits.conversation_turns),
             limiters=RateLimiters.per_minute(per_minute, lambda _, n: SlidingWindowLimiter(n)),
             updates=RecentUpdates(),
+            news=FollowStore(settings.feedback_db),
         )
     from bot.postgres_state import (
         PostgresAnswerLog,
@@ -131,6 +148,7 @@ def open_bot_state(
             per_minute, lambda budget, n: PostgresRateLimiter(pool, budget, n)
         ),
         updates=PostgresSeenUpdates(pool),
+        news=FollowStore(settings.feedback_db),  # FIXME(parity): PostgreSQL follows
     )
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from bot.services import NewsOptions
 from bot.state import Conversations
 from index import Engine
 from index.api import QuestionAnswerer
@@ -24,23 +25,31 @@ from tests.emulator import BotApiEmulator
 
 
 @pytest.fixture
-def start_bot(seed_engine: Engine, tmp_path: Path, config: Config) -> StartBot:
-    """start_bot(engine=None, conversations=None, emulator=None, **telegram_overrides): the
-    bot, as an async context manager; `conversations` replaces the default conversation
-    memory; a started `emulator` (faults planned before the bot starts) replaces a new one."""
+def start_bot(request: pytest.FixtureRequest, tmp_path: Path, config: Config) -> StartBot:
+    """start_bot(engine=None, conversations=None, emulator=None, news=None,
+    **telegram_overrides): the bot, as an async context manager; without an engine, the
+    session's real one (the model is loaded only then); `conversations` replaces the
+    default conversation memory; a started `emulator` (faults planned before the bot
+    starts) replaces a new one; `news` switches on links, feeds and alerts."""
+
+    def _seed_engine() -> Engine:
+        engine: Engine = request.getfixturevalue("seed_engine")
+        return engine
 
     def start(
         engine: QuestionAnswerer | None = None,
         conversations: Conversations | None = None,
         emulator: BotApiEmulator | None = None,
+        news: NewsOptions | None = None,
         **telegram: Any,
     ) -> contextlib.AbstractAsyncContextManager[BotUnderTest]:
         return running_bot(
-            engine or seed_engine,
+            engine or _seed_engine(),
             tmp_path,
             config,
             conversations=conversations,
             emulator=emulator,
+            news=news,
             **telegram,
         )
 

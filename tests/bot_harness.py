@@ -21,6 +21,7 @@ from typing import Any
 from bot.app import BotApplication, HttpTimeouts, build_application
 from bot.monitoring import Monitoring
 from bot.running import Run, serving
+from bot.services import NewsOptions
 from bot.state import Conversations
 from index.api import QuestionAnswerer
 from qabot.config import Config
@@ -101,6 +102,7 @@ async def running_bot(
     conversations: Conversations | None = None,
     monitoring: Monitoring | None = None,
     pool: Any = None,
+    news: NewsOptions | None = None,
     **telegram: Any,
 ) -> AsyncIterator[BotUnderTest]:
     """Emulator + the bot polling it, composed as `qabot serve` does, stopped (and its state
@@ -109,7 +111,8 @@ async def running_bot(
     Pass a started `emulator` to put something between it and the bot: `base_url` and
     `base_file_url` in `telegram` override the emulator's own addresses. `conversations`
     replaces the default conversation memory; `monitoring` receives the bot's metrics;
-    with a database `pool` the bot's state is in PostgreSQL (state.backend: postgres).
+    with a database `pool` the bot's state is in PostgreSQL (state.backend: postgres);
+    `news` switches on links, feeds and alerts.
     """
     own = BotApiEmulator() if emulator is None else contextlib.nullcontext(emulator)
     async with own as emulator:
@@ -134,6 +137,7 @@ async def running_bot(
             emulator.token,
             timeouts=timeouts or HttpTimeouts(),
             monitoring=monitoring,
+            news=news,
         )
         try:
             # as `qabot serve` runs it; a 1 s long poll so that stopping is quick

@@ -67,7 +67,16 @@ async def test_serve_process_answers_and_stops_cleanly_on_sigterm(tmp_path: Path
                     "setMyCommands", predicate=lambda call: "scope" in call.params
                 )
                 commands = [c["command"] for c in emulator.commands()]
-                assert commands == ["start", "help", "sources", "ask"]
+                assert commands == [
+                    "start",
+                    "help",
+                    "sources",
+                    "latest",
+                    "follow",
+                    "following",
+                    "unfollow",
+                    "ask",
+                ]
                 admin_scope = {"type": "chat", "chat_id": ADMIN}
                 assert "stats" in [c["command"] for c in emulator.commands(admin_scope)]
                 async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{metrics_port}") as client:

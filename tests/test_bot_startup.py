@@ -17,7 +17,7 @@ from tests.emulator import ApiCall, BotApiEmulator
 pytest_plugins = ("tests.bot_fixtures",)
 pytestmark = pytest.mark.model  # end to end: the bot over the real engine and model
 
-PUBLIC_MENU = ["start", "help", "sources", "ask"]
+PUBLIC_MENU = ["start", "help", "sources", "latest", "follow", "following", "unfollow", "ask"]
 OUTAGE = 4.0  # seconds setMyCommands fails for
 
 

@@ -125,7 +125,16 @@ async def test_webhook_answers_updates_with_the_secret_and_refuses_forged_ones(
             "callback_query",
             "inline_query",
         }
-        assert [c["command"] for c in emulator.commands()] == ["start", "help", "sources", "ask"]
+        assert [c["command"] for c in emulator.commands()] == [
+            "start",
+            "help",
+            "sources",
+            "latest",
+            "follow",
+            "following",
+            "unfollow",
+            "ask",
+        ]
 
         forged = queued_update(emulator, "Who is the special prosecutor?")
         assert (await bot.post(forged, secret=None)).status_code == 403
