@@ -13,6 +13,7 @@ import psycopg
 import pytest
 import yaml
 
+from qabot.migrations import MIGRATIONS
 from tests.conftest import PROJECT_ROOT, SEED_QUESTION
 
 pytest_plugins = ("tests.postgres_fixtures",)
@@ -43,6 +44,9 @@ def qabot(config: Path, database_url: str, *argv: str) -> subprocess.CompletedPr
     )
 
 
+LATEST = MIGRATIONS[-1].version
+
+
 @pytest.mark.model
 def test_index_add_then_ask_on_postgres_and_qdrant(tmp_path: Path, database_url: str) -> None:
     config = write_config(tmp_path)
@@ -50,7 +54,7 @@ def test_index_add_then_ask_on_postgres_and_qdrant(tmp_path: Path, database_url:
 
     upgraded = qabot(config, database_url, "db", "upgrade")
     assert upgraded.returncode == 0, upgraded.stderr
-    assert "schema is at version 1" in upgraded.stdout
+    assert f"schema is at version {LATEST} (latest {LATEST})" in upgraded.stdout
     added = qabot(config, database_url, "index", "add", str(article))
     assert added.returncode == 0, added.stderr
     assert "added rust-shooting-rourke-baldwin-2023-01-30" in added.stdout
