@@ -38,6 +38,7 @@ test-fast: setup
 
 eval: setup
 	$(BIN)/python -m benchmarks.quality --report docs/quality.md
+	$(BIN)/python -m benchmarks.reading_quality --report docs/reading.md --curve docs/refusal-curve.png
 
 bench: setup
 	$(BIN)/python -m benchmarks.run

@@ -29,6 +29,7 @@ def write_report(results: Results, target: Path, plots: Path, findings: str) -> 
         _targets,
         _latency,
         _qdrant,
+        _reader,
         _concurrency,
         _bot,
         _builds,
@@ -613,6 +614,47 @@ def _qdrant(results: Results) -> str:
         "(docs/scaling.md). Filling the collection from the chunk store took "
         f"{data['fill_seconds']:.1f} s.\n\n"
         + _table(["backend", "p50", "p95", f"batched q/s ({32} a call)"], rows)
+    )
+
+
+def _reader(results: Results) -> str:
+    data = results.get("reader-latency")
+    if not data:
+        return "## Latency of the span reader\n\n" + PENDING
+    batch = data["batch"]
+    rows = [
+        [
+            name,
+            _ms(data[key]["p50"]),
+            _ms(data[key]["p95"]),
+            f"{data[f'{key}_batch_qps']:.0f}",
+            f"{data[f'{key}_direct_share']:.0%}",
+        ]
+        for name, key in (
+            ("answer.reader: true (default)", "reader"),
+            ("answer.reader: false", "no_reader"),
+        )
+    ]
+    added, budget = data["added_p50_ms"], data["budget_ms"]
+    verdict = "within" if added <= budget else "**over**"
+    return (
+        "## Latency of the span reader\n\n"
+        f"squad-dev-a ({data['chunks']:,} chunks), {data['questions']} questions per run: "
+        "engine.answer one question at a time with the span reader (index/reader.py, int8 "
+        "ONNX; it reads the best sentence's chunk and the first chunk) and without it "
+        "(`answer.reader: false`, on a copy of the index), both warmed up and alternating run "
+        "by run (benchmarks/reader_latency.py); the median of each run's percentiles. "
+        f"Batched: answer_many of {batch} questions a call, as the bot's micro-batches under "
+        "load (one reader call a batch, yet one model run per window: index/reader.py). "
+        "*Direct*: the share of answers "
+        "that carry the reader's short answer (Answer.direct).\n\n"
+        + _table(["engine", "p50", "p95", f"batched q/s ({batch} a call)", "direct answers"], rows)
+        + f"\n\nThe reader adds **{added:.1f} ms p50** per question ({data['added_p95_ms']:.1f} "
+        f"ms p95), {verdict} the budget of {budget:.0f} ms p50 (per run: "
+        + ", ".join(f"{value:.1f}" for value in data["added_p50_runs_ms"])
+        + " ms). Batched, it keeps "
+        f"{_x(data['reader_batch_qps'] / data['no_reader_batch_qps'])} of the throughput "
+        "without it."
     )
 
 

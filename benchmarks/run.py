@@ -47,6 +47,7 @@ def phases(plan: Plan) -> list[Phase]:
         steps.append(Phase("latency-0", "latency", 0))
     steps += [Phase(f"latency-{size}", "latency", size) for size in plan.sizes]
     steps.append(Phase("qdrant-latency", "qdrant-latency"))
+    steps.append(Phase("reader-latency", "reader-latency"))
     steps += [
         Phase("concurrency", "concurrency", plan.concurrency_size),
         Phase("incremental-add", "incremental-add", plan.concurrency_size),

@@ -28,6 +28,7 @@ def _phases(reuse: bool) -> dict[str, Callable[[Plan, int], dict[str, Any]]]:
         endtoend,
         latency,
         qdrant_latency,
+        reader_latency,
         recall,
     )
 
@@ -46,6 +47,7 @@ def _phases(reuse: bool) -> dict[str, Callable[[Plan, int], dict[str, Any]]]:
         "embedders": lambda plan, _: embedders.embedding_backends(plan),
         "recall": recall.hnsw_recall,
         "qdrant-latency": lambda plan, _: qdrant_latency.qdrant_latency(plan, plan.squad_index),
+        "reader-latency": lambda plan, _: reader_latency.reader_latency(plan, plan.squad_index),
     }
 
 

@@ -12,6 +12,7 @@ from html import escape
 TITLES_IN_PROMPT = 3
 EMPTY_TEXT = "(no text)"
 NOT_FOUND = "I couldn't find that in the articles I have."
+CLOSEST = "The closest I found (it does not answer your question):"
 TOPICS_INTRO = "They cover:"
 NO_SOURCES = "I don't have any articles yet."
 NOTHING_MORE = "That's everything I found on this."

@@ -160,10 +160,15 @@ LINE = Span("\n")
 
 
 def answer_messages(answer: Answer) -> list[str]:
-    """The short answer, then the best passage as a quote, then its source."""
+    """The direct answer in bold (when there is one), the sentence, then the best passage
+    as a quote and its source; a refusal says what the articles cover instead."""
     if not answer.confident or not answer.passages:
-        return not_found_messages(answer.topics)
-    spans = [Span(answer.text, "b"), PARAGRAPH, *passage_spans(answer.passages[0])]
+        return not_found_messages(answer.topics, answer.closest)
+    if answer.direct:
+        lead = [Span(answer.direct, "b"), LINE, Span(answer.text)]
+    else:
+        lead = [Span(answer.text, "b")]
+    spans = [*lead, PARAGRAPH, *passage_spans(answer.passages[0])]
     return pack(spans) or not_found_messages(answer.topics)
 
 
@@ -194,8 +199,12 @@ def format_date(value: str) -> str:
     return f"{date.day} {date:%b %Y}"
 
 
-def not_found_messages(topics: Sequence[str]) -> list[str]:
+def not_found_messages(topics: Sequence[str], closest: Passage | None = None) -> list[str]:
+    """ "I couldn't find that", the passage nearest to a near miss (marked as not the answer,
+    so a person can judge), and the articles' topics."""
     spans = [Span(messages.NOT_FOUND)]
+    if closest is not None:
+        spans += [PARAGRAPH, Span(messages.CLOSEST, "i"), LINE, *passage_spans(closest)]
     shown = [topic for topic in topics if clean_text(topic).strip()][:MAX_TOPICS]
     if shown:
         spans += [PARAGRAPH, Span(messages.TOPICS_INTRO), LINE]

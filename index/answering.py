@@ -12,27 +12,38 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from index.api import Answer, Passage
 from index.chunking import Span
-from index.fitted import Confidence
+from index.fitted import Confidence, ReadingConfidence
+from index.reading import (
+    BACK_REFERENCE,
+    PassageReading,
+    choose_sentence,
+    direct_answer,
+    surest,
+)
 from index.retrieval import Query, ScoredChunk, ScoredSentence
 from index.settings import AnswerSettings
 from index.store import StoredChunk, StoredDocument
 from index.terms import tokens
 from index.view import IndexView
 
+ANSWER_POOL = 3  # the first chunks whose sentences compete to be the answer
+# A refusal at or above this probability is a near miss (the articles are about the subject
+# but do not say) and shows the closest passage: on the seed article off-topic questions
+# score <= 0.0003, questions about its people that it does not answer 0.03-0.11.
+NEAR_MISS = 0.01
 # (chunk, start of a sentence in it, how many) -> the sentences before it, nearest first
 EarlierSentences = Callable[[StoredChunk, int, int], list[tuple[str, np.ndarray]]]
 
-# Words that make a sentence lean on the one before it.
-_BACK_REFERENCE = re.compile(
-    r"^\s*[“\"‘']?(he|she|it|they|this|that|these|those|his|her|its|their|both|such|"
-    r"the former|the latter|there)\b|\bthe same\b|\b(also|too|as well|likewise|either)\b",
+# A yes/no question: no span of a passage is its answer.
+_YES_NO = re.compile(
+    r"^\s*(is|are|was|were|do|does|did|can|could|will|would|should|has|have|had)\b",
     re.IGNORECASE,
 )
 _SPACE = re.compile(r"\s+")
@@ -46,6 +57,7 @@ class AnswerComposer:
     settings: AnswerSettings
     top_k: int
     confidence: Confidence
+    reading: ReadingConfidence | None = None
 
     def compose(
         self,
@@ -54,10 +66,13 @@ class AnswerComposer:
         ranked: list[ScoredChunk],
         view: IndexView,
         *,
+        read: Sequence[PassageReading] = (),
         newest_first: bool = False,
         in_scope: frozenset[str] | None = None,
     ) -> Answer:
-        """`newest_first`: `ranked` puts the newest answering passage first (index/recency.py),
+        """`read`: the top chunks as the span reader read them (index/reading.py): with
+        retrieval they pick the sentence shown, give the direct answer and may refuse.
+        `newest_first`: `ranked` puts the newest answering passage first (index/recency.py),
         so the answer comes from it rather than from the best of the first three.
         `in_scope`: the documents the question may read (a refusal names no others)."""
         documents = view.documents
@@ -67,17 +82,43 @@ class AnswerComposer:
         passages = _passages(
             _unique(ranked, self.top_k), documents, self.settings.passage_max_chars, query.terms
         )
-        sentence = _best_sentence(ranked[: 1 if newest_first else 3])
+        sentence = _best_sentence(ranked[: 1 if newest_first else ANSWER_POOL])
         if sentence is None:
             return refusal(question, passages, documents)
         chunk, chosen = sentence
         probability = self.confidence.probability(chosen.dense, chosen.terms, chunk.dense)
         if probability < self.confidence.threshold:
-            return refusal(question, passages, documents, probability)
-        text = _answer_text(chunk, chosen, view.earlier_sentences, query, self.settings.max_chars)
+            refused = refusal(question, passages, documents, probability)
+            if probability < NEAR_MISS or not passages:
+                return refused
+            return replace(refused, closest=passages[0])
+        direct, lead = None, ""
+        reads = [r for r in read if r.item.chunk.doc_id in documents]
+        if _YES_NO.match(question):  # no span answers it: retrieval's sentence, no direct
+            reads = []
+        surest_read = surest(reads)
+        if surest_read is not None and self._reader_refuses(probability, surest_read):
+            near_miss = refusal(question, passages, documents, probability)
+            return replace(near_miss, closest=passages[0] if passages else None)
+        weight = self.reading.sentence_weight if self.reading else 1.0
+        choice = choose_sentence(reads, weight)
+        if choice is not None:
+            chunk, chosen, lead = choice.read.item, choice.sentence, choice.lead
+            limit = self.reading.direct_margin if self.reading else float("inf")
+            direct = direct_answer(question, choice, limit)
+        text = _answer_text(
+            chunk, chosen, view.earlier_sentences, query, self.settings.max_chars, lead
+        )
         # The passage the answer comes from is shown first.
         passages.sort(key=lambda p: p.chunk_id != chunk.chunk.chunk_id)
-        return Answer(question, text, True, passages, score=probability)
+        return Answer(question, text, True, passages, score=probability, direct=direct)
+
+    def _reader_refuses(self, probability: float, read: PassageReading) -> bool:
+        best = read.reading.best
+        if self.reading is None or best is None:
+            return False
+        sure = self.reading.probability(probability, read.reading.margin, best.score)
+        return sure < self.reading.threshold
 
 
 def refusal(
@@ -104,20 +145,28 @@ def _answer_text(
     earlier: EarlierSentences,
     query: Query,
     budget: int,
+    lead: str = "",
 ) -> str:
+    """The chosen sentence, standing on its own. `lead`: the sentence before the chunk,
+    which holds the reader's answer and goes first (what the chosen sentence continues)."""
     text = item.chunk.text
     index = item.sentences.index(chosen)
     answer = _clean(text[chosen.start : chosen.end])
+    if lead:
+        lead = _clean(lead)
+        if len(lead) + len(answer) + 1 <= budget:
+            return f"{lead} {answer}"
+        answer = lead
     if len(answer) > budget:
         return _shown(answer, _around_match(answer, query.terms, budget))
-    if _BACK_REFERENCE.search(answer):
+    if BACK_REFERENCE.search(answer):
         referent = _referent(earlier(item.chunk, chosen.start, 2), query)
         if referent and len(referent) + len(answer) + 1 <= budget:
             return f"{referent} {answer}"
     following = item.sentences[index + 1] if index + 1 < len(item.sentences) else None
     neighbours = [item.sentences[i] for i in (index + 1, index - 1) if 0 <= i < len(item.sentences)]
     # A next sentence that leans on this one continues it; otherwise the better neighbour.
-    if following is not None and _BACK_REFERENCE.match(
+    if following is not None and BACK_REFERENCE.match(
         _clean(text[following.start : following.end])
     ):
         neighbours = [following]

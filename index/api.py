@@ -104,7 +104,11 @@ class Answer:
 
     `text` is the short answer a person reads first (at most ~300 chars). When
     `confident` is false the articles do not answer the question: `text` is empty (the
-    caller says so in its own words) and `topics` lists what the articles do cover.
+    caller says so in its own words) and `topics` lists what the articles do cover;
+    `closest` is set when the articles are about the question's subject but do not say
+    (a near miss): the passage nearest to it, to be shown as not the answer. `direct` is
+    the words that answer a factual question ("two counts of involuntary manslaughter"),
+    or None when the reader is unsure or the question wants an explanation.
     """
 
     question: str
@@ -113,6 +117,8 @@ class Answer:
     passages: list[Passage] = field(default_factory=list)
     topics: list[str] = field(default_factory=list)
     score: float = 0.0
+    direct: str | None = None
+    closest: Passage | None = None
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from index.files import LocalStorage, Storage
 from index.fitted import Fitted
 from index.pipeline import QuestionPipeline
 from index.published import PublishedSnapshot
+from index.reading import LazyReader, Reader
 from index.reconcile import Reconciler
 from index.settings import EngineSettings
 from index.store import StoredDocument
@@ -54,12 +55,15 @@ class Engine:
         observer: EngineObserver | None = None,
         storage: Storage | None = None,
         collection: QdrantCollection | None = None,
+        reader: Reader | None = None,
     ) -> None:
         """`seed_default_corpus`: an empty index that never had it gets `index.default_corpus`
         (what a first question needs; `qabot index add` says no). `observer` is told of
         every batch of questions answered (metrics). `storage` keeps the documents and the
         chunk store: the index folder by default, or a database shared by several workers.
-        `collection` holds the vectors and BM25 with `retrieval.backend: qdrant`."""
+        `collection` holds the vectors and BM25 with `retrieval.backend: qdrant`.
+        `reader`: the span reader; the shipped one, loaded on first use, by default
+        (`answer.reader: false` answers without one)."""
         if (settings.retrieval.backend == "qdrant") != (collection is not None):
             raise ValueError("retrieval.backend qdrant needs a Qdrant collection, faiss none")
         self.settings = settings
@@ -69,7 +73,9 @@ class Engine:
             embedding.backend, embedding.cache_dir, embedding.batch_size
         )
         fitted = (fitted or Fitted.load()).with_threshold(settings.answer.min_confidence)
-        self.pipeline = QuestionPipeline(settings, fitted, self.embedder)
+        if reader is None and settings.answer.reader:
+            reader = LazyReader()
+        self.pipeline = QuestionPipeline(settings, fitted, self.embedder, reader)
         self._files = (storage or LocalStorage()).open(self.index_dir)
         published = PublishedSnapshot(
             self.index_dir, settings.recipe, settings.retrieval.hnsw_threshold, collection

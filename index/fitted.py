@@ -59,20 +59,59 @@ class Confidence:
 
 
 @dataclass(frozen=True)
+class ReadingConfidence:
+    """Logistic model of "the passage read answers the question", once the retrieval's
+    `Confidence` has passed: the retrieval probability (as a logit) beside the span reader's
+    margin (no-answer score - best span score) and best span score.
+
+    Fitted by `python -m benchmarks.fit_reading` on the reader's training articles:
+    answerable questions against SQuAD 2.0's unanswerable ones, which look answerable to
+    retrieval (docs/quality.md, "Saying I don't know"). `direct_margin`: a span whose margin
+    is above it is not shown as a direct answer. `sentence_weight`: how much the reader's
+    span score counts beside retrieval's in choosing the sentence shown (index/reading.py).
+    """
+
+    bias: float
+    retrieval: float
+    margin: float
+    span: float
+    threshold: float
+    direct_margin: float
+    sentence_weight: float
+
+    def probability(self, retrieval_probability: float, margin: float, span: float) -> float:
+        p = min(max(retrieval_probability, 1e-6), 1 - 1e-6)
+        z = (
+            self.bias
+            + self.retrieval * math.log(p / (1 - p))
+            + self.margin * margin
+            + self.span * span
+        )
+        return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
+
+
+@dataclass(frozen=True)
 class Fitted:
     weights: Weights
     confidence: Confidence
+    reading: ReadingConfidence | None = None  # None: the reader never refuses
 
     @classmethod
     def load(cls, path: Path = FITTED_FILE) -> Fitted:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return cls(Weights(**data["weights"]), Confidence(**data["confidence"]))
+        reading = data.get("reading")
+        return cls(
+            Weights(**data["weights"]),
+            Confidence(**data["confidence"]),
+            ReadingConfidence(**reading) if reading else None,
+        )
 
     def save(self, path: Path = FITTED_FILE, about: str = "") -> None:
         data = {
             "about": about,
             "weights": asdict(self.weights),
             "confidence": asdict(self.confidence),
+            **({"reading": asdict(self.reading)} if self.reading else {}),
         }
         path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
@@ -81,4 +120,4 @@ class Fitted:
         if threshold is None:
             return self
         confidence = Confidence(**{**asdict(self.confidence), "threshold": threshold})
-        return Fitted(self.weights, confidence)
+        return Fitted(self.weights, confidence, self.reading)

@@ -15,10 +15,11 @@ from functools import lru_cache
 
 import numpy as np
 
-from index.answering import AnswerComposer
+from index.answering import ANSWER_POOL, AnswerComposer
 from index.api import Answer, Scope, Turn
 from index.embedding import Embedder, model_vocabulary
 from index.fitted import Fitted
+from index.reading import PassageReading, Reader, chunks_to_read, read_passages
 from index.recency import break_near_ties, newest_relevant_first
 from index.retrieval import Query, ScoredChunk, build_terms, is_follow_up, retrieve
 from index.scoping import Catalog, Focus, focus
@@ -44,12 +45,20 @@ class Question:
 
 
 class QuestionPipeline:
-    def __init__(self, settings: EngineSettings, fitted: Fitted, embedder: Embedder) -> None:
+    def __init__(
+        self,
+        settings: EngineSettings,
+        fitted: Fitted,
+        embedder: Embedder,
+        reader: Reader | None = None,
+    ) -> None:
+        """`reader`: the span reader (index/reading.py); None answers with sentences only."""
         self.settings = settings
         self.fitted = fitted
         self._embedder = embedder
+        self._reader = reader
         self._composer = AnswerComposer(
-            settings.answer, settings.retrieval.top_k, fitted.confidence
+            settings.answer, settings.retrieval.top_k, fitted.confidence, fitted.reading
         )
         self._catalog: tuple[str, Catalog] | None = None  # of the last snapshot read
 
@@ -59,17 +68,35 @@ class QuestionPipeline:
         view: IndexView,
         scopes: Sequence[Scope | None] | None = None,
     ) -> list[Answer]:
+        questions = self.prepare(requests, view, scopes)
+        ranked = [self.rank(question, view) for question in questions]
+        reads = self.read(questions, ranked, view)
         return [
             self._composer.compose(
                 question.asked,
                 question.query,
-                self.rank(question, view),
+                chunks,
                 view,
+                read=read,
                 newest_first=question.newest_first,
                 in_scope=question.in_scope,
             )
-            for question in self.prepare(requests, view, scopes)
+            for question, chunks, read in zip(questions, ranked, reads, strict=True)
         ]
+
+    def read(
+        self, questions: Sequence[Question], ranked: Sequence[list[ScoredChunk]], view: IndexView
+    ) -> list[list[PassageReading]]:
+        """Each question's top chunks as the span reader read them, in one batch (the chunk
+        the answer would come from, and the first one)."""
+        if self._reader is None:
+            return [[] for _ in questions]
+        chosen = [
+            chunks[:1] if question.newest_first else chunks_to_read(chunks, ANSWER_POOL)
+            for question, chunks in zip(questions, ranked, strict=True)
+        ]
+        asked = [(question.text, question.query.vector) for question in questions]
+        return read_passages(self._reader, asked, chosen, view)
 
     def prepare(
         self,

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from index.news import News
 
 NOT_FOUND = "I couldn't find that in the articles I have."
+CLOSEST = "The closest I found (it does not answer the question):"
 EMPTY_QUESTION_STATUS = 2  # like any other usage error: the message is on stderr
 CHAT_GREETING = (
     "Ask about the articles; follow-up questions are understood. Empty line or Ctrl-D quits."
@@ -322,20 +323,33 @@ def _print_answer(answer: Answer, as_json: bool, passages: int = 3) -> None:
         payload = {
             "question": answer.question,
             "answer": text,
+            "direct": answer.direct,
             "confident": answer.confident,
             "score": round(answer.score, 4),
             "topics": answer.topics,
+            "closest": asdict(answer.closest) if answer.closest else None,
             "passages": [asdict(p) for p in answer.passages],
         }
         print(json.dumps(payload, ensure_ascii=False))
         return
+    if answer.direct:
+        print(_bold(answer.direct))
     print(text)
     if not answer.confident and answer.topics:
         print("The articles I have cover: " + "; ".join(answer.topics))
-    for rank, passage in enumerate(answer.passages[:passages] if answer.confident else [], 1):
+    shown = answer.passages[:passages] if answer.confident else []
+    if answer.closest is not None:
+        print(f"\n{CLOSEST}")
+        shown = [answer.closest]
+    for rank, passage in enumerate(shown, 1):
         dated = f", {passage.date}" if passage.date else ""
         print(f"\n[{rank}] {passage.title}{dated} ({passage.source})")
         print("    " + passage.text.replace("\n", "\n    "))
+
+
+def _bold(text: str) -> str:
+    """Bold on a terminal; plain where the output is read by a program or a file."""
+    return f"\033[1m{text}\033[0m" if sys.stdout.isatty() else text
 
 
 def _index_add(args: argparse.Namespace, config: Config) -> int:

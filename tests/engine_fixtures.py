@@ -32,9 +32,12 @@ def shared_embedder() -> Embedder:
 
 @pytest.fixture(scope="session")
 def base_settings(config: Config, tmp_path_factory: pytest.TempPathFactory) -> EngineSettings:
-    """Settings of a test engine: the real defaults, no default corpus, the shared model cache."""
+    """Settings of a test engine: the real defaults, no default corpus, the shared model
+    cache, and no span reader (a model like the embedder: the fake tier has neither)."""
     return config.engine_settings(tmp_path_factory.mktemp("unused")).with_changes(
-        index={"default_corpus": None}, embedding={"backend": "onnx", "batch_wait_ms": 1.0}
+        index={"default_corpus": None},
+        embedding={"backend": "onnx", "batch_wait_ms": 1.0},
+        answer={"reader": False},
     )
 
 

@@ -48,6 +48,7 @@ def desk(config: Config, tmp_path: Path) -> Iterator[tuple[Engine, News]]:
     settings = config.engine_settings(tmp_path / "news-index").with_changes(
         fetch={"allow_private_hosts": True, "timeout_seconds": 5},
         feeds={"interval_minutes": SYNC_MINUTES},
+        answer={"reader": False},  # the real model's, as the embedder is
     )
     engine = Engine(settings, embedder=FakeEmbedder())
     news = News(engine, settings)

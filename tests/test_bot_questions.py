@@ -38,6 +38,10 @@ async def test_headline_question_gets_answer_quote_and_source(bot: BotUnderTest)
     assert text.rstrip().endswith(
         "📰 Mickey Rourke Stands Firm That Alec Baldwin is Not to ‘Blame’ · 30 Jan 2023"
     )
+    bold = next(e for e in reply["entities"] if e["type"] == "bold")
+    assert bold["offset"] == 0  # the direct answer first, in bold, above its sentence
+    assert "involuntary manslaughter" in text[: bold["length"]]
+    assert text[bold["length"] :].startswith("\nAlec Baldwin is facing two counts")
     assert "/work" not in text and "corpus" not in text  # no server paths
     labels = [label for label, _ in buttons(reply)]
     assert labels == ["More ➕", "👍", "👎"]
@@ -51,6 +55,17 @@ async def test_unanswerable_question_says_so_and_lists_topics(bot: BotUnderTest)
     assert text.startswith("I couldn't find that in the articles I have.")
     assert "They cover:" in text and "Mickey Rourke Stands Firm" in text
     assert "involuntary" not in text
+
+
+async def test_a_near_miss_shows_the_closest_passage_marked_as_not_the_answer(
+    bot: BotUnderTest,
+) -> None:
+    reply = await bot.ask("Which studio produced Rust?")
+    text = visible(reply)
+    assert text.startswith("I couldn't find that in the articles I have.")
+    marker = text.index("The closest I found (it does not answer your question):")
+    quote = next(e for e in reply["entities"] if e["type"] == "blockquote")
+    assert quote["offset"] > marker and "They cover:" in text
 
 
 async def test_follow_up_uses_this_chats_conversation(bot: BotUnderTest) -> None:

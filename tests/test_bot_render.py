@@ -130,12 +130,15 @@ def test_any_answer_renders_to_valid_messages(
     confident: bool,
     topics: list[str],
 ) -> None:
+    shown = passage(passage_text, title, source, date)
     answer = Answer(
         question="q",
         text=answer_text,
         confident=confident,
-        passages=[passage(passage_text, title, source, date)],
+        passages=[shown],
         topics=topics,
+        direct=title or None,
+        closest=None if confident else shown,
     )
     assert_sendable(answer_messages(answer))
     assert_sendable(more_messages(answer.passages[0], 1, 3))
@@ -169,6 +172,43 @@ def test_answer_reads_answer_then_quote_then_source() -> None:
     assert parsed.text.endswith("📰 Rust & co · 30 Jan 2023")
     link = next(e for e in parsed.entities if e["type"] == "text_link")
     assert link["url"] == "https://x.org/a"
+
+
+def test_a_direct_answer_comes_first_in_bold_above_the_sentence() -> None:
+    answer = Answer(
+        question="What charges does Gutierrez Reed face?",
+        text="Alec Baldwin is facing two counts of involuntary manslaughter.",
+        confident=True,
+        passages=[passage("Prosecutors are handing Rust armorer the same charges.")],
+        direct="two counts of involuntary manslaughter",
+    )
+    [message] = answer_messages(answer)
+    parsed = parse_telegram_html(message)
+    assert parsed.text.startswith(
+        "two counts of involuntary manslaughter\nAlec Baldwin is facing two counts"
+    )
+    bold = [e for e in parsed.entities if e["type"] == "bold"]
+    assert [parsed.text[e["offset"] : e["offset"] + e["length"]] for e in bold] == [
+        "two counts of involuntary manslaughter"
+    ]
+
+
+def test_a_near_miss_shows_the_closest_passage_marked_as_not_the_answer() -> None:
+    closest = passage("The movie’s first assistant director, Dave Halls, took a plea deal.")
+    refused = Answer("Who is the director of Rust?", "", False, [closest], ["Rust"])
+    [plain] = answer_messages(refused)  # off topic: no passage
+    assert "Dave Halls" not in validate_telegram_html(plain)
+    near_miss = Answer(
+        "Who is the director of Rust?", "", False, [closest], ["Rust"], closest=closest
+    )
+    [message] = answer_messages(near_miss)
+    parsed = parse_telegram_html(message)
+    assert parsed.text.startswith("I couldn't find that in the articles I have.")
+    marker = parsed.text.index("The closest I found (it does not answer your question):")
+    quote = next(e for e in parsed.entities if e["type"] == "blockquote")
+    assert quote["offset"] > marker
+    assert "Dave Halls" in parsed.text[quote["offset"] : quote["offset"] + quote["length"]]
+    assert "• Rust" in parsed.text
 
 
 def test_non_url_sources_are_not_links() -> None:

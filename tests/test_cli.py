@@ -54,6 +54,8 @@ def test_ask_json_and_stdin_batch(
     assert code == 0 and payload["confident"] is True
     assert set(payload) >= {"question", "answer", "confident", "passages"}
     assert "involuntary manslaughter" in payload["answer"] and len(payload["answer"]) <= 300
+    assert "involuntary manslaughter" in payload["direct"]  # the words, above the sentence
+    assert payload["closest"] is None  # only a near miss has one
     first = payload["passages"][0]
     assert set(first) >= {"text", "score", "title", "source", "date", "start", "end"}
     assert all(len(p["text"]) <= 1200 for p in payload["passages"])
@@ -67,6 +69,18 @@ def test_ask_json_and_stdin_batch(
     lines = [json.loads(line) for line in out.splitlines()]
     assert [line["confident"] for line in lines] == [True, False]
     assert "18 months" in lines[0]["answer"]
+
+
+@pytest.mark.model
+def test_a_near_miss_is_refused_with_the_closest_passage_and_off_topic_without(
+    capsys: pytest.CaptureFixture[str], index_dir: Path
+) -> None:
+    code, out, _ = run(capsys, "ask", "Which studio produced Rust?", "--index", str(index_dir))
+    assert code == 0 and out.startswith("I couldn't find that in the articles I have.")
+    closest = out.index("The closest I found (it does not answer the question):")
+    assert "[1] Mickey Rourke Stands Firm" in out[closest:]
+    code, out, _ = run(capsys, "ask", "Who won the 2022 World Cup?", "--index", str(index_dir))
+    assert out.startswith("I couldn't find that") and "closest" not in out and "[1]" not in out
 
 
 @pytest.mark.model
@@ -164,9 +178,10 @@ def test_chat_understands_a_follow_up_only_through_the_conversation(tmp_path: Pa
     assert "18 months" not in alone
     assert "involuntary manslaughter" in about_baldwin
     assert "18 months" not in about_baldwin  # neither its answer nor its passage holds it
+    # the direct answer on its own line, then the sentence that holds it
     assert followed.startswith(
-        "Alec Baldwin is facing two counts of involuntary manslaughter, which both carry a "
-        "sentence of up to 18 months in jail."
+        "18 months\nAlec Baldwin is facing two counts of involuntary manslaughter, which both "
+        "carry a sentence of up to 18 months in jail."
     ), followed
 
 

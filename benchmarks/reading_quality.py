@@ -1,0 +1,424 @@
+"""The span reader in the answer pipeline: fit its refusal model, and measure it held out.
+
+    python -m benchmarks.reading_quality [--fit] [--report docs/reading.md]   (make eval)
+
+One run indexes all 24 SQuAD-dev-a articles (distractors for each other) and answers the
+answerable questions and SQuAD 2.0's unanswerable ones (squad2-unanswerable-a) twice, in
+the same run: as before the reader (sentences chosen by retrieval) and with it. Articles
+(benchmarks/train_reader.py):
+- held out: every third article; the reader never trained on them and nothing is tuned on
+  them. Every figure reported is theirs.
+- calibration: the reader's inner validation articles (it never trained on them either);
+  `--fit` fits the refusal model (`index.fitted.ReadingConfidence`) and the direct answer's
+  margin there and writes them to index/fitted.json.
+The reader's own training articles are not used: it has seen their questions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.reader_eval import question_type
+from benchmarks.train_reader import (
+    UNANSWERABLE,
+    article_names,
+    exact_match,
+    f1_score,
+    inner_split,
+    split_articles,
+)
+from index import Engine
+from index.answering import AnswerComposer
+from index.api import Answer
+from index.fitted import FITTED_FILE, Confidence, Fitted, ReadingConfidence
+from index.reading import choose_sentence, surest
+from index.settings import AnswerSettings
+from qabot.config import load_config
+from qabot.evaluate import contains_answer, first_hit_rank, index_corpus
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT.parent / "shared" / "data" / "squad-dev-a"
+WORK = ROOT / "data" / "reading"  # git-ignored: the index and the dumped features
+MAX_ANSWERABLE_REFUSED = 0.015  # on calibration, retrieval's refusals included: < 2% held out
+DIRECT_MARGINS = (-8.0, -6.0, -4.0, -2.0, 0.0, 2.0, 4.0, 8.0, 50.0)  # 50: every span
+BATCH = 32
+
+
+SENTENCE_WEIGHTS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0, 100.0)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One question answered before the reader and with it (for each sentence weight, never
+    refused by the reader), with the features the refusal model reads."""
+
+    question: str
+    article: str
+    answers: tuple[str, ...]  # gold answers, or the "plausible" ones of an unanswerable
+    answerable: bool
+    before: Answer  # without the reader
+    after: dict[float, Answer]  # with it, by sentence weight; `direct` unfiltered
+    direct_margins: dict[float, float]  # the shown span's margin, by sentence weight
+    margin: float  # the surest reading: no-answer score - best span score (inf: none)
+    span: float  # its best span score
+
+    @property
+    def probability(self) -> float:
+        """The retrieval's probability that the articles answer (index.fitted.Confidence)."""
+        return self.before.score
+
+
+def load_rows(engine: Engine, settings: tuple[AnswerSettings, int, Confidence]) -> list[Row]:
+    """Answer every question both ways (batches, as the bot's micro-batcher does)."""
+    questions = _questions()
+    view = engine.current_view()
+    pipeline = engine.pipeline
+    before = AnswerComposer(*settings)
+    after = {
+        weight: AnswerComposer(*settings, _never_refusing(weight)) for weight in SENTENCE_WEIGHTS
+    }
+    rows: list[Row] = []
+    for start in range(0, len(questions), BATCH):
+        batch = questions[start : start + BATCH]
+        prepared = pipeline.prepare([(q["question"], ()) for q in batch], view)
+        ranked = [pipeline.rank(question, view) for question in prepared]
+        reads = pipeline.read(prepared, ranked, view)
+        for raw, question, chunks, read in zip(batch, prepared, ranked, reads, strict=True):
+            asked, query = question.asked, question.query
+            choices = {weight: choose_sentence(read, weight) for weight in SENTENCE_WEIGHTS}
+            surest_read = surest(read)
+            best = surest_read.reading.best if surest_read else None
+            rows.append(
+                Row(
+                    raw["question"],
+                    raw["article"],
+                    tuple(raw["answers"]),
+                    raw["answerable"],
+                    before.compose(asked, query, chunks, view),
+                    {w: c.compose(asked, query, chunks, view, read=read) for w, c in after.items()},
+                    {w: choice.margin if choice else math.inf for w, choice in choices.items()},
+                    surest_read.reading.margin if surest_read else math.inf,
+                    best.score if best else 0.0,
+                )
+            )
+    return rows
+
+
+def _never_refusing(weight: float) -> ReadingConfidence:
+    return ReadingConfidence(0.0, 0.0, 0.0, 0.0, 0.0, math.inf, weight)
+
+
+def _questions() -> list[dict]:
+    answerable = [
+        {**json.loads(line), "answerable": True}
+        for line in (DATA / "questions.jsonl").read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    unanswerable = [
+        {**raw, "answers": raw.get("plausible_answers", []), "answerable": False}
+        for raw in map(json.loads, UNANSWERABLE.read_text(encoding="utf-8").splitlines())
+    ]
+    return answerable + unanswerable
+
+
+# ----- the refusal model ----------------------------------------------------------------
+
+
+def fit_confidence(rows: Sequence[Row], retrieval_threshold: float) -> ReadingConfidence:
+    """Logistic regression (answerable or not) on the rows retrieval does not refuse; the
+    threshold keeps all refusals of answerable questions at MAX_ANSWERABLE_REFUSED."""
+    from sklearn.linear_model import LogisticRegression
+
+    kept = [r for r in rows if r.probability >= retrieval_threshold and r.margin < math.inf]
+    x = np.array([_inputs(row) for row in kept])
+    y = np.array([row.answerable for row in kept])
+    model = LogisticRegression(C=1.0, max_iter=1000).fit(x, y)
+    (w_retrieval, w_margin, w_span), bias = model.coef_[0], model.intercept_[0]
+    confidence = ReadingConfidence(
+        round(float(bias), 4),
+        round(float(w_retrieval), 4),
+        round(float(w_margin), 4),
+        round(float(w_span), 4),
+        threshold=0.0,
+        direct_margin=50.0,
+        sentence_weight=0.0,
+    )
+    answerable = [row for row in rows if row.answerable]
+    allowed = MAX_ANSWERABLE_REFUSED * len(answerable)
+    allowed -= sum(row.probability < retrieval_threshold for row in answerable)
+    scores = sorted(_probability(confidence, r) for r in answerable if r.margin < math.inf)
+    cut = scores[int(allowed)] if allowed >= 1 else 0.0
+    return replace(confidence, threshold=round(cut, 4))
+
+
+def _inputs(row: Row) -> tuple[float, float, float]:
+    p = min(max(row.probability, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p)), min(row.margin, 50.0), row.span
+
+
+def _probability(confidence: ReadingConfidence, row: Row) -> float:
+    return confidence.probability(row.probability, min(row.margin, 50.0), row.span)
+
+
+def fit_sentence_weight(rows: Sequence[Row]) -> float:
+    """The weight of the reader's span score in choosing the sentence: the best answer hit,
+    then the best direct answer F1 (weights often tie on answer hit)."""
+    answerable = [row for row in rows if row.answerable and row.before.confident]
+
+    def quality(weight: float) -> tuple[float, float]:
+        hit = np.mean([contains_answer(r.after[weight].text, r.answers) for r in answerable])
+        f1 = np.mean([f1_score(r.after[weight].direct or "", r.answers) for r in answerable])
+        return float(hit), float(f1)
+
+    return max(SENTENCE_WEIGHTS, key=quality)
+
+
+def fit_direct_margin(rows: Sequence[Row], confidence: ReadingConfidence) -> float:
+    """The margin above which a span is not shown: the best direct F1 (a null counts 0)."""
+    answerable = [row for row in rows if row.answerable]
+    return max(
+        DIRECT_MARGINS,
+        key=lambda limit: np.mean(
+            [_direct_f1(row, replace(confidence, direct_margin=limit)) for row in answerable]
+        ),
+    )
+
+
+# ----- figures --------------------------------------------------------------------------
+
+
+def refused(row: Row, retrieval_threshold: float, confidence: ReadingConfidence | None) -> bool:
+    if row.probability < retrieval_threshold or not row.before.confident:
+        return True
+    if confidence is None or row.margin == math.inf:
+        return False
+    return _probability(confidence, row) < confidence.threshold
+
+
+def _direct(row: Row, confidence: ReadingConfidence) -> str | None:
+    weight = confidence.sentence_weight
+    if row.direct_margins[weight] > confidence.direct_margin:
+        return None
+    return row.after[weight].direct
+
+
+def _direct_f1(row: Row, confidence: ReadingConfidence) -> float:
+    shown = _direct(row, confidence)
+    return f1_score(shown, row.answers) if shown else 0.0
+
+
+def figures(
+    rows: Sequence[Row], retrieval_threshold: float, confidence: ReadingConfidence | None
+) -> dict[str, float]:
+    """The issue's figures for one way of answering (confidence None: before the reader)."""
+    answerable = [row for row in rows if row.answerable]
+    unanswerable = [row for row in rows if not row.answerable]
+
+    def answer(row: Row) -> Answer:
+        return row.before if confidence is None else row.after[confidence.sentence_weight]
+
+    def says_no(row: Row) -> bool:
+        return refused(row, retrieval_threshold, confidence)
+
+    result = {
+        "answerable": len(answerable),
+        "unanswerable": len(unanswerable),
+        "answer_hit": _mean(
+            not says_no(r) and contains_answer(answer(r).text, r.answers) for r in answerable
+        ),
+        "passage_hit_at_1": _mean(
+            first_hit_rank([p.text for p in answer(r).passages], r.answers) == 1 for r in answerable
+        ),
+        "false_refusal": _mean(says_no(r) for r in answerable),
+        "unanswerable_refused": _mean(says_no(r) for r in unanswerable),
+        "answer_chars": _mean(len(answer(r).text) for r in answerable if not says_no(r)),
+    }
+    if confidence is not None:
+        shown = [None if says_no(r) else _direct(r, confidence) for r in answerable]
+        result["direct_f1"] = _mean(
+            f1_score(s, r.answers) if s else 0.0 for s, r in zip(shown, answerable, strict=True)
+        )
+        result["direct_em"] = _mean(
+            exact_match(s, r.answers) if s else 0.0 for s, r in zip(shown, answerable, strict=True)
+        )
+        result["direct_shown"] = _mean(s is not None for s in shown)
+    return result
+
+
+def by_type(rows: Sequence[Row], threshold: float, confidence: ReadingConfidence) -> list[str]:
+    """Direct F1 and answer-hit per question type, with a miss of each type."""
+    groups: dict[str, list[Row]] = collections.defaultdict(list)
+    for row in rows:
+        if row.answerable:
+            groups[question_type(row.question)].append(row)
+    lines = ["| type | questions | direct F1 | answer hit | example miss (shown / gold) |"]
+    lines.append("|---|---|---|---|---|")
+    for kind, group in sorted(groups.items(), key=lambda item: -len(item[1])):
+        found = figures(group, threshold, confidence)
+        miss = next(
+            (
+                r
+                for r in group
+                if not refused(r, threshold, confidence) and _direct_f1(r, confidence) == 0.0
+            ),
+            None,
+        )
+        example = (
+            f"{miss.question} → {_direct(miss, confidence) or '(none)'} / {miss.answers[0]}"
+            if miss
+            else ""
+        )
+        lines.append(
+            f"| {kind} | {len(group)} | {found['direct_f1']:.3f} | {found['answer_hit']:.3f} "
+            f"| {example.replace('|', '/')} |"
+        )
+    return lines
+
+
+def refusal_curve_png(
+    rows: Sequence[Row], threshold: float, confidence: ReadingConfidence, path: Path
+) -> None:
+    """Refused unanswerable against refused answerable as the reading threshold moves."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    points = []
+    for cut in np.linspace(0.0, 1.0, 101):
+        moved = replace(confidence, threshold=float(cut))
+        found = figures(rows, threshold, moved)
+        points.append((found["false_refusal"], found["unanswerable_refused"]))
+    chosen = figures(rows, threshold, confidence)
+    only_retrieval = figures(rows, threshold, None)
+    figure = Figure(figsize=(6, 4.5))
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    axes.plot([a for a, _ in points], [u for _, u in points], label="reader + retrieval")
+    axes.plot(
+        chosen["false_refusal"], chosen["unanswerable_refused"], "o", label="shipped threshold"
+    )
+    axes.plot(
+        only_retrieval["false_refusal"],
+        only_retrieval["unanswerable_refused"],
+        "s",
+        label="before the reader",
+    )
+    axes.axvline(0.05, linestyle=":", color="grey")
+    axes.axhline(0.50, linestyle=":", color="grey")
+    axes.set_xlabel("answerable questions refused (held-out articles)")
+    axes.set_ylabel("unanswerable questions refused")
+    axes.set_xlim(0, 0.3)
+    axes.set_ylim(0, 1)
+    axes.grid(alpha=0.3)
+    axes.legend(loc="lower right")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+
+
+def _mean(values: object) -> float:
+    items = [float(v) for v in values]  # type: ignore[attr-defined]
+    return float(np.mean(items)) if items else 0.0
+
+
+# ----- the run --------------------------------------------------------------------------
+
+
+def open_engine(folder: Path) -> Engine:
+    config = load_config()
+    settings = config.engine_settings(folder).with_changes(index={"default_corpus": None})
+    engine = Engine(settings)
+    index_corpus(engine, DATA / "articles")
+    return engine
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--fit", action="store_true", help="write the model to index/fitted.json")
+    parser.add_argument("--report", type=Path, help="write the Markdown tables here")
+    parser.add_argument("--curve", type=Path, help="write the refusal curve (PNG) here")
+    args = parser.parse_args(argv)
+    training, held_out = split_articles(article_names())
+    _, calibration = inner_split(training)
+    engine = open_engine(WORK / "index")
+    fitted = Fitted.load()
+    threshold = fitted.confidence.threshold
+    answering = (engine.settings.answer, engine.settings.retrieval.top_k, fitted.confidence)
+    started = time.perf_counter()
+    rows = load_rows(engine, answering)
+    print(f"{len(rows)} questions answered both ways in {time.perf_counter() - started:.0f} s")
+    calibrating = [row for row in rows if row.article in calibration]
+    confidence = fitted.reading
+    if args.fit or confidence is None:
+        confidence = fit_confidence(calibrating, threshold)
+        weight = fit_sentence_weight(calibrating)
+        confidence = replace(confidence, sentence_weight=weight)
+        confidence = replace(confidence, direct_margin=fit_direct_margin(calibrating, confidence))
+        print("fitted on", calibration, confidence)
+    if args.fit:
+        Fitted(fitted.weights, fitted.confidence, confidence).save(
+            FITTED_FILE, json.loads(FITTED_FILE.read_text(encoding="utf-8"))["about"]
+        )
+    for weight in SENTENCE_WEIGHTS:
+        moved = replace(confidence, sentence_weight=weight)
+        print("weight", weight, "calibration", figures(calibrating, threshold, moved))
+    testing = [row for row in rows if row.article in held_out]
+    before, after = figures(testing, threshold, None), figures(testing, threshold, confidence)
+    everything = figures(rows, threshold, confidence)
+    unrefused = figures(testing, threshold, replace(confidence, threshold=0.0))
+    named = (("before", before), ("reader", after), ("all", everything), ("no refusal", unrefused))
+    for name, found in named:
+        print(name, json.dumps({k: round(v, 4) for k, v in found.items()}))
+    if args.curve:
+        refusal_curve_png(testing, threshold, confidence, args.curve)
+    if args.report:
+        args.report.write_text(
+            _report(before, after, by_type(testing, threshold, confidence), held_out),
+            encoding="utf-8",
+        )
+    engine.close()
+    return 0
+
+
+def _report(
+    before: dict[str, float], after: dict[str, float], types: list[str], held_out: list[str]
+) -> str:
+    """docs/reading.md: the tables; docs/quality.md explains them."""
+    names = [
+        ("direct_f1", "direct answer F1 (a null counts 0)"),
+        ("direct_em", "direct answer exact match"),
+        ("direct_shown", "direct answer shown"),
+        ("answer_hit", "answer hit"),
+        ("passage_hit_at_1", "passage hit@1"),
+        ("false_refusal", "answerable refused"),
+        ("unanswerable_refused", "unanswerable refused"),
+        ("answer_chars", "mean answer length (chars)"),
+    ]
+    digits = {"answer_chars": 0}
+    lines = [
+        "# The span reader on articles it never saw",
+        "",
+        "Generated by `make eval` (`python -m benchmarks.reading_quality`); docs/quality.md "
+        "explains the figures. Held-out articles: "
+        f"{', '.join(held_out)}; {int(after['answerable'])} answerable and "
+        f"{int(after['unanswerable'])} unanswerable questions, all 24 articles indexed.",
+        "",
+        "| metric | before the reader | with the reader |",
+        "|---|---|---|",
+    ]
+    for key, label in names:
+        places = digits.get(key, 3)
+        old = f"{before[key]:.{places}f}" if key in before else "–"
+        lines.append(f"| {label} | {old} | {after[key]:.{places}f} |")
+    return "\n".join([*lines, "", "By question type (with the reader):", "", *types, ""])
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
