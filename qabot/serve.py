@@ -134,6 +134,7 @@ def open_bot_state(
             updates=RecentUpdates(),
             news=FollowStore(settings.feedback_db),
         )
+    from bot.postgres_news import PostgresNewsState
     from bot.postgres_state import (
         PostgresAnswerLog,
         PostgresConversations,
@@ -148,7 +149,7 @@ def open_bot_state(
             per_minute, lambda budget, n: PostgresRateLimiter(pool, budget, n)
         ),
         updates=PostgresSeenUpdates(pool),
-        news=FollowStore(settings.feedback_db),  # FIXME(parity): PostgreSQL follows
+        news=PostgresNewsState(pool),
     )
 
 
