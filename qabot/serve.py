@@ -76,7 +76,7 @@ def serve(config: Config) -> int:
         metrics_endpoint(config.metrics, monitoring),
         closing(Backends.open(config)) as backends,
         closing(open_engine(config, backends=backends, observer=monitoring.metrics)) as engine,
-        closing(open_news(config, engine)) as desk,
+        closing(open_news(config, engine, backends)) as desk,
     ):
         engine.warm_up()  # load the model now rather than on the first question
         monitoring.metrics.watch_index(engine)
