@@ -57,10 +57,18 @@ def open_pool(settings: StateSettings, name: str = "qabot") -> ConnectionPool:
     restart the broken ones are replaced and callers resume by themselves; while it is down
     a caller fails after WAIT_TIMEOUT_S instead of hanging.
     """
+    import psycopg
     from psycopg_pool import ConnectionPool
 
+    url = database_url(settings)
+    try:  # one direct try first: the pool would retry a refused address until its timeout
+        psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S).close()
+    except psycopg.Error as exc:
+        raise DatabaseUnavailable(
+            f"cannot use the database in {settings.dsn_env}: {type(exc).__name__}: {exc}"
+        ) from exc
     pool = ConnectionPool(
-        database_url(settings),
+        url,
         min_size=1,
         max_size=settings.pool_size,
         kwargs={"connect_timeout": CONNECT_TIMEOUT_S, "application_name": name},
