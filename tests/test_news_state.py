@@ -19,6 +19,9 @@ import pytest
 
 from bot.follows import FollowStore
 from bot.state import NewsState
+from index.api import EngineLimits
+from qabot.config import Config, StateSettings
+from qabot.serve import open_bot_state
 
 pytest_plugins = ("tests.postgres_fixtures",)
 
@@ -170,3 +173,38 @@ def test_workers_counting_links_at_once_keep_the_daily_quota(open_state: OpenSta
 
     outcomes = race(workers, 5, claim)
     assert [won.count(True) for won in outcomes] == [3] * 5, outcomes
+
+
+def test_the_composition_keeps_every_worker_s_news_state_in_the_database(
+    config: Config, postgres_state: StateSettings, tmp_path: Path
+) -> None:
+    """`qabot serve` over state.backend: postgres (`open_bot_state` with the pool): follows,
+    mutes, alerts and link counts recorded by one worker are the other's, in the database's
+    tables, and no SQLite file beside the answer log holds any of it."""
+    from qabot.database import open_pool
+
+    settings = config.telegram_settings().model_copy(
+        update={"feedback_db": tmp_path / "feedback.sqlite"}
+    )
+    limits = EngineLimits(max_question_chars=500, max_document_bytes=1_000, conversation_turns=3)
+    pools = [open_pool(postgres_state) for _ in range(2)]
+    states = [open_bot_state(settings, limits, pool) for pool in pools]
+    one, two = (state.news for state in states)
+    try:
+        one.follow(5, 7, "volcanoes")
+        assert [f.topic for f in two.followers()] == ["volcanoes"]
+        two.mute(5)
+        assert one.followers() == []
+        assert one.claim_alert(6, "doc", DAY, 1) and not two.claim_alert(6, "other", DAY, 1)
+        assert one.claim_link(6, DAY, 1) and not two.claim_link(6, DAY, 1)
+        with pools[0].connection() as conn:
+            counts = [
+                conn.execute(f"SELECT count(*) FROM {table}").fetchone()
+                for table in ("follows", "muted_chats", "alerts", "links_read")
+            ]
+        assert counts == [(1,)] * 4
+        assert not list(tmp_path.iterdir())  # feedback.sqlite never created
+    finally:
+        for state, pool in zip(states, pools, strict=True):
+            state.close()
+            pool.close()
