@@ -102,6 +102,8 @@ class FeedSyncJob:
         results = await asyncio.to_thread(news.desk.sync, True)
         new: list[DocumentInfo] = []
         for result in results:
+            if result.busy:  # another worker is syncing it
+                continue
             self._services.metrics.feed_synced(result.feed.url)
             if result.error:
                 logger.warning("feed %s failed: %s", result.feed.url, result.error)

@@ -219,6 +219,7 @@ class FeedSync:
     skipped: list[str] = field(default_factory=list)  # items not read, and why
     error: str | None = None  # the feed itself failed
     not_modified: bool = False  # the server said so (304): nothing was read
+    busy: bool = False  # another worker was syncing it: left to that one
 
     @property
     def failed(self) -> bool:

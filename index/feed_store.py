@@ -1,7 +1,8 @@
 """What qabot remembers about the feeds it follows: their state and the items seen.
 
 `FeedStore` is the protocol the syncing is written against; `SqliteFeedStore` keeps it in
-`feeds.sqlite` in the index folder (a PostgreSQL one can follow as another module).
+`feeds.sqlite` in the index folder (one process), `index.postgres_feed_store` in the
+database several workers share.
 
 A feed remembers its conditional-GET validators (ETag, Last-Modified), when it last
 synced, and its failures in a row with the time of its next attempt (backoff). An item
@@ -9,6 +10,10 @@ remembers the fingerprint it had (index/feeds.py: FeedItem.fingerprint) and the 
 it became, so an unchanged item is never read again; several feeds' items may point to
 one document (one wire story, "also reported by"). An item whose document was forgotten
 (feeds.keep_days) keeps its row, so it is not read back in while the feed still lists it.
+
+A sync holds its feed (`claim`): another sync of the same feed, in this process or, with
+PostgreSQL, in another worker, skips it instead of fetching and storing the same items
+again; removing a feed waits for its sync to end.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -44,6 +51,11 @@ CREATE TABLE IF NOT EXISTS items (
 );
 CREATE INDEX IF NOT EXISTS items_by_doc ON items (doc_id);
 """
+_FEEDS = """SELECT f.feed_id, f.url, f.title, f.etag, f.last_modified, f.last_synced,
+                  f.last_error, f.failures, f.next_attempt,
+                  (SELECT COUNT(*) FROM items i
+                   WHERE i.feed_id = f.feed_id AND i.doc_id IS NOT NULL)
+           FROM feeds f"""
 
 
 @dataclass(frozen=True)
@@ -73,7 +85,14 @@ class FeedStore(Protocol):
         """Follow a feed (an address already followed: its record, unchanged)."""
         ...
 
-    def remove(self, feed_id: int) -> None: ...
+    def remove(self, feed_id: int) -> None:
+        """Stop following the feed; a sync of it in progress ends first."""
+        ...
+
+    def claim(self, feed_id: int) -> AbstractContextManager[FeedRecord | None]:
+        """Hold the feed for one sync: its current record, or None when it is gone or
+        another sync holds it (skip it then)."""
+        ...
 
     def synced(
         self,
@@ -118,16 +137,29 @@ class SqliteFeedStore:
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(_SCHEMA)
         self._lock = threading.Lock()
+        self._sync_ended = threading.Condition(self._lock)
+        self._syncing: set[int] = set()  # feeds a sync holds (`claim`)
 
     def feeds(self) -> list[FeedRecord]:
-        query = """SELECT f.feed_id, f.url, f.title, f.etag, f.last_modified, f.last_synced,
-                          f.last_error, f.failures, f.next_attempt,
-                          (SELECT COUNT(*) FROM items i
-                           WHERE i.feed_id = f.feed_id AND i.doc_id IS NOT NULL)
-                   FROM feeds f ORDER BY f.feed_id"""
         with self._lock:
-            rows = self._db.execute(query).fetchall()
+            rows = self._db.execute(f"{_FEEDS} ORDER BY f.feed_id").fetchall()
         return [FeedRecord(*row) for row in rows]
+
+    @contextmanager
+    def claim(self, feed_id: int) -> Iterator[FeedRecord | None]:
+        with self._lock:
+            free = feed_id not in self._syncing
+            self._syncing.add(feed_id)
+            row = self._db.execute(f"{_FEEDS} WHERE f.feed_id=?", (feed_id,)).fetchone()
+        if not free:
+            yield None
+            return
+        try:
+            yield FeedRecord(*row) if row else None
+        finally:
+            with self._lock:
+                self._syncing.discard(feed_id)
+                self._sync_ended.notify_all()
 
     def add(self, url: str, title: str) -> FeedRecord:
         with self._lock:
@@ -139,6 +171,7 @@ class SqliteFeedStore:
 
     def remove(self, feed_id: int) -> None:
         with self._lock:
+            self._sync_ended.wait_for(lambda: feed_id not in self._syncing)
             self._db.execute("DELETE FROM feeds WHERE feed_id=?", (feed_id,))
 
     def synced(
@@ -154,7 +187,7 @@ class SqliteFeedStore:
             self._db.execute(
                 "UPDATE feeds SET title=?, etag=?, last_modified=?, last_synced=?, "
                 "last_error=NULL, failures=0, next_attempt=? WHERE feed_id=?",
-                (title, etag, last_modified, _now(), _iso(next_attempt), feed_id),
+                (title, etag, last_modified, _now(), iso_utc(next_attempt), feed_id),
             )
 
     def failed(self, feed_id: int, error: str, next_attempt: dt.datetime) -> None:
@@ -162,7 +195,7 @@ class SqliteFeedStore:
             self._db.execute(
                 "UPDATE feeds SET last_error=?, failures=failures+1, next_attempt=? "
                 "WHERE feed_id=?",
-                (error, _iso(next_attempt), feed_id),
+                (error, iso_utc(next_attempt), feed_id),
             )
 
     def item(self, feed_id: int, guid: str) -> SeenItem | None:
@@ -205,8 +238,9 @@ class SqliteFeedStore:
 
 
 def _now() -> str:
-    return _iso(dt.datetime.now(dt.UTC))
+    return iso_utc(dt.datetime.now(dt.UTC))
 
 
-def _iso(moment: dt.datetime) -> str:
+def iso_utc(moment: dt.datetime) -> str:
+    """How a feed's times are shown and compared: ISO 8601, UTC, to the second."""
     return moment.astimezone(dt.UTC).isoformat(timespec="seconds")

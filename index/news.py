@@ -3,7 +3,8 @@
 `News` implements `index.api.NewsDesk` over an `Engine`: fetching and parsing run on the
 caller's thread (the bot calls from a worker thread, never its event loop), storing and
 embedding on the engine's writer thread. Feed state lives in `feeds.sqlite` beside the
-index (index/feed_store.py).
+index (index/feed_store.py) unless the composition passes the workers' shared one
+(index/postgres_feed_store.py).
 """
 
 from __future__ import annotations
@@ -80,14 +81,22 @@ class News:
 
     def sync(self, due_only: bool = True) -> list[FeedSync]:
         """Sync the feeds (those whose next attempt is due, or all), one after another;
-        then forget feed articles older than `feeds.keep_days`."""
+        then forget feed articles older than `feeds.keep_days`.
+
+        Each feed is held while it syncs (`FeedStore.claim`): one another sync holds (another
+        worker's) is reported busy and left to it; one that became not due meanwhile (the
+        other worker has just synced it) is skipped."""
         now = dt.datetime.now(dt.UTC)
         known = KnownDocuments.of(self._engine.documents())
-        results = [
-            self._syncer.sync(feed, known, now)
-            for feed in self._feeds.feeds()
-            if not due_only or _due(feed, now)
-        ]
+        results = []
+        for listed in self._feeds.feeds():
+            if due_only and not _due(listed, now):
+                continue
+            with self._feeds.claim(listed.feed_id) as feed:
+                if feed is None:
+                    results.append(FeedSync(feed=info_of(listed), busy=True))
+                elif not due_only or _due(feed, now):
+                    results.append(self._syncer.sync(feed, known, now))
         self._forget_old(now.date())
         return results
 

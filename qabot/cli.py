@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from index import Answer, Engine
     from index.api import FeedInfo, FeedSync
     from index.news import News
+    from qabot.factory import Backends
 
 NOT_FOUND = "I couldn't find that in the articles I have."
 CLOSEST = "The closest I found (it does not answer the question):"
@@ -260,6 +261,15 @@ def _engine(
     The shipped articles go into an empty index only for commands that ask questions (or
     when asked): `index add FILE --index NEW` holds FILE alone.
     """
+    with _backends_and_engine(args, config, seed_default_corpus) as (_, engine):
+        yield engine
+
+
+@contextmanager
+def _backends_and_engine(
+    args: argparse.Namespace, config: Config, seed_default_corpus: bool
+) -> Iterator[tuple[Backends, Engine]]:
+    """`_engine`, with the backends it was opened over."""
     from qabot.factory import Backends, open_engine
 
     index_dir = args.index.resolve() if getattr(args, "index", None) else None
@@ -269,7 +279,7 @@ def _engine(
             config, index_dir, backends=backends, seed_default_corpus=seed_default_corpus
         )
         try:
-            yield engine
+            yield backends, engine
         finally:
             engine.close()
     finally:
@@ -416,8 +426,8 @@ def _news(
     """The engine of `--index` and the links and feeds over it, closed at the end."""
     from qabot.factory import open_news
 
-    with _engine(args, config, seed_default_corpus=seed_default_corpus) as engine:
-        news = open_news(config, engine)
+    with _backends_and_engine(args, config, seed_default_corpus) as (backends, engine):
+        news = open_news(config, engine, backends)
         try:
             yield engine, news
         finally:
@@ -504,6 +514,8 @@ def _sync_line(result: FeedSync) -> str:
     title = result.feed.title
     if result.error is not None:
         return f"{title}: failed: {result.error}"
+    if result.busy:
+        return f"{title}: skipped, another worker is syncing it"
     if result.not_modified:
         return f"{title}: not modified"
     counts = f"{len(result.new)} new, {len(result.updated)} updated, {result.unchanged} unchanged"

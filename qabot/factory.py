@@ -2,9 +2,9 @@
 meets `index/`).
 
 `Backends` opens what the configuration chose beyond the embedded default: the PostgreSQL
-pool (`state.backend: postgres`), shared by the engine's stores and the bot's, and the
-Qdrant client (`retrieval.backend: qdrant`). Their addresses and keys come from the
-environment. The default (SQLite and FAISS in the index folder) opens nothing here.
+pool (`state.backend: postgres`), shared by the engine's stores, the feed registry and the
+bot's, and the Qdrant client (`retrieval.backend: qdrant`). Their addresses and keys come
+from the environment. The default (SQLite and FAISS in the index folder) opens nothing here.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from index.api import EngineObserver
 from index.engine import Engine
+from index.feed_store import FeedStore
 from index.files import Storage
 from index.news import News
 from index.settings import QdrantSettings
@@ -64,6 +65,14 @@ class Backends:
         from index.postgres_store import PostgresStorage
 
         return PostgresStorage(self.pool, config.state.generation_check_seconds)
+
+    def feed_store(self) -> FeedStore | None:
+        """The feed registry every worker shares; None: feeds.sqlite in the index folder."""
+        if self.pool is None:
+            return None
+        from index.postgres_feed_store import PostgresFeedStore
+
+        return PostgresFeedStore(self.pool)
 
     def close(self) -> None:
         if self.pool is not None:
@@ -119,6 +128,11 @@ def open_engine(
     )
 
 
-def open_news(config: Config, engine: Engine) -> News:
-    """Links and feeds over an open engine (its index folder holds the feed state)."""
-    return News(engine, engine.settings)
+def open_news(config: Config, engine: Engine, backends: Backends | None = None) -> News:
+    """Links and feeds over an open engine. The feed registry is the workers' shared one in
+    the database when `backends` has one (state.backend: postgres), else `feeds.sqlite` in
+    the index folder."""
+    backends = backends or Backends()
+    if config.state.backend == "postgres" and backends.pool is None:
+        raise ValueError("the configuration names a database to open first (Backends.open)")
+    return News(engine, engine.settings, feed_store=backends.feed_store())

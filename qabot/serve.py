@@ -76,7 +76,7 @@ def serve(config: Config) -> int:
         metrics_endpoint(config.metrics, monitoring),
         closing(Backends.open(config)) as backends,
         closing(open_engine(config, backends=backends, observer=monitoring.metrics)) as engine,
-        closing(open_news(config, engine)) as desk,
+        closing(open_news(config, engine, backends)) as desk,
     ):
         engine.warm_up()  # load the model now rather than on the first question
         monitoring.metrics.watch_index(engine)
@@ -134,6 +134,7 @@ def open_bot_state(
             updates=RecentUpdates(),
             news=FollowStore(settings.feedback_db),
         )
+    from bot.postgres_news import PostgresNewsState
     from bot.postgres_state import (
         PostgresAnswerLog,
         PostgresConversations,
@@ -148,7 +149,7 @@ def open_bot_state(
             per_minute, lambda budget, n: PostgresRateLimiter(pool, budget, n)
         ),
         updates=PostgresSeenUpdates(pool),
-        news=FollowStore(settings.feedback_db),  # FIXME(parity): PostgreSQL follows
+        news=PostgresNewsState(pool),
     )
 
 

@@ -26,11 +26,12 @@ from tests.emulator import BotApiEmulator
 
 @pytest.fixture
 def start_bot(request: pytest.FixtureRequest, tmp_path: Path, config: Config) -> StartBot:
-    """start_bot(engine=None, conversations=None, emulator=None, news=None,
+    """start_bot(engine=None, conversations=None, emulator=None, news=None, pool=None,
     **telegram_overrides): the bot, as an async context manager; without an engine, the
     session's real one (the model is loaded only then); `conversations` replaces the
     default conversation memory; a started `emulator` (faults planned before the bot
-    starts) replaces a new one; `news` switches on links, feeds and alerts."""
+    starts) replaces a new one; `news` switches on links, feeds and alerts; with a
+    database `pool` the bot's state is in PostgreSQL."""
 
     def _seed_engine() -> Engine:
         engine: Engine = request.getfixturevalue("seed_engine")
@@ -41,6 +42,7 @@ def start_bot(request: pytest.FixtureRequest, tmp_path: Path, config: Config) ->
         conversations: Conversations | None = None,
         emulator: BotApiEmulator | None = None,
         news: NewsOptions | None = None,
+        pool: Any = None,
         **telegram: Any,
     ) -> contextlib.AbstractAsyncContextManager[BotUnderTest]:
         return running_bot(
@@ -50,6 +52,7 @@ def start_bot(request: pytest.FixtureRequest, tmp_path: Path, config: Config) ->
             conversations=conversations,
             emulator=emulator,
             news=news,
+            pool=pool,
             **telegram,
         )
 

@@ -43,12 +43,18 @@ class BotUnderTest:
     emulator: BotApiEmulator
     application: BotApplication
     config: Config
+    pool: Any = None  # the database of the bot's state (state.backend: postgres), if any
 
     @property
     def feedback_db(self) -> Path:
         return self.config.path(self.config.telegram.feedback_db)
 
     def rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        """A query of the bot's state: its SQLite file, or its database (whose placeholders
+        are %s, not ?)."""
+        if self.pool is not None:
+            with self.pool.connection() as conn:
+                return [tuple(row) for row in conn.execute(sql, params).fetchall()]
         with contextlib.closing(sqlite3.connect(self.feedback_db)) as db:
             return db.execute(sql, params).fetchall()
 
@@ -142,7 +148,7 @@ async def running_bot(
         try:
             # as `qabot serve` runs it; a 1 s long poll so that stopping is quick
             async with serving(application, settings, None, Run(), poll_timeout=1):
-                yield BotUnderTest(emulator, application, config)
+                yield BotUnderTest(emulator, application, config, pool)
         finally:
             state.close()
 

@@ -3,7 +3,8 @@
 The standard library's threading HTTP server, serving what a test puts in `routes` (which
 it may change between syncs). It answers conditional GETs with 304 when the ETag or
 Last-Modified matches, records every request it received (path and headers), and can
-misbehave on purpose: a status, a redirect, a drip of one byte a second, a huge body.
+misbehave on purpose: a status, a redirect, a delay, a drip of one byte a second, a huge
+body.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class Route:
     status: int = 200
     location: str | None = None  # a redirect's target
     drip_seconds: float = 0.0  # send the body one byte per this many seconds
+    delay_seconds: float = 0.0  # wait this long before answering (a slow server)
     endless_bytes: int = 0  # stream this many bytes of filler after the body
     length_header: bool = True  # False: no Content-Length, the body ends when the server closes
     validators: bool = True  # send ETag and Last-Modified (and honour them)
@@ -75,6 +77,7 @@ def _handler(server: NewsServer) -> type[http.server.BaseHTTPRequestHandler]:
             if route is None:
                 self._send(received, 404, b"not found", "text/plain")
                 return
+            time.sleep(route.delay_seconds)
             if route.location is not None:
                 received.status = route.status
                 self.send_response(route.status)

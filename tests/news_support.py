@@ -8,12 +8,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from index import Engine, EngineSettings
+from index.feed_store import FEED_STORE_FILE, FeedStore, SqliteFeedStore
 from index.news import News
 from tests.fake_embedder import FakeEmbedder
 from tests.news_server import NewsServer, Route, article_page, rss
+
+if TYPE_CHECKING:
+    from psycopg_pool import ConnectionPool
 
 # path -> (title, published day, RFC 822 date, paragraphs)
 STORIES: dict[str, tuple[str, str, str, list[str]]] = {
@@ -73,20 +77,37 @@ def serve_feed(server: NewsServer, path: str, items: list[dict[str, str]], title
 class NewsDesk:
     engine: Engine
     news: News
+    feeds: FeedStore  # the feed registry `news` keeps its feeds in
 
 
 @contextmanager
-def news_desk(base: EngineSettings, folder: Path, **sections: Any) -> Iterator[NewsDesk]:
+def news_desk(
+    base: EngineSettings, folder: Path, pool: ConnectionPool | None = None, **sections: Any
+) -> Iterator[NewsDesk]:
     """An engine over an empty index in `folder` and its news desk, allowed to fetch from
-    127.0.0.1; `sections` change settings, e.g. feeds={"keep_days": 7}."""
+    127.0.0.1; `sections` change settings, e.g. feeds={"keep_days": 7}. With a database
+    `pool`, the documents and the feed registry are kept there, as a worker of
+    `state.backend: postgres` keeps them (`folder` holds its snapshots only)."""
     changes: dict[str, Any] = {"fetch": {"allow_private_hosts": True}, **sections}
     if "fetch" in sections:
         changes["fetch"] = {"allow_private_hosts": True, **sections["fetch"]}
     settings = base.with_changes(index={"dir": folder}, **changes)
-    engine = Engine(settings, embedder=FakeEmbedder(), seed_default_corpus=False)
-    news = News(engine, settings)
+    feeds: FeedStore
+    if pool is None:
+        engine = Engine(settings, embedder=FakeEmbedder(), seed_default_corpus=False)
+        feeds = SqliteFeedStore(folder / FEED_STORE_FILE)
+    else:
+        from index.postgres_feed_store import PostgresFeedStore
+        from index.postgres_store import PostgresStorage
+
+        storage = PostgresStorage(pool, follow_seconds=0.0)
+        engine = Engine(
+            settings, embedder=FakeEmbedder(), seed_default_corpus=False, storage=storage
+        )
+        feeds = PostgresFeedStore(pool)
+    news = News(engine, settings, feed_store=feeds)
     try:
-        yield NewsDesk(engine, news)
+        yield NewsDesk(engine, news, feeds)
     finally:
         news.close()
         engine.close()

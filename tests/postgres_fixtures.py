@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -35,16 +35,29 @@ def server_url() -> str:
 
 
 @pytest.fixture
-def database_url() -> Iterator[str]:
-    """The address of a new, empty database on the test server (dropped afterwards)."""
+def new_database() -> Iterator[Callable[[], str]]:
+    """new_database() -> the address of a new, empty database on the test server; each is
+    dropped after the test."""
     server = server_url()
-    name = f"qabot_test_{uuid.uuid4().hex[:12]}"
+    names: list[str] = []
+
+    def create() -> str:
+        name = f"qabot_test_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(server, autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
+        names.append(name)
+        return urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
+
+    yield create
     with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    parts = urlsplit(server)
-    yield urlunsplit(parts._replace(path=f"/{name}"))
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        for name in names:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def database_url(new_database: Callable[[], str]) -> str:
+    """The address of a new, empty database on the test server (dropped afterwards)."""
+    return new_database()
 
 
 @pytest.fixture

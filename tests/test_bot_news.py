@@ -4,7 +4,10 @@ only; followers get one alert per new matching article; feeds are synced by the 
 and their failures shown to admins.
 
 The engine is a real one over the shipped article with the fake embedder (these tests are
-about the bot's news features, not the model), so they run in the fast tier.
+about the bot's news features, not the model), so they run in the fast tier. Every test
+runs twice: with one process's state (SQLite files in the index folder and beside the
+answer log) and with what several workers share in PostgreSQL (the documents, the feed
+registry, follows, alerts and link counts; skipped without a test server).
 """
 
 from __future__ import annotations
@@ -12,21 +15,24 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
+from psycopg_pool import ConnectionPool
 
 from bot.services import NewsOptions
 from bot.settings import AlertsConfig, LinksConfig
 from index import Engine
 from index.news import News
+from index.postgres_feed_store import PostgresFeedStore
+from index.postgres_store import PostgresStorage
 from qabot.config import Config
 from tests.bot_harness import ADMIN_ID, StartBot, until, visible
 from tests.fake_embedder import FakeEmbedder
 from tests.news_server import NewsServer, Route, news_server
 from tests.news_support import STORIES, serve_feed, serve_story
 
-pytest_plugins = ("tests.bot_fixtures",)
+pytest_plugins = ("tests.bot_fixtures", "tests.postgres_fixtures")
 
 ANN = {"chat_id": 501, "user_id": 501}
 BOB = {"chat_id": 502, "user_id": 502}
@@ -41,41 +47,54 @@ def server() -> Iterator[NewsServer]:
         yield running
 
 
-@pytest.fixture
-def desk(config: Config, tmp_path: Path) -> Iterator[tuple[Engine, News]]:
+class Desk(NamedTuple):
+    engine: Engine
+    news: News
+    pool: ConnectionPool | None  # the database every piece of state is in, if any
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def desk(request: pytest.FixtureRequest, config: Config, tmp_path: Path) -> Iterator[Desk]:
     """An engine over the shipped article (fake embedder) and its news desk, allowed to
-    fetch from 127.0.0.1; a feed is due again SYNC_MINUTES after its last sync."""
+    fetch from 127.0.0.1; a feed is due again SYNC_MINUTES after its last sync. With
+    "postgres", the documents and the feed registry are in the test database, and the bot
+    started over this desk keeps its state there too."""
     settings = config.engine_settings(tmp_path / "news-index").with_changes(
         fetch={"allow_private_hosts": True, "timeout_seconds": 5},
         feeds={"interval_minutes": SYNC_MINUTES},
         answer={"reader": False},  # the real model's, as the embedder is
     )
-    engine = Engine(settings, embedder=FakeEmbedder())
-    news = News(engine, settings)
-    yield engine, news
+    pool: ConnectionPool | None = None
+    if request.param == "postgres":
+        pool = request.getfixturevalue("pool")
+        engine = Engine(settings, embedder=FakeEmbedder(), storage=PostgresStorage(pool, 0.0))
+        news = News(engine, settings, feed_store=PostgresFeedStore(pool))
+    else:
+        engine = Engine(settings, embedder=FakeEmbedder())
+        news = News(engine, settings)
+    yield Desk(engine, news, pool)
     news.close()
     engine.close()
 
 
 def news_bot(
     start_bot: StartBot,
-    desk: tuple[Engine, News],
+    desk: Desk,
     *,
     sync_minutes: float | None = None,
     **limits: Any,
 ) -> Any:
-    engine, news = desk
     options = NewsOptions(
-        desk=news,
+        desk=desk.news,
         links=LinksConfig(**limits.get("links", {})),
         alerts=AlertsConfig(**limits.get("alerts", {})),
         sync_minutes=sync_minutes,
     )
-    return start_bot(engine=engine, news=options, concurrent_updates=1)
+    return start_bot(engine=desk.engine, news=options, pool=desk.pool, concurrent_updates=1)
 
 
 async def test_a_link_is_read_for_its_chat_alone(
-    start_bot: StartBot, desk: tuple[Engine, News], server: NewsServer
+    start_bot: StartBot, desk: Desk, server: NewsServer
 ) -> None:
     serve_story(server, "/news/volcano")
     async with news_bot(start_bot, desk) as bot:
@@ -92,7 +111,7 @@ async def test_a_link_is_read_for_its_chat_alone(
 
 
 async def test_a_link_that_cannot_be_read_says_why(
-    start_bot: StartBot, desk: tuple[Engine, News], server: NewsServer
+    start_bot: StartBot, desk: Desk, server: NewsServer
 ) -> None:
     server.routes["/photo"] = Route(b"\x89PNG\r\n\x1a\n" + b"\0" * 64, content_type="image/png")
     async with news_bot(start_bot, desk) as bot:
@@ -103,7 +122,7 @@ async def test_a_link_that_cannot_be_read_says_why(
 
 
 async def test_links_per_day_and_the_oldest_link_dropped(
-    start_bot: StartBot, desk: tuple[Engine, News], server: NewsServer
+    start_bot: StartBot, desk: Desk, server: NewsServer
 ) -> None:
     for path in STORIES:
         serve_story(server, path)
@@ -119,7 +138,7 @@ async def test_links_per_day_and_the_oldest_link_dropped(
 
 
 async def test_admins_add_links_for_every_chat_and_others_cannot(
-    start_bot: StartBot, desk: tuple[Engine, News], server: NewsServer
+    start_bot: StartBot, desk: Desk, server: NewsServer
 ) -> None:
     serve_story(server, "/news/bees")
     async with news_bot(start_bot, desk) as bot:
@@ -135,7 +154,7 @@ async def test_admins_add_links_for_every_chat_and_others_cannot(
 
 
 async def test_followers_get_one_alert_per_new_matching_article(
-    start_bot: StartBot, desk: tuple[Engine, News], server: NewsServer
+    start_bot: StartBot, desk: Desk, server: NewsServer
 ) -> None:
     items = [serve_story(server, "/news/bees")]
     feed = serve_feed(server, "/feed.xml", items, "The Test Times")
@@ -162,7 +181,7 @@ async def test_followers_get_one_alert_per_new_matching_article(
         await until(lambda: len(server.requests_to("/feed.xml")) >= syncs + 2, "two more syncs")
         items.append(serve_story(server, "/news/storm"))
         serve_feed(server, "/feed.xml", items, "The Test Times")
-        await until(lambda: len(desk[0].documents()) == 4, "the storm article")
+        await until(lambda: len(desk.engine.documents()) == 4, "the storm article")
         syncs = len(server.requests_to("/feed.xml"))
         await until(lambda: len(server.requests_to("/feed.xml")) >= syncs + 1, "one more sync")
         await bot.assert_silent(ANN["chat_id"])
@@ -170,7 +189,7 @@ async def test_followers_get_one_alert_per_new_matching_article(
 
 
 async def test_a_follower_who_blocked_the_bot_is_muted(
-    start_bot: StartBot, desk: tuple[Engine, News], server: NewsServer
+    start_bot: StartBot, desk: Desk, server: NewsServer
 ) -> None:
     async with news_bot(start_bot, desk) as bot:
         visible(await bot.ask("/follow honeybee colonies in London", **ANN))
@@ -189,15 +208,15 @@ async def test_a_follower_who_blocked_the_bot_is_muted(
 
 
 async def test_feeds_show_their_last_error_to_admins(
-    start_bot: StartBot, desk: tuple[Engine, News], server: NewsServer
+    start_bot: StartBot, desk: Desk, server: NewsServer
 ) -> None:
     feed = serve_feed(server, "/feed.xml", [serve_story(server, "/news/storm")], "Storm Watch")
     async with news_bot(start_bot, desk, sync_minutes=SYNC_MINUTES) as bot:
         assert "only the bot's admins" in visible(await bot.ask("/feeds", **ANN))
         visible(await bot.ask(f"/follow_feed {feed}", **ADMIN))
-        await until(lambda: len(desk[0].documents()) == 2, "the first sync")
+        await until(lambda: len(desk.engine.documents()) == 2, "the first sync")
         server.routes["/feed.xml"] = Route(b"down for maintenance", status=500)
-        await until(lambda: any(f.failures for f in desk[1].feeds()), "a failed sync")
+        await until(lambda: any(f.failures for f in desk.news.feeds()), "a failed sync")
         listed = visible(await bot.ask("/feeds", **ADMIN))
         assert "Storm Watch" in listed and "1 article ·" in listed
         assert "failed 1× in a row" in listed and "HTTP 500" in listed
@@ -206,9 +225,7 @@ async def test_feeds_show_their_last_error_to_admins(
         assert "don't follow any feeds" in visible(await bot.ask("/feeds", **ADMIN))
 
 
-async def test_following_lists_and_unfollows(
-    start_bot: StartBot, desk: tuple[Engine, News]
-) -> None:
+async def test_following_lists_and_unfollows(start_bot: StartBot, desk: Desk) -> None:
     async with news_bot(start_bot, desk) as bot:
         assert "don't follow anything" in visible(await bot.ask("/following", **ANN))
         visible(await bot.ask("/follow the Rust shooting trial", **ANN))
@@ -223,7 +240,7 @@ async def test_following_lists_and_unfollows(
 
 
 async def test_questions_are_answered_while_a_slow_feed_syncs(
-    start_bot: StartBot, desk: tuple[Engine, News], server: NewsServer
+    start_bot: StartBot, desk: Desk, server: NewsServer
 ) -> None:
     slow = serve_story(server, "/news/storm")
     server.routes["/news/storm"] = Route(b"<html>" + b" " * 60, drip_seconds=0.1)  # ~6 s

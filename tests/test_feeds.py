@@ -1,6 +1,10 @@
 """Feeds over real HTTP: RSS and Atom read, synced incrementally (conditional GET, new and
 changed items only), deduplicated across feeds, failures retried with backoff and reported,
-hostile feeds ended in bounded time with nothing already indexed lost."""
+hostile feeds ended in bounded time with nothing already indexed lost.
+
+The tests of syncing run on both feed registries: feeds.sqlite in the index folder, and
+the workers' shared one in PostgreSQL with the documents there too (skipped without a test
+server, tests/postgres_fixtures.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from psycopg_pool import ConnectionPool
 
 from index import EngineSettings
 from index.api import Scope
@@ -17,7 +22,7 @@ from index.feeds import opml_feed_urls, parse_feed
 from tests.news_server import NewsServer, Route, article_page, atom, news_server, rss
 from tests.news_support import STORIES, NewsDesk, news_desk, serve_feed, serve_story
 
-pytest_plugins = ("tests.engine_fixtures",)
+pytest_plugins = ("tests.engine_fixtures", "tests.postgres_fixtures")
 
 
 @pytest.fixture
@@ -26,9 +31,17 @@ def server() -> Iterator[NewsServer]:
         yield running
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def database(request: pytest.FixtureRequest) -> ConnectionPool | None:
+    """Where the documents and the feed registry are: None for the index folder."""
+    return request.getfixturevalue("pool") if request.param == "postgres" else None
+
+
 @pytest.fixture
-def desk(base_settings: EngineSettings, tmp_path: Path) -> Iterator[NewsDesk]:
-    with news_desk(base_settings, tmp_path / "index") as opened:
+def desk(
+    base_settings: EngineSettings, tmp_path: Path, database: ConnectionPool | None
+) -> Iterator[NewsDesk]:
+    with news_desk(base_settings, tmp_path / "index", database) as opened:
         yield opened
 
 
@@ -184,7 +197,10 @@ def test_a_feed_that_recovers_clears_its_error(desk: NewsDesk, server: NewsServe
 
 
 def test_a_feed_of_100000_items_is_read_in_bounded_time(
-    base_settings: EngineSettings, tmp_path: Path, server: NewsServer
+    base_settings: EngineSettings,
+    tmp_path: Path,
+    server: NewsServer,
+    database: ConnectionPool | None,
 ) -> None:
     items = "".join(
         f"<item><title>Item {n}</title><guid>g{n}</guid>"
@@ -198,6 +214,7 @@ def test_a_feed_of_100000_items_is_read_in_bounded_time(
     with news_desk(
         base_settings,
         tmp_path / "index",
+        database,
         feeds={"max_items": 50, "min_item_chars": 0},
         fetch={"max_bytes": 50_000_000},
     ) as huge:
@@ -210,15 +227,18 @@ def test_a_feed_of_100000_items_is_read_in_bounded_time(
 
 
 def test_old_feed_articles_are_forgotten_after_keep_days(
-    base_settings: EngineSettings, tmp_path: Path, server: NewsServer
+    base_settings: EngineSettings,
+    tmp_path: Path,
+    server: NewsServer,
+    database: ConnectionPool | None,
 ) -> None:
     story = serve_story(server, "/news/volcano")  # 2023: long past any keep_days
     serve_feed(server, "/feed.xml", [story], "Old News")
-    with news_desk(base_settings, tmp_path / "kept") as forever:
+    with news_desk(base_settings, tmp_path / "kept", database) as forever:
         forever.news.add_feed(server.url("/feed.xml"))
         forever.news.sync(due_only=False)
         assert len(forever.engine.documents()) == 1
-    with news_desk(base_settings, tmp_path / "kept", feeds={"keep_days": 30}) as pruned:
+    with news_desk(base_settings, tmp_path / "kept", database, feeds={"keep_days": 30}) as pruned:
         pruned.news.sync(due_only=False)
         assert pruned.engine.documents() == []
         serve_feed(server, "/feed.xml", [story], "Old News v2")  # listed again: not re-read
