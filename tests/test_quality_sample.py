@@ -4,9 +4,9 @@ reports for the whole set (`make eval`).
 200 questions spread evenly over the question file (`spread_sample`, as `qabot eval
 --limit 200` picks them), asked of an index of all 24 articles, so every other article is
 a distractor. Each threshold sits a few points under both this sample's measured value and
-the documented one (measured here: answer hit 0.770, passage hit@1 0.895, hit@5 0.975, 1
-refusal in 200), so a change that costs quality fails, while the noise of another CPU does
-not.
+the documented one (measured here with the span reader: answer hit 0.820, passage hit@1
+0.900, hit@5 0.975, 6 refusals in 200; before it 0.770, 0.895, 0.975 and 1), so a change
+that costs quality fails, while the noise of another CPU does not.
 
 Building the index embeds ~6,200 texts (about 2 minutes on a quiet 2-core machine, 4-5 on a
 busy one); it is kept in pytest's cache folder and re-used, unchanged documents not
@@ -28,11 +28,13 @@ from qabot.evaluate import EvalReport, load_questions, run_eval
 pytestmark = pytest.mark.model
 
 SAMPLE = 200
-# docs/quality.md, the whole set: answer hit 0.778, hit@1 0.887, hit@5 0.976, refusals 0.9 %
-MIN_ANSWER_HIT = 0.74
+# docs/quality.md, the whole set: answer hit 0.821, hit@1 0.893, refusals 1.7 %
+MIN_ANSWER_HIT = 0.78
 MIN_PASSAGE_HIT_AT_1 = 0.86
 MIN_PASSAGE_HIT_AT_5 = 0.95
-MAX_FALSE_REFUSALS = 0.03  # fewer than 6 of 200, as the documented target (< 3 %)
+# fewer than 9 of 200: the reader refuses some answerable questions (6 here; < 2 % of the
+# whole set, the documented target)
+MAX_FALSE_REFUSALS = 0.045
 
 
 def dataset() -> Path:
