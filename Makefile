@@ -32,9 +32,10 @@ lint: setup
 test: lint
 	$(BIN)/pytest
 
-# Only the tests that need no real model, with its libraries made unimportable (tests/no_model).
+# Only the tests that need no real model, with its libraries made unimportable (tests/no_model),
+# on every core (pytest-xdist): most of their time is waiting on servers and subprocesses.
 test-fast: setup
-	PYTHONPATH=$(CURDIR)/tests/no_model $(BIN)/pytest -m "not model"
+	PYTHONPATH=$(CURDIR)/tests/no_model $(BIN)/pytest -m "not model" -n auto
 
 eval: setup
 	$(BIN)/python -m benchmarks.quality --report docs/quality.md
