@@ -88,18 +88,15 @@ class AnswerComposer:
         chunk, chosen = sentence
         probability = self.confidence.probability(chosen.dense, chosen.terms, chunk.dense)
         if probability < self.confidence.threshold:
-            refused = refusal(question, passages, documents, probability)
-            if probability < NEAR_MISS or not passages:
-                return refused
-            return replace(refused, closest=passages[0])
+            if probability < NEAR_MISS:
+                return refusal(question, passages, documents, probability)
+            return near_miss(question, passages, documents, probability)
+        # A yes/no question: no span answers it, retrieval's sentence and no direct answer.
+        reads = [] if _YES_NO.match(question) else read
+        reads = [r for r in reads if r.item.chunk.doc_id in documents]
+        if self._reader_refuses(probability, surest(reads)):
+            return near_miss(question, passages, documents, probability)
         direct, lead = None, ""
-        reads = [r for r in read if r.item.chunk.doc_id in documents]
-        if _YES_NO.match(question):  # no span answers it: retrieval's sentence, no direct
-            reads = []
-        surest_read = surest(reads)
-        if surest_read is not None and self._reader_refuses(probability, surest_read):
-            near_miss = refusal(question, passages, documents, probability)
-            return replace(near_miss, closest=passages[0] if passages else None)
         weight = self.reading.sentence_weight if self.reading else 1.0
         choice = choose_sentence(reads, weight)
         if choice is not None:
@@ -113,9 +110,9 @@ class AnswerComposer:
         passages.sort(key=lambda p: p.chunk_id != chunk.chunk.chunk_id)
         return Answer(question, text, True, passages, score=probability, direct=direct)
 
-    def _reader_refuses(self, probability: float, read: PassageReading) -> bool:
-        best = read.reading.best
-        if self.reading is None or best is None:
+    def _reader_refuses(self, probability: float, read: PassageReading | None) -> bool:
+        best = read.reading.best if read else None
+        if self.reading is None or read is None or best is None:
             return False
         sure = self.reading.probability(probability, read.reading.margin, best.score)
         return sure < self.reading.threshold
@@ -132,6 +129,18 @@ def refusal(
     others = [doc.title for doc in documents.values() if doc.title not in nearest]
     topics = (nearest + others)[:5]
     return Answer(question, "", False, passages, topics=topics, score=probability)
+
+
+def near_miss(
+    question: str,
+    passages: list[Passage],
+    documents: dict[str, StoredDocument],
+    probability: float,
+) -> Answer:
+    """A refusal on a question the articles are about but do not answer: the closest
+    passage comes with it, to be shown as not the answer."""
+    refused = refusal(question, passages, documents, probability)
+    return replace(refused, closest=passages[0] if passages else None)
 
 
 def _best_sentence(chunks: list[ScoredChunk]) -> tuple[ScoredChunk, ScoredSentence] | None:

@@ -3,14 +3,14 @@
 What is read, per question: the chunk the retrieval's best sentence comes from, and the
 top-ranked chunk when that is another one, each after the sentence before it that the
 question is nearest (so "the same charges" can be followed back to "two counts of
-involuntary manslaughter"). A chunk longer
-than `READ_CHARS` is read around its best sentence only: reading costs ~19 ms per 1,000
-characters on 2 cores (one model run per window, index/reader.py), and the reader's budget
-is 15 ms p50 per question.
+involuntary manslaughter"). A chunk longer than `READ_CHARS` is read around its best
+sentence only: reading costs ~19 ms per 1,000 characters on 2 cores (one model run per
+window, index/reader.py), and the reader's budget is 15 ms p50 per question; at 700
+characters it added 16-17 ms, at 500 it adds 14 (docs/performance.md).
 
-The reading then chooses the sentence shown (the one holding the span), the direct answer
-(the span itself, when short, factual and sure) and, with the retrieval's probability, the
-"I don't know" (index/fitted.py, `Reading`).
+The readings then choose the sentence shown (`choose_sentence`: retrieval's score and the
+span's), the direct answer (its span, when short and for a question asking for a fact) and,
+with retrieval's probability, the "I don't know" (index/fitted.py, `ReadingConfidence`).
 """
 
 from __future__ import annotations
