@@ -114,6 +114,18 @@ class Choice:
     lead: str  # the sentence before the read part, when the span lies in it
 
     @property
+    def within_one_sentence(self) -> bool:
+        """The span lies inside the chosen sentence, or inside the sentence read before it."""
+        if self.span is None:
+            return False
+        read = self.read
+        if self.span.start < read.offset:
+            return self.span.end <= read.offset
+        start = self.span.start - read.offset + read.begin
+        end = self.span.end - read.offset + read.begin
+        return self.sentence.start <= start and end <= self.sentence.end
+
+    @property
     def margin(self) -> float:
         """The reader's no-answer score - this span's score (inf without a span)."""
         return math.inf if self.span is None else self.read.reading.null_score - self.span.score
@@ -171,8 +183,12 @@ def chunks_to_read(ranked: Sequence[ScoredChunk], pool: int) -> list[ScoredChunk
 
 
 def direct_answer(question: str, choice: Choice, max_margin: float) -> str | None:
-    """The chosen span as a direct answer: short, sure, for a question asking for a fact."""
+    """The chosen span as a direct answer: short, sure, for a question asking for a fact,
+    and inside one sentence (a span across sentences, "Rourke added. “But don't put the
+    blame on Alec Baldwin", is not an answer a person can read)."""
     if choice.span is None or choice.margin > max_margin or _EXPLANATION.search(question):
+        return None
+    if not choice.within_one_sentence:
         return None
     text = choice.read.text(choice.span)
     if len(text.split()) > DIRECT_MAX_WORDS:

@@ -470,3 +470,18 @@ def test_a_near_miss_is_refused_with_the_closest_passage(
     answer = seed_engine.answer(question)
     assert not answer.confident, (answer.direct, answer.text)
     assert answer.closest is not None and answer.closest in answer.passages
+
+
+@pytest.mark.model
+def test_a_direct_answer_never_runs_across_sentences(seed_engine: Engine) -> None:
+    """Before this rule, "who died" got "Mickey Rourke added. “But don’t put the blame on
+    Alec Baldwin" (two sentences of a quote): no direct answer is better than that."""
+    questions = ["who died"] + [plain(item).question for item in CASES + ROUGH_CASES]
+    sentences = article_sentences()
+    for question in questions:
+        direct = seed_engine.answer(question).direct
+        assert direct is None or any(direct in sentence for sentence in sentences), (
+            question,
+            direct,
+        )
+    assert seed_engine.answer("who died").direct is None
