@@ -13,7 +13,7 @@ import threading
 import time
 from pathlib import Path
 
-from bot.state import Follow
+from bot.state import Follow, named_follows
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS follows (
@@ -77,14 +77,7 @@ class FollowStore:
         return [Follow(*row) for row in rows]
 
     def unfollow(self, chat_id: int, which: str) -> list[Follow]:
-        current = self.following(chat_id)
-        wanted = which.strip()
-        if wanted.casefold() == "all":
-            gone = current
-        elif wanted.isdigit() and 1 <= int(wanted) <= len(current):
-            gone = [current[int(wanted) - 1]]
-        else:
-            gone = [f for f in current if f.topic.casefold() == wanted.casefold()]
+        gone = named_follows(self.following(chat_id), which)
         with self._lock:
             self._db.executemany(
                 "DELETE FROM follows WHERE follow_id=?", [(f.follow_id,) for f in gone]

@@ -19,7 +19,7 @@ import datetime as dt
 
 from psycopg_pool import ConnectionPool
 
-from bot.state import Follow
+from bot.state import Follow, named_follows
 
 _FOLLOW_COLUMNS = "follow_id, chat_id, user_id, topic"
 
@@ -58,14 +58,7 @@ class PostgresNewsState:
         return [Follow(*row) for row in rows]
 
     def unfollow(self, chat_id: int, which: str) -> list[Follow]:
-        current = self.following(chat_id)
-        wanted = which.strip()
-        if wanted.casefold() == "all":
-            gone = current
-        elif wanted.isdigit() and 1 <= int(wanted) <= len(current):
-            gone = [current[int(wanted) - 1]]
-        else:
-            gone = [f for f in current if f.topic.casefold() == wanted.casefold()]
+        gone = named_follows(self.following(chat_id), which)
         with self._pool.connection() as conn:
             conn.execute(
                 "DELETE FROM follows WHERE follow_id = ANY(%s)", ([f.follow_id for f in gone],)

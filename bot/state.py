@@ -114,6 +114,16 @@ class Follow:
     topic: str
 
 
+def named_follows(current: list[Follow], which: str) -> list[Follow]:
+    """The follows `/unfollow WHICH` names: "all", a number from the list, or a topic."""
+    wanted = which.strip()
+    if wanted.casefold() == "all":
+        return current
+    if wanted.isdigit() and 1 <= int(wanted) <= len(current):
+        return [current[int(wanted) - 1]]
+    return [f for f in current if f.topic.casefold() == wanted.casefold()]
+
+
 class Follows(Protocol):
     """Who follows what, which alerts were sent, and the chats that blocked the bot.
 

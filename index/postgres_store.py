@@ -323,13 +323,7 @@ class PostgresChunkStore:
             if not rows:
                 return
             last = (rows[-1][0], rows[-1][1])
-            yield SentenceRows(
-                np.asarray([row[0] for row in rows], dtype=np.int64),
-                np.asarray([(row[2], row[3]) for row in rows], dtype=np.int32),
-                np.frombuffer(b"".join(row[4] for row in rows), dtype=np.float32).reshape(
-                    -1, DIMENSION
-                ),
-            )
+            yield SentenceRows.of_rows(rows)
 
     def chunks(self, chunk_ids: Sequence[int]) -> dict[int, StoredChunk]:
         if not len(chunk_ids):

@@ -52,15 +52,18 @@ class Span:
 
 @dataclass(frozen=True)
 class Reading:
-    """The best span of one context and the no-answer score it competes with.
+    """The best spans of one context and the no-answer score they compete with.
 
     `margin` = null_score - best.score: the reader thinks the context does not answer the
     question when it exceeds the calibrated `SpanReader.null_threshold`.
     """
 
-    best: Span | None
     null_score: float
     spans: tuple[Span, ...] = ()  # the best spans, best first (rivals in other sentences)
+
+    @property
+    def best(self) -> Span | None:
+        return self.spans[0] if self.spans else None
 
     @property
     def margin(self) -> float:
@@ -209,7 +212,7 @@ def decode_reading(
             if (start, end) not in found or found[start, end].score < score:
                 found[start, end] = Span(start, end, score)  # windows overlap: keep the surer
     ranked = tuple(sorted(found.values(), key=lambda span: -span.score)[:RIVAL_SPANS])
-    return Reading(ranked[0] if ranked else None, null if windows else 0.0, ranked)
+    return Reading(null if windows else 0.0, ranked)
 
 
 class SpanReader:

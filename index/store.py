@@ -15,11 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
 from index.api import SHARED
+from index.embedding import DIMENSION
 from index.errors import IndexCorrupt
 
 
@@ -65,6 +66,17 @@ class SentenceRows:
     chunk_ids: np.ndarray
     spans: np.ndarray
     vectors: np.ndarray
+
+    @classmethod
+    def of_rows(cls, rows: Sequence[Sequence[Any]]) -> SentenceRows:
+        """From fetched (chunk id, ordinal, start, end, vector bytes) rows."""
+        return cls(
+            np.asarray([row[0] for row in rows], dtype=np.int64),
+            np.asarray([(row[2], row[3]) for row in rows], dtype=np.int32),
+            np.frombuffer(b"".join(row[4] for row in rows), dtype=np.float32).reshape(
+                -1, DIMENSION
+            ),
+        )
 
 
 class ChunkStore(Protocol):

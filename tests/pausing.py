@@ -11,9 +11,13 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+import numpy as np
+
+from tests.fake_embedder import FakeEmbedder
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,6 +51,17 @@ class Pauses:
             return step(*args, **kwargs)
 
         setattr(owner, attribute, paused_before)
+
+
+class PausingEmbedder(FakeEmbedder):
+    """Used in the child: the fake embedder, stopping at "while embedding"."""
+
+    def __init__(self, pauses: Pauses) -> None:
+        self._pauses = pauses
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        self._pauses.here("while embedding")
+        return super().encode(texts)
 
 
 def kill_at(

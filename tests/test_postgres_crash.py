@@ -31,21 +31,14 @@ from index.postgres_store import PostgresStorage
 from index.settings import EngineSettings, IndexSettings
 from qabot.config import StateSettings
 from qabot.database import open_pool
-from tests.fake_embedder import FakeEmbedder
-from tests.pausing import Pauses
+from tests.pausing import Pauses, PausingEmbedder
 
 index_dir, article, moment = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
 pauses = Pauses(moment)
 
-class PausingEmbedder(FakeEmbedder):
-    def encode(self, texts):
-        pauses.here("while embedding")
-        return super().encode(texts)
-
-
 pool = open_pool(StateSettings(backend="postgres"))
 settings = EngineSettings(index=IndexSettings(dir=index_dir, default_corpus=None))
-engine = Engine(settings, PausingEmbedder(), storage=PostgresStorage(pool, 0.0))
+engine = Engine(settings, PausingEmbedder(pauses), storage=PostgresStorage(pool, 0.0))
 # paused only in the add: opening may build an index too
 pauses.after(postgres_store.PostgresOriginals, "save", "once its original is written")
 pauses.after(postgres_store.PostgresChunkStore, "replace_document", "once the store committed")

@@ -387,20 +387,13 @@ import sys
 from pathlib import Path
 from index import Engine, originals, snapshot, sqlite_store
 from index.settings import EngineSettings, IndexSettings
-from tests.fake_embedder import FakeEmbedder
-from tests.pausing import Pauses
+from tests.pausing import Pauses, PausingEmbedder
 
 index_dir, article, moment = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
 pauses = Pauses(moment)
 
-class PausingEmbedder(FakeEmbedder):
-    def encode(self, texts):
-        pauses.here("while embedding")
-        return super().encode(texts)
-
-
 settings = EngineSettings(index=IndexSettings(dir=index_dir, default_corpus=None))
-engine = Engine(settings, PausingEmbedder())
+engine = Engine(settings, PausingEmbedder(pauses))
 # paused only in the add: opening may build an index too
 pauses.after(originals.Originals, "save", "once its original is written")
 pauses.after(sqlite_store.SqliteChunkStore, "replace_document", "once the store committed")
