@@ -33,9 +33,11 @@ test: lint
 	$(BIN)/pytest
 
 # Only the tests that need no real model, with its libraries made unimportable (tests/no_model),
-# on every core (pytest-xdist): most of their time is waiting on servers and subprocesses.
+# on every core (pytest-xdist): most of their time is waiting on servers and subprocesses. The
+# tests that stop a shared server run after the others, alone.
 test-fast: setup
-	PYTHONPATH=$(CURDIR)/tests/no_model $(BIN)/pytest -m "not model" -n auto
+	PYTHONPATH=$(CURDIR)/tests/no_model $(BIN)/pytest -m "not model and not alone" -n auto
+	PYTHONPATH=$(CURDIR)/tests/no_model $(BIN)/pytest -m "not model and alone"
 
 eval: setup
 	$(BIN)/python -m benchmarks.quality --report docs/quality.md

@@ -44,6 +44,7 @@ def engine(
     opened.close()
 
 
+@pytest.mark.alone  # restarts the PostgreSQL server every PostgreSQL test uses
 async def test_a_database_restart_fails_answers_politely_then_they_resume(
     engine: Engine, pool: ConnectionPool, config: Config, tmp_path: Path
 ) -> None:
