@@ -88,11 +88,20 @@ class QuestionPipeline:
         self, questions: Sequence[Question], ranked: Sequence[list[ScoredChunk]], view: IndexView
     ) -> list[list[PassageReading]]:
         """Each question's top chunks as the span reader read them, in one batch (the chunk
-        the answer would come from, and the first one)."""
+        the answer would come from, and the first one); none for a question whose answer
+        the reader cannot change (`AnswerComposer.needs_reading`)."""
         if self._reader is None:
             return [[] for _ in questions]
         chosen = [
-            chunks[:1] if question.newest_first else chunks_to_read(chunks, ANSWER_POOL)
+            (chunks[:1] if question.newest_first else chunks_to_read(chunks, ANSWER_POOL))
+            if self._composer.needs_reading(
+                question.asked,
+                chunks,
+                view,
+                newest_first=question.newest_first,
+                in_scope=question.in_scope,
+            )
+            else []
             for question, chunks in zip(questions, ranked, strict=True)
         ]
         asked = [(question.text, question.query.vector) for question in questions]
