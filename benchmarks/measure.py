@@ -10,7 +10,8 @@ import resource
 import statistics
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
@@ -54,6 +55,56 @@ def latencies_ms(
         _, elapsed = timed_ms(lambda q=question: call(q))  # type: ignore[misc]
         samples.append(elapsed)
     return samples
+
+
+class AnsweringEngine(Protocol):
+    """What `alternate_engines` needs of index.Engine."""
+
+    def answer(self, question: str) -> Any: ...
+
+    def answer_many(self, requests: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]: ...
+
+
+@dataclass(frozen=True)
+class Alternated:
+    """Engines measured turn by turn, by name: single-question percentiles of each run, the
+    median run's batched questions/s, and the answers of the last batched run."""
+
+    runs: dict[str, list[dict[str, float]]]
+    batched_qps: dict[str, float]
+    answers: dict[str, list[Any]]
+
+
+def alternate_engines(
+    engines: Mapping[str, AnsweringEngine],
+    questions: Sequence[str],
+    runs: int,
+    budget_s: float,
+    batch: int,
+    warmup: int = 5,
+) -> Alternated:
+    """Warm each engine up, then per run: each answers the questions one at a time, then in
+    batches of `batch` (answer_many, as the bot's micro-batches under load); the engines
+    alternate run by run, so all see the same machine noise."""
+    for engine in engines.values():
+        latencies_ms(engine.answer, questions[:warmup])
+    single: dict[str, list[dict[str, float]]] = {name: [] for name in engines}
+    batched: dict[str, list[float]] = {name: [] for name in engines}
+    answers: dict[str, list[Any]] = {}
+    for _ in range(runs):
+        for name, engine in engines.items():
+            single[name].append(percentiles(latencies_ms(engine.answer, questions, budget_s)))
+            started = time.perf_counter()
+            answers[name] = [
+                answer
+                for begin in range(0, len(questions), batch)
+                for answer in engine.answer_many(
+                    [(q, ()) for q in questions[begin : begin + batch]]
+                )
+            ]
+            batched[name].append(len(questions) / (time.perf_counter() - started))
+    middle = {name: sorted(qps)[len(qps) // 2] for name, qps in batched.items()}
+    return Alternated(single, middle, answers)
 
 
 def peak_rss_bytes() -> int:

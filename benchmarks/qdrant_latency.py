@@ -16,13 +16,12 @@ from typing import Any
 
 from qdrant_client import QdrantClient
 
-from benchmarks.measure import latencies_ms, median_of_runs, percentiles
+from benchmarks.measure import alternate_engines, median_of_runs
 from benchmarks.workload import Plan, settings_for
 from index import Engine
 from index.qdrant_index import QdrantCollection
 
 LABEL = "Qdrant local mode (in-process), not a server"
-WARMUP = 5
 BATCH = 32  # questions per answer_many call, as the bot's micro-batches under load
 
 
@@ -43,35 +42,16 @@ def qdrant_latency(plan: Plan, index_dir: Path) -> dict[str, Any]:
     fill_seconds = time.perf_counter() - started
     try:
         engines = {"faiss": faiss, "qdrant": qdrant}
-        for engine in engines.values():
-            latencies_ms(engine.answer, questions[:WARMUP])
-        runs: dict[str, list[dict[str, float]]] = {name: [] for name in engines}
-        batched: dict[str, list[float]] = {name: [] for name in engines}
-        for _ in range(plan.runs):
-            for name, engine in engines.items():
-                runs[name].append(
-                    percentiles(latencies_ms(engine.answer, questions, plan.run_budget_s))
-                )
-                batched[name].append(_batch_qps(engine, questions))
+        measured = alternate_engines(engines, questions, plan.runs, plan.run_budget_s, BATCH)
         return {
             "label": LABEL,
             "chunks": faiss.stats().chunks,
             "questions": len(questions),
             "fill_seconds": fill_seconds,
-            **{name: median_of_runs(runs[name]) for name in engines},
-            **{
-                f"{name}_batch_qps": sorted(batched[name])[len(batched[name]) // 2]
-                for name in engines
-            },
+            **{name: median_of_runs(measured.runs[name]) for name in engines},
+            **{f"{name}_batch_qps": measured.batched_qps[name] for name in engines},
         }
     finally:
         faiss.close()
         qdrant.close()
         client.close()
-
-
-def _batch_qps(engine: Engine, questions: list[str]) -> float:
-    started = time.perf_counter()
-    for begin in range(0, len(questions), BATCH):
-        engine.answer_many([(q, ()) for q in questions[begin : begin + BATCH]])
-    return len(questions) / (time.perf_counter() - started)

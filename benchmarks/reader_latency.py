@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import shutil
 import statistics
-import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.measure import latencies_ms, median_of_runs, percentiles
+from benchmarks.measure import alternate_engines, median_of_runs
 from benchmarks.workload import Plan, settings_for
 from index import Engine
 
-WARMUP = 5
 BATCH = 32  # questions per answer_many call, as the bot's micro-batches under load
 BUDGET_MS = 15.0  # p50 the reader may add per question (index/reading.py)
 
@@ -35,19 +33,8 @@ def reader_latency(plan: Plan, index_dir: Path) -> dict[str, Any]:
     plain = Engine(settings_for(copy).with_changes(answer={"reader": False}))
     try:
         engines = {"reader": reader, "no_reader": plain}
-        for engine in engines.values():
-            latencies_ms(engine.answer, questions[:WARMUP])
-        runs: dict[str, list[dict[str, float]]] = {name: [] for name in engines}
-        batched: dict[str, list[float]] = {name: [] for name in engines}
-        direct: dict[str, float] = {}
-        for _ in range(plan.runs):
-            for name, engine in engines.items():
-                runs[name].append(
-                    percentiles(latencies_ms(engine.answer, questions, plan.run_budget_s))
-                )
-                qps, share = _batch(engine, questions)
-                batched[name].append(qps)
-                direct[name] = share  # the same answers every run
+        measured = alternate_engines(engines, questions, plan.runs, plan.run_budget_s, BATCH)
+        runs = measured.runs
         figures = {name: median_of_runs(runs[name]) for name in engines}
         added = [
             with_reader["p50"] - without["p50"]
@@ -63,22 +50,14 @@ def reader_latency(plan: Plan, index_dir: Path) -> dict[str, Any]:
             "added_p95_ms": figures["reader"]["p95"] - figures["no_reader"]["p95"],
             "added_p50_runs_ms": added,
             "added_p50_median_of_runs_ms": statistics.median(added),
-            **{
-                f"{name}_batch_qps": sorted(batched[name])[len(batched[name]) // 2]
-                for name in engines
-            },
-            **{f"{name}_direct_share": direct[name] for name in engines},
+            **{f"{name}_batch_qps": measured.batched_qps[name] for name in engines},
+            **{f"{name}_direct_share": _direct_share(measured.answers[name]) for name in engines},
         }
     finally:
         reader.close()
         plain.close()
 
 
-def _batch(engine: Engine, questions: list[str]) -> tuple[float, float]:
-    """Questions per second answered in batches of BATCH, and the share with a direct answer."""
-    answers = []
-    started = time.perf_counter()
-    for begin in range(0, len(questions), BATCH):
-        answers += engine.answer_many([(q, ()) for q in questions[begin : begin + BATCH]])
-    seconds = time.perf_counter() - started
-    return len(questions) / seconds, sum(a.direct is not None for a in answers) / len(answers)
+def _direct_share(answers: list[Any]) -> float:
+    """The share of answers that carry a direct answer (the same every run)."""
+    return sum(answer.direct is not None for answer in answers) / len(answers)

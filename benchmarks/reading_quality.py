@@ -43,7 +43,7 @@ from index.fitted import FITTED_FILE, Confidence, Fitted, ReadingConfidence
 from index.reading import choose_sentence, surest
 from index.settings import AnswerSettings
 from qabot.config import load_config
-from qabot.evaluate import contains_answer, first_hit_rank, index_corpus
+from qabot.evaluate import contains_answer, first_hit_rank, index_corpus, mean
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data" / "squad-dev-a"
@@ -232,25 +232,25 @@ def figures(
     result = {
         "answerable": len(answerable),
         "unanswerable": len(unanswerable),
-        "answer_hit": _mean(
+        "answer_hit": mean(
             not says_no(r) and contains_answer(answer(r).text, r.answers) for r in answerable
         ),
-        "passage_hit_at_1": _mean(
+        "passage_hit_at_1": mean(
             first_hit_rank([p.text for p in answer(r).passages], r.answers) == 1 for r in answerable
         ),
-        "false_refusal": _mean(says_no(r) for r in answerable),
-        "unanswerable_refused": _mean(says_no(r) for r in unanswerable),
-        "answer_chars": _mean(len(answer(r).text) for r in answerable if not says_no(r)),
+        "false_refusal": mean(says_no(r) for r in answerable),
+        "unanswerable_refused": mean(says_no(r) for r in unanswerable),
+        "answer_chars": mean(len(answer(r).text) for r in answerable if not says_no(r)),
     }
     if confidence is not None:
         shown = [None if says_no(r) else _direct(r, confidence) for r in answerable]
-        result["direct_f1"] = _mean(
+        result["direct_f1"] = mean(
             f1_score(s, r.answers) if s else 0.0 for s, r in zip(shown, answerable, strict=True)
         )
-        result["direct_em"] = _mean(
+        result["direct_em"] = mean(
             exact_match(s, r.answers) if s else 0.0 for s, r in zip(shown, answerable, strict=True)
         )
-        result["direct_shown"] = _mean(s is not None for s in shown)
+        result["direct_shown"] = mean(s is not None for s in shown)
     return result
 
 
@@ -321,11 +321,6 @@ def refusal_curve_png(
     axes.legend(loc="lower right")
     figure.tight_layout()
     figure.savefig(path, dpi=110)
-
-
-def _mean(values: object) -> float:
-    items = [float(v) for v in values]  # type: ignore[attr-defined]
-    return float(np.mean(items)) if items else 0.0
 
 
 # ----- the run --------------------------------------------------------------------------
