@@ -17,11 +17,13 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from index.answer_kinds import answers_kind
 from index.api import Answer, Passage
 from index.chunking import Span
 from index.fitted import Confidence, ReadingConfidence
 from index.reading import (
     BACK_REFERENCE,
+    Choice,
     PassageReading,
     choose_sentence,
     direct_answer,
@@ -95,6 +97,8 @@ class AnswerComposer:
         direct, lead = None, ""
         weight = self.reading.sentence_weight if self.reading else 1.0
         choice = choose_sentence(reads, weight)
+        if choice is not None and not _of_the_kind_asked(question, choice):
+            return near_miss(question, passages, documents, probability)
         if choice is not None:
             chunk, chosen, lead = choice.read.item, choice.sentence, choice.lead
             limit = self.reading.direct_margin if self.reading else float("inf")
@@ -136,6 +140,12 @@ class AnswerComposer:
             return False
         sure = self.reading.probability(probability, read.reading.margin, best.score)
         return sure < self.reading.threshold
+
+
+def _of_the_kind_asked(question: str, choice: Choice) -> bool:
+    """Whether the reader's span is a time or a quantity when the question asks for one
+    (index/answer_kinds.py): "How old is Mickey Rourke?" -> "Alec Baldwin" is not."""
+    return choice.span is None or answers_kind(question, choice.read.text(choice.span))
 
 
 def refusal(
