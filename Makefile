@@ -40,7 +40,7 @@ test-fast: setup
 	PYTHONPATH=$(CURDIR)/tests/no_model $(BIN)/pytest -m "not model and alone"
 
 eval: setup
-	$(BIN)/python -m benchmarks.quality --report docs/quality.md
+	$(BIN)/python -m benchmarks.quality --report docs/quality-run.md
 	$(BIN)/python -m benchmarks.reading_quality --report docs/reading.md --curve docs/refusal-curve.png
 
 bench: setup

@@ -1,6 +1,6 @@
-"""The quality report of docs/quality.md: qabot's evaluation beside the baselines, one run.
+"""qabot beside the baselines, one run: docs/quality-run.md (docs/quality.md explains it).
 
-    python -m benchmarks.quality [--limit N] [--report docs/quality.md]   (= make eval)
+    python -m benchmarks.quality [--limit N] [--report docs/quality-run.md]   (= make eval)
 
 qabot's own figures come from `qabot eval` (qabot/evaluate.py); the baselines (BM25, dense,
 RRF over paragraphs, benchmarks/baselines.py) are measured here, in the same run, so the
@@ -19,7 +19,7 @@ from qabot.config import load_config
 from qabot.evaluate import EvalReport, ratio, run_eval
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "squad-dev-a"
-REPRODUCE_COMMAND = "make eval   # python -m benchmarks.quality --report docs/quality.md"
+REPRODUCE_COMMAND = "make eval   # python -m benchmarks.quality --report docs/quality-run.md"
 
 
 BASELINE_NAMES = {
@@ -42,7 +42,7 @@ def write_quality_report(
     path: Path,
     command: str = REPRODUCE_COMMAND,
 ) -> None:
-    """Write Markdown tables (qabot beside the baselines) ready to paste into docs/quality.md."""
+    """Write the Markdown tables (qabot beside the baselines) that docs/quality.md explains."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render_quality_report(report, baselines, command), encoding="utf-8")
 

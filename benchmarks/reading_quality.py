@@ -307,7 +307,9 @@ def refusal_curve_png(
     figure = Figure(figsize=(6, 4.5))
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
-    axes.plot([a for a, _ in points], [u for _, u in points], label="reader + retrieval + answer kind")
+    axes.plot(
+        [a for a, _ in points], [u for _, u in points], label="reader + retrieval + answer kind"
+    )
     axes.plot(
         chosen["false_refusal"], chosen["unanswerable_refused"], "o", label="shipped threshold"
     )

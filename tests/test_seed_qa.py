@@ -437,7 +437,7 @@ def test_a_question_asking_why_gets_its_sentence_but_no_direct_answer(seed_engin
 
 
 # The reader's no-answer score does not separate these from answerable questions at the
-# refusal rate people accept (docs/quality.md, "I don't know": 7 % of unanswerable
+# refusal rate people accept (docs/quality.md, "I don't know": 6 % of unanswerable
 # questions refused at 2 % of answerable ones), and they ask for no time or quantity that
 # index/answer_kinds.py could miss: they are answered, confidently and wrongly.
 ANSWERED_NEAR_MISS = (
