@@ -97,9 +97,9 @@ class AnswerComposer:
         direct, lead = None, ""
         weight = self.reading.sentence_weight if self.reading else 1.0
         choice = choose_sentence(reads, weight)
-        if choice is not None and not _of_the_kind_asked(question, choice):
-            return near_miss(question, passages, documents, probability)
         if choice is not None:
+            if not _of_the_kind_asked(question, choice):
+                return near_miss(question, passages, documents, probability)
             chunk, chosen, lead = choice.read.item, choice.sentence, choice.lead
             limit = self.reading.direct_margin if self.reading else float("inf")
             direct = direct_answer(question, choice, limit)
