@@ -62,7 +62,12 @@ from index.reader import (
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"
 SQUAD = SHARED / "squad-dev-a"
-UNANSWERABLE = SHARED / "squad2-unanswerable-a" / "questions.jsonl"
+# SQuAD v1.1 *training* questions on 44 articles no evaluation uses, with answer offsets
+TRAIN_B44 = SHARED / "squad-train-b44"
+# every SQuAD 2.0 dev question on 19 squad-dev-a articles, answerable and unanswerable on
+# the same paragraphs (a superset of squad2-unanswerable-a)
+SQUAD2 = SHARED / "squad2-dev-a" / "questions.jsonl"
+UNANSWERABLE = SQUAD2
 WORK = ROOT / "data" / "reader"  # git-ignored: fp32 weights, logs, evaluations
 SEED = 20261201
 
@@ -104,8 +109,12 @@ def inner_split(training: Sequence[str]) -> tuple[list[str], list[str]]:
 
 
 def article_paragraphs(name: str, squad: Path = SQUAD) -> list[str]:
-    """The article's paragraphs (blank-line separated), without the title line."""
-    text = (squad / "articles" / f"{name}.txt").read_text(encoding="utf-8")
+    """The article's paragraphs (blank-line separated), without the title line; an article
+    not in `squad` is looked up in squad-train-b44 (the two sets share no article)."""
+    path = squad / "articles" / f"{name}.txt"
+    if not path.is_file():
+        path = TRAIN_B44 / "articles" / f"{name}.txt"
+    text = path.read_text(encoding="utf-8")
     return [part.strip() for part in text.split("\n\n")[1:] if part.strip()]
 
 
@@ -236,9 +245,11 @@ def unanswerable_items(articles: Sequence[str], path: Path = UNANSWERABLE) -> li
     with path.open(encoding="utf-8") as lines:
         for line in lines:
             record = json.loads(line)
-            if record["article"] not in wanted:
+            if record["article"] not in wanted or not record.get("is_impossible", True):
                 continue
             context = record["paragraph"].strip()
+            if isinstance(record["paragraph"], int):  # squad2-dev-a: the paragraph's index
+                context = paragraphs[record["article"]][record["paragraph"]]
             known = paragraphs[record["article"]]
             index = known.index(context) if context in known else -1
             items.append(
@@ -250,6 +261,34 @@ def unanswerable_items(articles: Sequence[str], path: Path = UNANSWERABLE) -> li
                     context,
                     list(record.get("plausible_answers", [])),
                     kind="unanswerable",
+                )
+            )
+    return items
+
+
+def b44_items(path: Path = TRAIN_B44) -> list[Item]:
+    """squad-train-b44's questions, each on its gold paragraph with the given answer offsets
+    (every occurrence of every answer variant is a target, as for squad-dev-a)."""
+    paragraphs: dict[str, list[str]] = {}
+    items = []
+    with (path / "questions.jsonl").open(encoding="utf-8") as lines:
+        for line in lines:
+            record = json.loads(line)
+            known = paragraphs.setdefault(
+                record["article"], article_paragraphs(record["article"], path)
+            )
+            context = known[record["paragraph"]]
+            spans = {(start, start + len(text)) for start, text in record["spans"]}
+            spans |= set(occurrences(context, record["answers"]))
+            items.append(
+                Item(
+                    record["id"],
+                    record["question"],
+                    record["article"],
+                    record["paragraph"],
+                    context,
+                    list(record["answers"]),
+                    sorted(spans),
                 )
             )
     return items
@@ -809,9 +848,9 @@ def export_onnx(model: Any, target: Path) -> None:
 
 def fuse_and_quantize(exported: Path, fused: Path, int8: Path) -> Path:
     """Fuse attention / GELU / layer norms (as index/embedding.py does), then int8 weights
-    with per-channel scales. Returns the graph that was quantized."""
-    import onnx
-    from onnxruntime.quantization import QuantType, quantize_dynamic
+    with per-channel scales, stored as uint8 so every CPU computes the same integers
+    (index/exact_int8.py). Returns the graph that was quantized."""
+    from index.exact_int8 import quantize_exact
 
     source = exported
     try:
@@ -824,13 +863,7 @@ def fuse_and_quantize(exported: Path, fused: Path, int8: Path) -> Path:
         source = fused
     except Exception as exc:  # an unfused graph is slower, not wrong
         print(f"fusion failed, quantizing the plain export: {exc}", file=sys.stderr)
-    quantize_dynamic(
-        str(source),
-        str(int8),
-        weight_type=QuantType.QInt8,
-        per_channel=True,
-        extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
-    )
+    quantize_exact(source, int8)
     return source
 
 
@@ -855,9 +888,66 @@ class Recipe:
     swap_ratio: float = 0.0
     bridge_ratio: float = 0.0
     cloze: int = 0
+    b44: bool = True  # squad-train-b44's 11,877 training questions too
     freeze_embeddings: bool = False
     bf16: bool = True
     limit: int = 0  # sizing runs: only this many questions
+
+
+@dataclass
+class Progress:
+    """Where a run is: resumed from its last checkpoint, a killed run loses minutes, not
+    hours. `epoch_rng` is the batch order's random state at the epoch's start."""
+
+    epoch: int
+    epoch_rng: Any
+    done: int = 0  # batches of this epoch trained
+    step: int = 0
+    seconds: float = 0.0
+    losses: list[float] = field(default_factory=list)
+    epochs: list[dict[str, Any]] = field(default_factory=list)
+
+
+def save_checkpoint(
+    path: Path,
+    progress: Progress,
+    epochs: list[dict[str, Any]],
+    model: Any,
+    optimizer: Any,
+    scheduler: Any,
+) -> None:
+    """Everything a resumed run needs, written aside and renamed (a kill never leaves half)."""
+    import torch
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {
+        "progress": {**asdict(progress), "epochs": epochs},
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "scheduler": scheduler.state_dict(),
+        "torch_rng": torch.get_rng_state(),
+    }
+    partial = path.with_suffix(".partial")
+    torch.save(state, partial)
+    os.replace(partial, path)
+
+
+def load_checkpoint(path: Path, model: Any, optimizer: Any, scheduler: Any) -> Progress:
+    import torch
+
+    state = torch.load(path, weights_only=False)
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    scheduler.load_state_dict(state["scheduler"])
+    torch.set_rng_state(state["torch_rng"])
+    saved = state["progress"]
+    saved["epoch_rng"] = _as_state(saved["epoch_rng"])
+    return Progress(**saved)
+
+
+def _as_state(value: Any) -> Any:
+    """random.getstate() as asdict() copied it (tuples may come back as lists)."""
+    return tuple(_as_state(v) for v in value) if isinstance(value, list | tuple) else value
 
 
 def train(
@@ -865,8 +955,11 @@ def train(
     articles: Sequence[str],
     out: Path,
     validation: Sequence[str] = (),
+    resume: bool = False,
+    checkpoint_steps: int = 200,
 ) -> dict[str, Any]:
-    """Fine-tune, scoring the validation articles after every epoch; returns the log."""
+    """Fine-tune, scoring the validation articles after every epoch; returns the log.
+    A checkpoint every `checkpoint_steps` and after each epoch; `resume` goes on from it."""
     import torch
 
     random.seed(recipe.seed)
@@ -878,6 +971,8 @@ def train(
 
     items = [i for i in answerable_items(articles) if i.spans]
     items += unanswerable_items(articles)
+    if recipe.b44:
+        items += b44_items()
     if recipe.limit:
         items = rng.sample(items, min(recipe.limit, len(items)))
     items += hard_negatives(items, recipe.negative_ratio, rng)
@@ -916,12 +1011,22 @@ def train(
         optimizer, lambda step: min((step + 1) / warm, max(0.0, (total - step) / (total - warm)))
     )
     log: dict[str, Any] = {"items": dict(kinds), "windows": len(examples), "epochs": []}
-    started = time.time()
-    step = 0
+    progress = Progress(epoch=1, epoch_rng=rng.getstate())
+    checkpoint = out / "checkpoint.pt"
+    if resume and checkpoint.is_file():
+        progress = load_checkpoint(checkpoint, model, optimizer, scheduler)
+        log["epochs"] = progress.epochs
+        print(f"resumed at epoch {progress.epoch}, batch {progress.done}", flush=True)
+    started = time.time() - progress.seconds
+    step = progress.step
     model.train()
-    for epoch in range(1, recipe.epochs + 1):
-        losses = []
-        for batch_examples in batches(examples, recipe.batch_size, rng):
+    for epoch in range(progress.epoch, recipe.epochs + 1):
+        rng.setstate(progress.epoch_rng)  # the epoch's batches, again when resumed
+        epoch_batches = batches(examples, recipe.batch_size, rng)
+        losses = progress.losses
+        for number, batch_examples in enumerate(epoch_batches):
+            if number < progress.done:
+                continue
             batch = collate(batch_examples)
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=recipe.bf16):
                 starts, ends = model(
@@ -938,6 +1043,11 @@ def train(
             optimizer.zero_grad()
             losses.append(loss.item())
             step += 1
+            if step % checkpoint_steps == 0:
+                progress = Progress(
+                    epoch, progress.epoch_rng, number + 1, step, time.time() - started, losses
+                )
+                save_checkpoint(checkpoint, progress, log["epochs"], model, optimizer, scheduler)
             if step % 50 == 0:
                 rate = step * recipe.batch_size / (time.time() - started)
                 print(
@@ -970,6 +1080,8 @@ def train(
             }
         log["epochs"].append(entry)
         print(json.dumps({k: v for k, v in entry.items() if k != "refusals"}), flush=True)
+        progress = Progress(epoch + 1, rng.getstate(), 0, step, time.time() - started, [])
+        save_checkpoint(checkpoint, progress, log["epochs"], model, optimizer, scheduler)
     log["train_minutes"] = (time.time() - started) / 60
     out.mkdir(parents=True, exist_ok=True)
     torch.save(model.state_dict(), out / "reader.pt")
@@ -994,6 +1106,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--max-refused", type=float, default=0.02, help="answerable share refused (calibration)"
     )
+    parser.add_argument(
+        "--resume", action="store_true", help="go on from the work dir's last checkpoint"
+    )
     defaults = Recipe()
     for name, value in asdict(defaults).items():
         flag = "--" + name.replace("_", "-")
@@ -1008,7 +1123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     articles, validation = inner_split(training) if args.inner else (training, [])
     out = args.out or WORK / ("inner" if args.inner else "final")
     print(f"training on {len(articles)} articles, validating on {validation}", flush=True)
-    log = train(recipe, articles, out, validation)
+    log = train(recipe, articles, out, validation, resume=args.resume)
     threshold = None
     source = None
     margins = log.get("validation_margins")
@@ -1029,6 +1144,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "max_question_tokens": MAX_QUESTION_TOKENS,
         "max_answer_tokens": recipe.max_answer_tokens,
         "null_threshold": threshold,
+        "weights": (
+            "int8 per channel, stored as uint8 (value + 128, zero point 128): the same "
+            "integers on every CPU (index/exact_int8.py)"
+        ),
         "null_threshold_rule": (
             f"null_score - best span score above which a context is taken not to answer: "
             f"refuses {args.max_refused:.0%} of answerable validation questions "
