@@ -32,7 +32,7 @@ lint: setup
 test: lint
 	$(BIN)/pytest
 
-# Only the tests that need no real model, with its libraries made unimportable (tests/no_model),
+# Only the tests that need no real model, with its libraries made unimportable (tests/support/no_model),
 # on every core (pytest-xdist): most of their time is waiting on servers and subprocesses. The
 # tests that stop a shared server run after the others, alone.
 test-fast: setup

@@ -18,8 +18,8 @@ import faiss
 import numpy as np
 import Stemmer
 
-from index.documents import Document, iter_supported_files, load_file
-from index.embedding import Embedder
+from index.ingest.documents import Document, iter_supported_files, load_file
+from index.ingest.embedding import Embedder
 from qabot.evaluate import (
     contains_answer,
     first_hit_rank,

@@ -22,9 +22,9 @@ from benchmarks.measure import peak_rss_bytes
 from benchmarks.synthetic import build_corpus, corpus_is_current, finish_corpus, load_pool
 from benchmarks.workload import Plan, settings_for
 from index import Engine
-from index.embedding import TorchEmbedder
-from index.sqlite_store import SqliteChunkStore
-from index.terms import tokens
+from index.ingest.embedding import TorchEmbedder
+from index.ingest.terms import tokens
+from index.store.sqlite import SqliteChunkStore
 
 
 def squad_build(plan: Plan, reuse: bool) -> dict[str, Any]:
@@ -142,9 +142,9 @@ def _count(database: Path, table: str) -> int:
 
 def _squad_is_current(plan: Plan) -> bool:
     """The squad index holds exactly the planned articles and its snapshot loads."""
-    from index.documents import doc_id_for
     from index.errors import IndexCorrupt
-    from index.snapshot import load_snapshot
+    from index.ingest.documents import doc_id_for
+    from index.snapshot.build import load_snapshot
 
     if not (plan.squad_index / "chunks.sqlite").is_file():
         return False
@@ -176,7 +176,7 @@ def incremental_add(plan: Plan, chunks: int) -> dict[str, Any]:
     import cProfile
     import pstats
 
-    from index.snapshot import build_snapshot
+    from index.snapshot.build import build_snapshot
 
     index_dir = plan.synthetic_index(chunks)
     settings = settings_for(index_dir)

@@ -21,7 +21,7 @@ import psutil
 import yaml
 
 from benchmarks.workload import ROOT, Plan
-from tests.emulator import BotApiEmulator
+from tests.support.emulator import BotApiEmulator
 
 QUESTION = "Which NFL team represented the AFC at Super Bowl 50?"
 SAMPLE_SECONDS = 0.01

@@ -17,8 +17,8 @@ import numpy as np
 from benchmarks.measure import latencies_ms, percentiles
 from benchmarks.synthetic import load_pool
 from benchmarks.workload import Plan, settings_for
-from index.embedding import Embedder, create_embedder
-from index.sqlite_store import SqliteChunkStore
+from index.ingest.embedding import Embedder, create_embedder
+from index.store.sqlite import SqliteChunkStore
 
 BACKENDS = ("torch", "onnx", "onnx-int8")
 

@@ -25,7 +25,7 @@ from bot.settings import TelegramConfig
 from index import Engine
 from qabot.config import Config, load_config
 from qabot.serve import open_bot_state
-from tests.emulator import ApiCall, BotApiEmulator
+from tests.support.emulator import ApiCall, BotApiEmulator
 
 QUESTIONS_PER_ASKER = {1: 12, 8: 4, 64: 2, 200: 2}  # under the bot's 20 questions/min/person
 QUICK_QUESTIONS_PER_ASKER = {1: 4, 8: 2, 64: 1, 200: 1}

@@ -15,9 +15,9 @@ import time
 from pathlib import Path
 
 from index.engine import Engine
-from index.news import News
+from index.news.desk import News
 from qabot.config import load_config
-from tests.news_server import NewsServer, Route, article_page, news_server, rss
+from tests.support.news_server import NewsServer, Route, article_page, news_server, rss
 
 PARAGRAPH = (
     "The harbour authority of town {n} said on Monday that the new breakwater, begun "

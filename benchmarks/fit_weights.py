@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from index import Engine
-from index.documents import doc_id_for
 from index.fitted import FITTED_FILE, Confidence, Fitted, Weights
+from index.ingest.documents import doc_id_for
 from qabot.config import load_config
 
 ABOUT = (

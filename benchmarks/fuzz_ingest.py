@@ -1,5 +1,5 @@
 """Coverage-guided fuzzing of ingest, run on demand (CI runs the hypothesis fuzzing in
-tests/test_fuzz_ingest.py instead). Needs atheris, which the project does not depend on:
+tests/index/test_fuzz_ingest.py instead). Needs atheris, which the project does not depend on:
 
     .venv/bin/pip install atheris
     .venv/bin/python -m benchmarks.fuzz_ingest -max_total_time=600 [CORPUS_DIR ...]
@@ -13,8 +13,8 @@ from __future__ import annotations
 import contextlib
 import sys
 
-from index.documents import SUPPORTED_SUFFIXES, parse_bytes
 from index.errors import IngestError
+from index.ingest.documents import SUPPORTED_SUFFIXES, parse_bytes
 
 
 def ingest_one(data: bytes) -> None:

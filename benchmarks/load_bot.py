@@ -43,8 +43,8 @@ import psutil
 import yaml
 
 from benchmarks.measure import percentiles
-from tests.emulator import BotApiEmulator
-from tests.test_seed_qa import QUESTIONS, Fact, states
+from tests.index.test_seed_qa import QUESTIONS, Fact, states
+from tests.support.emulator import BotApiEmulator
 
 ROOT = Path(__file__).resolve().parent.parent
 STARTUP_TIMEOUT = 180.0

@@ -27,9 +27,9 @@ import numpy as np
 from benchmarks.measure import GIB, peak_rss_bytes
 from benchmarks.workload import settings_for
 from index import Engine
-from index.chunking import chunk_text
-from index.documents import parse_bytes
-from index.embedding import DIMENSION, Embedder, LazyEmbedder
+from index.ingest.chunking import chunk_text
+from index.ingest.documents import parse_bytes
+from index.ingest.embedding import DIMENSION, Embedder, LazyEmbedder
 
 MB = 1_000_000
 FACT_ROW = ("Harbor Point", "7412", "Lena Okafor")

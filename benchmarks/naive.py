@@ -17,11 +17,11 @@ import faiss
 import numpy as np
 
 from benchmarks.baselines import fuse
-from index.bm25 import Bm25Index
-from index.embedding import Embedder, TorchEmbedder
-from index.snapshot import POINTER
-from index.sqlite_store import SqliteChunkStore
-from index.terms import tokens
+from index.ingest.embedding import Embedder, TorchEmbedder
+from index.ingest.terms import tokens
+from index.snapshot.bm25 import Bm25Index
+from index.snapshot.build import POINTER
+from index.store.sqlite import SqliteChunkStore
 
 CANDIDATES = 40
 TOP_K = 5

@@ -19,7 +19,7 @@ from qdrant_client import QdrantClient
 from benchmarks.measure import alternate_engines, median_of_runs
 from benchmarks.workload import Plan, settings_for
 from index import Engine
-from index.qdrant_index import QdrantCollection
+from index.search.qdrant import QdrantCollection
 
 LABEL = "Qdrant local mode (in-process), not a server"
 BATCH = 32  # questions per answer_many call, as the bot's micro-batches under load

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from benchmarks.baselines import run_baselines
-from index.embedding import create_embedder
+from index.ingest.embedding import create_embedder
 from qabot.config import load_config
 from qabot.evaluate import EvalReport, ratio, run_eval
 

@@ -3,7 +3,7 @@
     python -m benchmarks.reader_eval [--int8 PATH] [--fp32 PATH] [--out data/reader/eval.json]
 
 For the fp32 graph of the shipped run (data/reader/inner/, never shipped: 90 MB) and the
-int8 one (index/models/):
+int8 one (index/answer/models/):
 - EM and F1 (official SQuAD normalisation) of the best span over the answerable questions of
   the held-out articles, read in their gold paragraph; also with refusals at the calibrated
   threshold, a refused answerable question counting 0;
@@ -45,8 +45,7 @@ from benchmarks.train_reader import (
     split_articles,
     unanswerable_items,
 )
-from index.chunking import chunk_text, split_sentences
-from index.reader import (
+from index.answer.reader import (
     DEFAULT_MODEL,
     ReaderInput,
     Reading,
@@ -54,6 +53,7 @@ from index.reader import (
     Window,
     answer_sentence,
 )
+from index.ingest.chunking import chunk_text, split_sentences
 
 THRESHOLDS = (-6.0, -4.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0)
 TYPES = ("who", "when", "where", "how many", "how much", "why", "which", "how", "what")

@@ -1,6 +1,6 @@
 """Question latency with the span reader (`answer.reader: true`, the default) beside without it.
 
-The budget (index/reading.py): the reader adds at most 15 ms p50 per question, in process on
+The budget (index/answer/reading.py): the reader adds at most 15 ms p50 per question, in process on
 2 cores, and the bot's micro-batches still pay off with it (one reader call per batch). Both
 engines answer squad-dev-a (the one without the reader over a copy of the folder: two
 engines never share one), warmed up (the reader's model loads on the first question), and
@@ -21,7 +21,7 @@ from benchmarks.workload import Plan, settings_for
 from index import Engine
 
 BATCH = 32  # questions per answer_many call, as the bot's micro-batches under load
-BUDGET_MS = 15.0  # p50 the reader may add per question (index/reading.py)
+BUDGET_MS = 15.0  # p50 the reader may add per question (index/answer/reading.py)
 
 
 def reader_latency(plan: Plan, index_dir: Path) -> dict[str, Any]:

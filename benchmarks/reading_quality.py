@@ -37,10 +37,10 @@ from benchmarks.train_reader import (
     split_articles,
 )
 from index import Engine
-from index.answering import AnswerComposer
+from index.answer.composition import AnswerComposer
+from index.answer.reading import choose_sentence, surest
 from index.api import Answer
 from index.fitted import FITTED_FILE, Confidence, Fitted, ReadingConfidence
-from index.reading import choose_sentence, surest
 from index.settings import AnswerSettings
 from qabot.config import load_config
 from qabot.evaluate import contains_answer, first_hit_rank, index_corpus, mean
@@ -136,7 +136,7 @@ def _questions() -> list[dict]:
 def fit_confidence(rows: Sequence[Row], retrieval_threshold: float) -> ReadingConfidence:
     """Logistic regression (answerable or not) on the rows retrieval does not refuse; the
     threshold keeps retrieval's and this model's refusals of answerable questions at
-    MAX_ANSWERABLE_REFUSED (a span not of the kind asked, index/answer_kinds.py, refuses
+    MAX_ANSWERABLE_REFUSED (a span not of the kind asked, index/answer/kinds.py, refuses
     ~1 % more on top)."""
     from sklearn.linear_model import LogisticRegression
 

@@ -14,9 +14,9 @@ import faiss
 import numpy as np
 
 from benchmarks.workload import Plan, settings_for
-from index.embedding import create_embedder
-from index.sqlite_store import SqliteChunkStore
-from index.vectors import HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_M
+from index.ingest.embedding import create_embedder
+from index.snapshot.faiss import HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_M
+from index.store.sqlite import SqliteChunkStore
 
 EF_SWEEP = (64, HNSW_EF_SEARCH, 256, 512)
 DEPTHS = (10, 40)
@@ -67,7 +67,7 @@ def _standin(plan: Plan, chunks: int, queries: np.ndarray) -> dict[str, Any]:
 
 
 def _hnsw(vectors: np.ndarray) -> Any:
-    """An HNSW index with the engine's parameters (index/vectors.py)."""
+    """An HNSW index with the engine's parameters (index/snapshot/faiss.py)."""
     hnsw = faiss.IndexHNSWFlat(vectors.shape[1], HNSW_M, faiss.METRIC_INNER_PRODUCT)
     hnsw.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
     hnsw.add(np.ascontiguousarray(vectors))

@@ -384,7 +384,7 @@ def _bot(results: Results) -> str:
     return (
         "## End to end through the bot\n\n"
         "The real python-telegram-bot Application (bot.build_application, config.yaml's "
-        "settings) polling the Bot API emulator on 127.0.0.1 (tests/emulator); each asker "
+        "settings) polling the Bot API emulator on 127.0.0.1 (tests/support/emulator); each asker "
         "is a person in a private chat who waits for the complete answer (the message "
         "with its buttons) before asking again. Baseline: the same engine's answer_async "
         f"in-process at the same concurrency. Corpus: squad-dev-a ({data['chunks']:,} "
@@ -585,7 +585,7 @@ def _recall(results: Results) -> str:
             )
     return (
         "## HNSW recall\n\n"
-        f"HNSW (M=32, efConstruction 80, as index/vectors.py) against exact search, "
+        f"HNSW (M=32, efConstruction 80, as index/snapshot/faiss.py) against exact search, "
         f"{data['queries']} real questions embedded by the engine. Retrieval asks for 40 "
         "candidates, so recall@40 is what reaches the re-ranking.\n\n"
         + _table(["vectors", "efSearch", "recall@10", "recall@40", "ms/query (1 thread)"], rows)
@@ -640,12 +640,12 @@ def _reader(results: Results) -> str:
     return (
         "## Latency of the span reader\n\n"
         f"squad-dev-a ({data['chunks']:,} chunks), {data['questions']} questions per run: "
-        "engine.answer one question at a time with the span reader (index/reader.py, int8 "
+        "engine.answer one question at a time with the span reader (index/answer/reader.py, int8 "
         "ONNX; it reads the best sentence's chunk and the first chunk) and without it "
         "(`answer.reader: false`, on a copy of the index), both warmed up and alternating run "
         "by run (benchmarks/reader_latency.py); the median of each run's percentiles. "
         f"Batched: answer_many of {batch} questions a call, as the bot's micro-batches under "
-        "load (one reader call a batch, yet one model run per window: index/reader.py). "
+        "load (one reader call a batch, yet one model run per window: index/answer/reader.py). "
         "*Direct*: the share of answers "
         "that carry the reader's short answer (Answer.direct).\n\n"
         + _table(["engine", "p50", "p95", f"batched q/s ({batch} a call)", "direct answers"], rows)

@@ -20,13 +20,13 @@ from pathlib import Path
 
 import numpy as np
 
-from index.documents import Document
 from index.engine import EngineSettings
 from index.errors import IndexCorrupt
-from index.originals import Originals
-from index.snapshot import Snapshot, build_snapshot, load_snapshot
-from index.sqlite_store import SqliteChunkStore
-from index.store import NewChunk
+from index.ingest.documents import Document
+from index.snapshot.build import Snapshot, build_snapshot, load_snapshot
+from index.store.chunks import NewChunk
+from index.store.originals import Originals
+from index.store.sqlite import SqliteChunkStore
 
 SENTENCE_NOISE = 0.25  # norm of the noise added to a sentence vector (cosine to it ~0.97)
 CHUNK_NOISE = 0.10

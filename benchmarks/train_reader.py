@@ -45,8 +45,7 @@ from typing import Any
 
 import numpy as np
 
-from index.chunking import split_sentences
-from index.reader import (
+from index.answer.reader import (
     MAX_ANSWER_TOKENS,
     MAX_QUESTION_TOKENS,
     MAX_TOKENS,
@@ -58,6 +57,7 @@ from index.reader import (
     load_tokenizer,
     windows_from_tokens,
 )
+from index.ingest.chunking import split_sentences
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"
@@ -703,7 +703,7 @@ def batches(examples: Sequence[Example], size: int, rng: random.Random) -> list[
 def load_encoder(attention: str = "sdpa") -> Any:
     from transformers import AutoModel
 
-    from index.embedding import bundled_model_dir
+    from index.ingest.embedding import bundled_model_dir
 
     return AutoModel.from_pretrained(
         str(bundled_model_dir()), attn_implementation=attention, local_files_only=True
@@ -847,10 +847,10 @@ def export_onnx(model: Any, target: Path) -> None:
 
 
 def fuse_and_quantize(exported: Path, fused: Path, int8: Path) -> Path:
-    """Fuse attention / GELU / layer norms (as index/embedding.py does), then int8 weights
+    """Fuse attention / GELU / layer norms (as index/ingest/embedding.py does), then int8 weights
     with per-channel scales, stored as uint8 so every CPU computes the same integers
-    (index/exact_int8.py). Returns the graph that was quantized."""
-    from index.exact_int8 import quantize_exact
+    (index/ingest/exact_int8.py). Returns the graph that was quantized."""
+    from index.ingest.exact_int8 import quantize_exact
 
     source = exported
     try:
@@ -1096,7 +1096,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=None, help="work dir (default data/reader/)")
     parser.add_argument("--inner", action="store_true", help="validation run on 12 + 4 articles")
-    parser.add_argument("--ship", action="store_true", help="copy int8 + JSON to index/models/")
+    parser.add_argument(
+        "--ship", action="store_true", help="copy int8 + JSON to index/answer/models/"
+    )
     parser.add_argument(
         "--calibration",
         type=Path,
@@ -1146,7 +1148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "null_threshold": threshold,
         "weights": (
             "int8 per channel, stored as uint8 (value + 128, zero point 128): the same "
-            "integers on every CPU (index/exact_int8.py)"
+            "integers on every CPU (index/ingest/exact_int8.py)"
         ),
         "null_threshold_rule": (
             f"null_score - best span score above which a context is taken not to answer: "

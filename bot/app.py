@@ -25,26 +25,26 @@ from telegram.ext import (
     JobQueue,
 )
 
-from bot.admin import AdminHandlers
-from bot.alerts import Alerts, FeedSyncJob
-from bot.callbacks import ButtonHandlers
-from bot.commands import CommandHandlers
-from bot.errors import on_error
-from bot.feed_admin import FeedAdminHandlers
-from bot.following import FollowHandlers
-from bot.gatekeeper import GATE_GROUP, Gatekeeper
-from bot.inline import InlineHandlers
-from bot.links import LinkHandlers
-from bot.monitoring import Monitoring
-from bot.questions import QuestionHandlers
-from bot.repeats import REPEAT_GROUP, RepeatFilter
-from bot.retry import ResilientRateLimiter
+from bot.handlers.admin import AdminHandlers
+from bot.handlers.alerts import Alerts, FeedSyncJob
+from bot.handlers.callbacks import ButtonHandlers
+from bot.handlers.commands import CommandHandlers
+from bot.handlers.errors import on_error
+from bot.handlers.feeds import FeedAdminHandlers
+from bot.handlers.follows import FollowHandlers
+from bot.handlers.gatekeeper import GATE_GROUP, Gatekeeper
+from bot.handlers.inline import InlineHandlers
+from bot.handlers.links import LinkHandlers
+from bot.handlers.questions import QuestionHandlers
+from bot.handlers.unsupported import UnsupportedHandlers
+from bot.ops.monitoring import Monitoring
 from bot.services import BotServices, NewsOptions
 from bot.settings import TelegramConfig
-from bot.startup import BackgroundCalls, keep_trying
-from bot.state import BotState
-from bot.telegram_http import CallListener, ObservedRequest
-from bot.unsupported import UnsupportedHandlers
+from bot.state.protocols import BotState
+from bot.state.repeats import REPEAT_GROUP, RepeatFilter
+from bot.transport.retry import ResilientRateLimiter
+from bot.transport.startup import BackgroundCalls, keep_trying
+from bot.transport.telegram_http import CallListener, ObservedRequest
 from index.api import QuestionAnswerer
 
 logger = logging.getLogger(__name__)
@@ -224,7 +224,7 @@ def _on_stop(background: BackgroundCalls) -> AppCallback:
 
 
 async def set_command_menus(bot: ExtBot[int], admin_ids: Iterable[int]) -> None:
-    """The public menu, then each admin's; until Telegram takes them (bot/startup.py)."""
+    """The public menu, then each admin's; until Telegram takes them (bot/transport/startup.py)."""
     try:
         await keep_trying(lambda: bot.set_my_commands(PUBLIC_COMMANDS), "setting the command menu")
     except (BadRequest, InvalidToken) as error:  # InvalidToken here: the server lacks the method

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.access import AccessPolicy
-from bot.metrics import BotMetrics
+from bot.ops.metrics import BotMetrics
 from bot.settings import AlertsConfig, LinksConfig, TelegramConfig
-from bot.state import (
+from bot.state.access import AccessPolicy
+from bot.state.protocols import (
     AnswerLog,
     BotState,
     Conversations,

@@ -49,9 +49,9 @@ __all__ = [
     "chat_collection",
 ]
 
-# The file types documents are read from (index/documents.py has a reader for each).
+# The file types documents are read from (index/ingest/documents.py has a reader for each).
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
-SHARED = "shared"  # the collection every question reads (index/store.py writes it so too)
+SHARED = "shared"  # the collection every question reads (index/store/chunks.py writes it so too)
 
 
 def chat_collection(chat_id: int) -> str:
@@ -233,7 +233,7 @@ class LatestArticle:
 
 
 class NewsDesk(Protocol):
-    """Following the news: links, feeds and the newest articles; `index.news.News`
+    """Following the news: links, feeds and the newest articles; `index.news.desk.News`
     implements it. Every method does network or disk work: call it off the event loop."""
 
     def add_url(self, url: str, collection: str = SHARED, keep: int | None = None) -> AddedLink:

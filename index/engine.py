@@ -18,24 +18,30 @@ from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+from index.answer.batching import MicroBatcher
+from index.answer.pipeline import QuestionPipeline
+from index.answer.reading import LazyReader, Reader
 from index.api import Answer, DocumentInfo, EngineLimits, EngineObserver, IndexStats, Scope, Turn
-from index.batching import MicroBatcher
-from index.documents import Document, check_size, iter_supported_files, load_file, parse_bytes
-from index.embedding import Embedder, LazyEmbedder
 from index.errors import IngestError
-from index.files import LocalStorage, Storage
 from index.fitted import Fitted
-from index.pipeline import QuestionPipeline
-from index.published import PublishedSnapshot
-from index.reading import LazyReader, Reader
-from index.reconcile import Reconciler
+from index.ingest.documents import (
+    Document,
+    check_size,
+    iter_supported_files,
+    load_file,
+    parse_bytes,
+)
+from index.ingest.embedding import Embedder, LazyEmbedder
 from index.settings import EngineSettings
-from index.store import StoredDocument
-from index.view import IndexView
+from index.snapshot.published import PublishedSnapshot
+from index.snapshot.reconcile import Reconciler
+from index.snapshot.view import IndexView
+from index.store.chunks import StoredDocument
+from index.store.storage import LocalStorage, Storage
 from index.writer import IndexWriter
 
 if TYPE_CHECKING:
-    from index.qdrant_index import QdrantCollection
+    from index.search.qdrant import QdrantCollection
 
 T = TypeVar("T")
 # a question, the conversation before it and the documents it reads (None: all)

@@ -68,7 +68,7 @@ class ReadingConfidence:
     answerable questions against SQuAD 2.0's unanswerable ones, which look answerable to
     retrieval (docs/quality.md, "Saying I don't know"). `direct_margin`: a span whose margin
     is above it is not shown as a direct answer. `sentence_weight`: how much the reader's
-    span score counts beside retrieval's in choosing the sentence shown (index/reading.py).
+    span score counts beside retrieval's in choosing the sentence shown (index/answer/reading.py).
     """
 
     bias: float

@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from index.chunking import CHUNKER_VERSION
+from index.ingest.chunking import CHUNKER_VERSION
 
 
 class Section(BaseModel):
@@ -65,13 +65,13 @@ class AnswerSettings(Section):
     min_confidence: float | None = Field(None, ge=0.0, le=1.0)
     max_question_chars: int = Field(1000, ge=10, le=4096)
     conversation_turns: int = Field(4, ge=0, le=50)
-    # The span reader (index/reader.py): direct answers, the sentence that holds the answer,
+    # The span reader (index/answer/reader.py): direct answers, the sentence that holds the answer,
     # and "I don't know" when the passages do not say. Off: sentences chosen by retrieval.
     reader: bool = True
 
 
 class FetchSettings(Section):
-    """Reading web pages and feeds (index/fetch.py)."""
+    """Reading web pages and feeds (index/news/fetch.py)."""
 
     # Loopback, private, link-local and multicast addresses are refused unless this is set
     # (a bot that fetches what strangers send must not reach the machines around it).
@@ -82,7 +82,7 @@ class FetchSettings(Section):
 
 
 class FeedSettings(Section):
-    """Following RSS and Atom feeds (index/feeds.py, index/syncing.py)."""
+    """Following RSS and Atom feeds (index/news/feed_parsing.py, index/news/syncing.py)."""
 
     interval_minutes: float = Field(30, gt=0, le=7 * 24 * 60)  # how often `serve` syncs
     keep_days: int = Field(0, ge=0)  # feed articles older than this are forgotten; 0: never

@@ -11,15 +11,15 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from index.documents import Document
-from index.embedding import Embedder
 from index.errors import UnknownDocument
-from index.files import IndexFiles
-from index.ingest import embed_document, save_document, with_progress
-from index.published import PublishedSnapshot
-from index.reconcile import Reconciler, forget_originals, remember_originals
+from index.ingest.documents import Document
+from index.ingest.embedding import Embedder
 from index.settings import ChunkingSettings
-from index.store import StoredDocument
+from index.snapshot.published import PublishedSnapshot
+from index.snapshot.reconcile import Reconciler, forget_originals, remember_originals
+from index.store.chunks import StoredDocument
+from index.store.saving import embed_document, save_document, with_progress
+from index.store.storage import IndexFiles
 
 
 class IndexWriter:

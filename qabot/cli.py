@@ -20,7 +20,7 @@ from qabot.config import Config, ConfigError, load_config
 if TYPE_CHECKING:
     from index import Answer, Engine
     from index.api import FeedInfo, FeedSync
-    from index.news import News
+    from index.news.desk import News
     from qabot.factory import Backends
 
 NOT_FOUND = "I couldn't find that in the articles I have."
@@ -436,7 +436,7 @@ def _news(
 
 def _feeds_add(args: argparse.Namespace, config: Config) -> int:
     """Each argument is a feed's address or an OPML file listing feeds."""
-    from index.feeds import opml_feed_urls
+    from index.news.feed_parsing import opml_feed_urls
 
     addresses: list[str] = []
     for item in args.feeds:
@@ -556,7 +556,7 @@ def _report(args: argparse.Namespace, config: Config) -> int:
     from contextlib import closing
 
     from bot import messages
-    from bot.reports import latency_line, unanswered, usage_report
+    from bot.ops.reports import latency_line, unanswered, usage_report
     from qabot.factory import Backends
     from qabot.serve import open_answer_log
 
@@ -577,7 +577,7 @@ def _report(args: argparse.Namespace, config: Config) -> int:
     else:
         print(messages.NOTHING_UNANSWERED)
     if args.png is not None:
-        from bot.charts import usage_chart
+        from bot.view.charts import usage_chart
 
         args.png.write_bytes(usage_chart(report))
         print(f"\nchart written to {args.png}")

@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from index import Answer, Engine
-from index.documents import doc_id_for, iter_supported_files, load_file
 from index.errors import IngestError
+from index.ingest.documents import doc_id_for, iter_supported_files, load_file
 from qabot.config import Config
 
 BATCH_SIZE = 32

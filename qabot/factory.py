@@ -16,17 +16,17 @@ from typing import TYPE_CHECKING
 
 from index.api import EngineObserver
 from index.engine import Engine
-from index.feed_store import FeedStore
-from index.files import Storage
-from index.news import News
+from index.news.desk import News
+from index.news.sqlite_feeds import FeedStore
 from index.settings import QdrantSettings
+from index.store.storage import Storage
 from qabot.config import Config
 
 if TYPE_CHECKING:
     from psycopg_pool import ConnectionPool
     from qdrant_client import QdrantClient
 
-    from index.qdrant_index import QdrantCollection
+    from index.search.qdrant import QdrantCollection
 
 QDRANT_TIMEOUT_S = 10  # one request to a Qdrant server
 
@@ -54,7 +54,7 @@ class Backends:
         """The Qdrant collection of the index; None: FAISS and BM25 in the snapshot."""
         if self.qdrant is None:
             return None
-        from index.qdrant_index import QdrantCollection
+        from index.search.qdrant import QdrantCollection
 
         return QdrantCollection(self.qdrant, config.qdrant.collection)
 
@@ -62,7 +62,7 @@ class Backends:
         """Where the engine keeps documents and chunks; None: the index folder."""
         if self.pool is None:
             return None
-        from index.postgres_store import PostgresStorage
+        from index.store.postgres import PostgresStorage
 
         return PostgresStorage(self.pool, config.state.generation_check_seconds)
 
@@ -70,7 +70,7 @@ class Backends:
         """The feed registry every worker shares; None: feeds.sqlite in the index folder."""
         if self.pool is None:
             return None
-        from index.postgres_feed_store import PostgresFeedStore
+        from index.news.postgres_feeds import PostgresFeedStore
 
         return PostgresFeedStore(self.pool)
 
@@ -83,7 +83,7 @@ class Backends:
 
 def eval_collection(settings: QdrantSettings) -> QdrantCollection:
     """The collection of an evaluation's throw-away index."""
-    from index.qdrant_index import QdrantCollection
+    from index.search.qdrant import QdrantCollection
 
     return QdrantCollection(qdrant_client(settings), settings.collection)
 

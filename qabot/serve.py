@@ -17,19 +17,19 @@ from contextlib import closing, contextmanager
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from bot.access import SlidingWindowLimiter
 from bot.app import build_application
-from bot.conversation import ConversationMemory
-from bot.feedback import FeedbackStore
-from bot.follows import FollowStore
-from bot.metrics_server import MetricsServer
-from bot.monitoring import Monitoring
-from bot.redact import install_log_redaction
-from bot.repeats import RecentUpdates
-from bot.running import run_bot
+from bot.ops.metrics_server import MetricsServer
+from bot.ops.monitoring import Monitoring
 from bot.services import NewsOptions
 from bot.settings import MetricsConfig, TelegramConfig
-from bot.state import AnswerLog, BotState, RateLimiters
+from bot.state.access import SlidingWindowLimiter
+from bot.state.memory import ConversationMemory
+from bot.state.protocols import AnswerLog, BotState, RateLimiters
+from bot.state.repeats import RecentUpdates
+from bot.state.sqlite_answers import FeedbackStore
+from bot.state.sqlite_follows import FollowStore
+from bot.transport.redact import install_log_redaction
+from bot.transport.running import run_bot
 from index.api import EngineLimits, NewsDesk
 from qabot.config import Config
 from qabot.factory import Backends, open_engine, open_news
@@ -134,13 +134,13 @@ def open_bot_state(
             updates=RecentUpdates(),
             news=FollowStore(settings.feedback_db),
         )
-    from bot.postgres_news import PostgresNewsState
-    from bot.postgres_state import (
+    from bot.state.postgres import (
         PostgresAnswerLog,
         PostgresConversations,
         PostgresRateLimiter,
         PostgresSeenUpdates,
     )
+    from bot.state.postgres_follows import PostgresNewsState
 
     return BotState(
         answers=PostgresAnswerLog(pool),
@@ -156,7 +156,7 @@ def open_bot_state(
 def open_answer_log(config: Config, backends: Backends) -> AnswerLog | None:
     """The answer log `qabot report` reads; None when nothing was logged yet."""
     if backends.pool is not None:
-        from bot.postgres_state import PostgresAnswerLog
+        from bot.state.postgres import PostgresAnswerLog
 
         return PostgresAnswerLog(backends.pool)
     path = config.telegram_settings().feedback_db

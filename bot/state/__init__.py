@@ -1,0 +1,1 @@
+"""What the bot remembers, behind protocols, in memory, SQLite or PostgreSQL."""

@@ -1,0 +1,223 @@
+"""What the bot remembers, each kind behind a small protocol the handlers are written against.
+
+By default they are kept by one process: the answer log in a SQLite file
+(`bot/state/sqlite_answers.py`), follows, alerts and link counts in the same file
+(`bot/state/sqlite_follows.py`), conversations, rate limits and seen updates in RAM
+(`bot/state/memory.py`, `bot/state/access.py`, `bot/state/repeats.py`). Several bot workers
+share them in PostgreSQL
+(`bot/state/postgres.py`). The composition (`qabot/serve.py`) chooses which to pass in;
+nothing else in bot/ knows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from index.api import Answer, Passage, Turn
+
+INLINE_QUERIES_PER_QUESTION = 5  # Telegram sends an inline query as the person types
+REFUSALS_PER_MINUTE = 2
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    """A logged answer, as a pressed button finds it again."""
+
+    answer_id: str
+    chat_id: int | None
+    question: str
+    answer: str
+    passages: list[Passage]
+    passages_shown: int
+
+
+@dataclass(frozen=True)
+class UsageStats:
+    questions: int
+    confident: int
+    thumbs_up: int
+    thumbs_down: int
+    latency_p50_ms: float | None
+    latency_p90_ms: float | None
+    latency_p99_ms: float | None
+
+
+@dataclass(frozen=True)
+class DayCounts:
+    """One day (UTC) of questions asked in chats, and the votes cast that day."""
+
+    day: dt.date
+    questions: int
+    refused: int  # answered "I couldn't find that"
+    thumbs_up: int
+    thumbs_down: int
+
+
+@dataclass(frozen=True)
+class MissedQuestion:
+    """A question asked in a chat that the bot refused, or whose answer got a 👎."""
+
+    question: str
+    refused: bool
+    downvoted: bool
+
+
+@dataclass(frozen=True)
+class RateDecision:
+    allowed: bool
+    retry_after: float = 0.0  # seconds until the next event would be allowed
+    first_refusal: bool = False  # warn once per burst instead of answering every message
+
+
+class AnswerLog(Protocol):
+    """Every answer given, the messages carrying its buttons, and the votes on it.
+
+    Buttons carry only an answer id; `find_answer` also checks the message, so a forged
+    button finds nothing. `claim_next_passage` must be atomic: two taps on "More" never
+    get the same passage.
+    """
+
+    def record_answer(
+        self, answer: Answer, *, chat_id: int | None, user_id: int | None, latency_ms: float
+    ) -> str: ...
+
+    def attach_message(self, answer_id: str, chat_id: int, message_id: int) -> None: ...
+
+    def find_answer(self, answer_id: str, chat_id: int, message_id: int) -> StoredAnswer | None: ...
+
+    def claim_next_passage(self, answer_id: str) -> int | None: ...
+
+    def record_vote(self, answer_id: str, user_id: int, vote: int) -> None: ...
+
+    def stats(self) -> UsageStats: ...
+
+    def days(self, since: dt.date) -> list[DayCounts]:
+        """The days from `since` on that saw a question or a vote, oldest first."""
+        ...
+
+    def missed_questions(self, since: dt.date, limit: int) -> list[MissedQuestion]:
+        """Refused or 👎 questions from `since` on, newest first, at most `limit`."""
+        ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Follow:
+    """A topic (or question) a person follows in a chat; alerts go to that chat."""
+
+    follow_id: int
+    chat_id: int
+    user_id: int
+    topic: str
+
+
+def named_follows(current: list[Follow], which: str) -> list[Follow]:
+    """The follows `/unfollow WHICH` names: "all", a number from the list, or a topic."""
+    wanted = which.strip()
+    if wanted.casefold() == "all":
+        return current
+    if wanted.isdigit() and 1 <= int(wanted) <= len(current):
+        return [current[int(wanted) - 1]]
+    return [f for f in current if f.topic.casefold() == wanted.casefold()]
+
+
+class Follows(Protocol):
+    """Who follows what, which alerts were sent, and the chats that blocked the bot.
+
+    `claim_alert` must be atomic: it records the alert only when this chat never had one
+    for the document and had fewer than `per_day` alerts on `day`.
+    """
+
+    def follow(self, chat_id: int, user_id: int, topic: str) -> Follow: ...
+
+    def following(self, chat_id: int) -> list[Follow]: ...
+
+    def unfollow(self, chat_id: int, which: str) -> list[Follow]:
+        """Stop following by number (as /following lists them), by topic, or "all"."""
+        ...
+
+    def followers(self) -> list[Follow]:
+        """Every follow, except in chats that blocked the bot."""
+        ...
+
+    def claim_alert(self, chat_id: int, doc_id: str, day: dt.date, per_day: int) -> bool: ...
+
+    def mute(self, chat_id: int) -> None:
+        """The chat blocked the bot (Telegram said Forbidden): no more alerts to it."""
+        ...
+
+    def unmute(self, chat_id: int) -> None: ...
+
+
+class LinkQuota(Protocol):
+    """How many links each chat had read today."""
+
+    def claim_link(self, chat_id: int, day: dt.date, per_day: int) -> bool:
+        """Count one link for the chat if it had fewer than `per_day` on `day`."""
+        ...
+
+
+class Conversations(Protocol):
+    """The last few exchanges of each chat, so follow-up questions can be understood."""
+
+    def history(self, chat_id: int) -> Sequence[Turn]: ...
+
+    def remember(self, chat_id: int, turn: Turn) -> None: ...
+
+
+class SeenUpdates(Protocol):
+    """The updates already handled, so one delivered twice (webhook mode) is answered once."""
+
+    def is_repeat(self, update_id: int) -> bool:
+        """Whether `update_id` was seen before; remembers it either way."""
+        ...
+
+
+class RateLimiter(Protocol):
+    """At most so many events per key in a window of time."""
+
+    def check(self, key: Hashable) -> RateDecision:
+        """Record an event for `key` if it is within the limit."""
+        ...
+
+
+@dataclass(frozen=True)
+class RateLimiters:
+    """The bot's three budgets; each is its own limiter, so they never share counts."""
+
+    questions: RateLimiter  # per person (or per chat for anonymous senders)
+    inline_queries: RateLimiter  # inline queries arrive per keystroke: a budget of their own
+    refusals: RateLimiter  # strangers are told "private" rarely, not per message
+
+    @classmethod
+    def per_minute(cls, questions: int, limiter: Callable[[str, int], RateLimiter]) -> RateLimiters:
+        """The budgets for `questions` per person per minute; `limiter(name, n)` allows n a
+        minute (the name keeps the budgets apart in a shared store)."""
+        return cls(
+            questions=limiter("questions", questions),
+            inline_queries=limiter("inline_queries", questions * INLINE_QUERIES_PER_QUESTION),
+            refusals=limiter("refusals", REFUSALS_PER_MINUTE),
+        )
+
+
+class NewsState(Follows, LinkQuota, Protocol):
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class BotState:
+    """The stores, bundled so the composition passes them to the bot in one piece."""
+
+    answers: AnswerLog
+    conversations: Conversations
+    limiters: RateLimiters
+    updates: SeenUpdates
+    news: NewsState
+
+    def close(self) -> None:
+        self.answers.close()
+        self.news.close()

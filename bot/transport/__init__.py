@@ -1,0 +1,1 @@
+"""Talking to Telegram: polling or webhook, start-up, retries, redaction."""

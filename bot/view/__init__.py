@@ -1,0 +1,1 @@
+"""What the bot shows: HTML answers and lists, buttons, charts, sending."""

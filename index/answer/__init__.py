@@ -1,0 +1,1 @@
+"""Answering: a batch of questions read, checked and composed into answers."""

@@ -1,0 +1,199 @@
+"""Answering a batch of questions: clean, repair, embed, search, score, compose.
+
+One pass per batch: the questions (and the earlier questions follow-ups lean on) are
+embedded together and the vector index is searched once for all; each question is then
+scored and answered on its own. The pipeline holds no index: every batch reads one
+`IndexView`, so a snapshot switched meanwhile never mixes into an answer. Built with other
+fitted numbers (`index.fitted.Fitted`), it is what the fitting script and tests measure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from index.answer.composition import ANSWER_POOL, AnswerComposer
+from index.answer.reading import PassageReading, Reader, chunks_to_read, read_passages
+from index.api import Answer, Scope, Turn
+from index.fitted import Fitted
+from index.ingest.embedding import Embedder, model_vocabulary
+from index.search.candidates import Candidates
+from index.search.fusion import Query, ScoredChunk, build_terms, is_follow_up, retrieve
+from index.search.recency import break_near_ties, newest_relevant_first
+from index.search.scopes import Catalog, Focus, focus
+from index.settings import EngineSettings
+from index.snapshot.view import IndexView
+
+FOLLOW_UP_TURNS = 2  # earlier questions a follow-up may lean on
+FOLLOW_UP_MIX = 0.5  # weight of the earlier questions' vector in a follow-up's
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question made ready for search; `text` is the question with typos repaired."""
+
+    asked: str  # as cleaned, what the answer repeats
+    text: str  # without time words
+    earlier: list[str]  # earlier questions it leans on (empty unless a follow-up)
+    query: Query
+    candidates: Candidates  # found within the chunks it may read (its scope)
+    newest_first: bool = False
+    in_scope: frozenset[str] | None = None  # the documents a refusal may name; None: all
+
+
+class QuestionPipeline:
+    def __init__(
+        self,
+        settings: EngineSettings,
+        fitted: Fitted,
+        embedder: Embedder,
+        reader: Reader | None = None,
+    ) -> None:
+        """`reader`: the span reader (index/answer/reading.py); None answers with sentences only."""
+        self.settings = settings
+        self.fitted = fitted
+        self._embedder = embedder
+        self._reader = reader
+        self._composer = AnswerComposer(
+            settings.answer, settings.retrieval.top_k, fitted.confidence, fitted.reading
+        )
+        self._catalog: tuple[str, Catalog] | None = None  # of the last snapshot read
+
+    def answer(
+        self,
+        requests: Sequence[tuple[str, Sequence[Turn]]],
+        view: IndexView,
+        scopes: Sequence[Scope | None] | None = None,
+    ) -> list[Answer]:
+        questions = self.prepare(requests, view, scopes)
+        ranked = [self.rank(question, view) for question in questions]
+        reads = self.read(questions, ranked, view)
+        return [
+            self._composer.compose(
+                question.asked,
+                question.query,
+                chunks,
+                view,
+                read=read,
+                newest_first=question.newest_first,
+                in_scope=question.in_scope,
+            )
+            for question, chunks, read in zip(questions, ranked, reads, strict=True)
+        ]
+
+    def read(
+        self, questions: Sequence[Question], ranked: Sequence[list[ScoredChunk]], view: IndexView
+    ) -> list[list[PassageReading]]:
+        """Each question's top chunks as the span reader read them, in one batch (the chunk
+        the answer would come from, and the first one); none for a question whose answer
+        the reader cannot change (`AnswerComposer.needs_reading`)."""
+        if self._reader is None:
+            return [[] for _ in questions]
+        chosen = [
+            (chunks[:1] if question.newest_first else chunks_to_read(chunks, ANSWER_POOL))
+            if self._composer.needs_reading(
+                question.asked,
+                chunks,
+                view,
+                newest_first=question.newest_first,
+                in_scope=question.in_scope,
+            )
+            else []
+            for question, chunks in zip(questions, ranked, strict=True)
+        ]
+        asked = [(question.text, question.query.vector) for question in questions]
+        return read_passages(self._reader, asked, chosen, view)
+
+    def prepare(
+        self,
+        requests: Sequence[tuple[str, Sequence[Turn]]],
+        view: IndexView,
+        scopes: Sequence[Scope | None] | None = None,
+    ) -> list[Question]:
+        """Clean, repair, embed and search a batch of questions (with their histories),
+        each within its scope (None: every document)."""
+        limit = self.settings.answer.max_question_chars
+        asked = [clean_question(question, limit) for question, _ in requests]
+        catalog = self._catalog_of(view)
+        focused = [
+            focus(q, scope, catalog)
+            for q, scope in zip(asked, scopes or [None] * len(asked), strict=True)
+        ]
+        dictionary = _known_words()
+        texts = [
+            view.snapshot.lexicon.correct(f.text, dictionary) if f.text else "" for f in focused
+        ]
+        earlier = [
+            [turn.question for turn in history[-FOLLOW_UP_TURNS:]] if is_follow_up(q) else []
+            for q, (_, history) in zip(asked, requests, strict=True)
+        ]
+        vectors = self._embedder.encode(texts + [" ".join(e) for e in earlier if e])
+        history_vectors = iter(vectors[len(texts) :])
+        query_vectors = []
+        for previous, vector in zip(earlier, vectors[: len(texts)], strict=True):
+            if previous:
+                mixed = vector + FOLLOW_UP_MIX * next(history_vectors)
+                vector = mixed / max(float(np.linalg.norm(mixed)), 1e-12)
+            query_vectors.append(vector)
+        history_weight = self.fitted.weights.history_terms
+        queries = [
+            Query(text, vector, build_terms(text, previous, history_weight))
+            for text, previous, vector in zip(texts, earlier, query_vectors, strict=True)
+        ]
+        allowed = [_allowed_chunks(focused_on, view) for focused_on in focused]
+        found = view.snapshot.search.find(queries, self.settings.retrieval.candidates, allowed)
+        return [
+            Question(
+                q,
+                query.text,
+                previous,
+                query,
+                candidates,
+                focused_on.newest_first,
+                focused_on.in_scope,
+            )
+            for q, previous, query, candidates, focused_on in zip(
+                asked, earlier, queries, found, focused, strict=True
+            )
+        ]
+
+    def _catalog_of(self, view: IndexView) -> Catalog:
+        """The snapshot's catalog, built once per snapshot (a snapshot never changes)."""
+        name = view.snapshot.folder.name
+        if self._catalog is None or self._catalog[0] != name:
+            self._catalog = (name, Catalog.of(view.documents))
+        return self._catalog[1]
+
+    def rank(self, question: Question, view: IndexView) -> list[ScoredChunk]:
+        """Candidate chunks from both retrievers, scored with sentence evidence, best first
+        (newest first when the question asks for the latest)."""
+        if not question.text.strip():
+            return []
+        ranked = retrieve(question.query, question.candidates, view, self.fitted.weights)
+        if question.newest_first:
+            return newest_relevant_first(ranked, view.documents, self.fitted.confidence)
+        return break_near_ties(ranked, view.documents)
+
+
+def _allowed_chunks(focused: Focus, view: IndexView) -> np.ndarray | None:
+    """The chunk ids a focused question may read; None when it may read every one."""
+    if focused.doc_ids is None:
+        return None
+    if not focused.doc_ids:
+        return np.zeros(0, dtype=np.int64)
+    return view.store.chunk_ids_of_documents(sorted(focused.doc_ids))
+
+
+def clean_question(question: str, limit: int) -> str:
+    """Printable characters, single spaces, at most `limit` characters."""
+    question = "".join(ch for ch in question if ch.isprintable() or ch in "\n\t")
+    return " ".join(question.split())[:limit]
+
+
+@lru_cache(maxsize=1)
+def _known_words() -> frozenset[str]:
+    """Real words a typo repair must leave alone (read once per process)."""
+    return model_vocabulary()

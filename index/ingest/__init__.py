@@ -1,0 +1,1 @@
+"""From files and text to documents, chunks, terms, dates and vectors."""

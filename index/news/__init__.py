@@ -1,0 +1,1 @@
+"""Following the news: fetching pages and feeds safely, parsing them, syncing them."""

@@ -1,0 +1,1 @@
+"""Tests of the Telegram bot (bot/), end to end against the Bot API emulator."""

@@ -1,0 +1,1 @@
+"""What the tests run against: the Bot API emulator, servers, fixtures, samples."""
