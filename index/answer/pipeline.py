@@ -58,7 +58,11 @@ class QuestionPipeline:
         self._embedder = embedder
         self._reader = reader
         self._composer = AnswerComposer(
-            settings.answer, settings.retrieval.top_k, fitted.confidence, fitted.reading
+            settings.answer,
+            settings.retrieval.top_k,
+            fitted.confidence,
+            fitted.reading,
+            fitted.direct,
         )
         self._catalog: tuple[str, Catalog] | None = None  # of the last snapshot read
 
@@ -104,8 +108,7 @@ class QuestionPipeline:
             else []
             for question, chunks in zip(questions, ranked, strict=True)
         ]
-        asked = [(question.text, question.query.vector) for question in questions]
-        return read_passages(self._reader, asked, chosen, view)
+        return read_passages(self._reader, [question.text for question in questions], chosen, view)
 
     def prepare(
         self,

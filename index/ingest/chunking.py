@@ -145,6 +145,18 @@ def _is_heading(line: str) -> bool:
     return "\n" not in line and len(line) <= 120 and last not in ".!?:;,…"
 
 
+_BLANK_LINE_AFTER = re.compile(r"[ \t]*\n[ \t]*\n")
+
+
+def is_heading_in(text: str, start: int, end: int) -> bool:
+    """Whether `text[start:end]` (a sentence of `text`) is a heading: a paragraph of one short
+    line without final punctuation, which chunking keeps with the paragraph after it."""
+    line_start = text.rfind("\n", 0, start) + 1
+    if text[line_start:start].strip():
+        return False
+    return _BLANK_LINE_AFTER.match(text, end) is not None and _is_heading(text[start:end])
+
+
 def chunk_text(text: str, max_chars: int = 1000, overlap_sentences: int = 1) -> list[Chunk]:
     """Split a document into chunks of whole sentences, each at most `max_chars` long."""
     sentence_limit = min(MAX_SENTENCE_CHARS, max_chars)
