@@ -16,7 +16,7 @@ One stage, in one order (`AnswerComposer.compose`):
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from index.answer.direct import direct_answer
@@ -141,16 +141,15 @@ class AnswerComposer:
         # 3 and 4. the sentence, checked against the question
         about = _Asked(question, query, view, ranked)
         weight = self.reading.sentence_weight if self.reading else 1.0
-        choice = choose_sentence(reads, weight, accept=about.accepts_choice) if reads else None
-        if reads and (choice is None or not about.of_the_kind_asked(choice)):
-            return near
+        choice = choose_sentence(reads, weight) if reads else None
         if choice is not None:
             chunk, chosen, lead = choice.read.item, choice.sentence, choice.lead
-        else:
-            found = _best_sentence(pool, about.accepts_sentence)
-            if found is None:
+            if not about.of_the_kind_asked(choice):
                 return near
-            (chunk, chosen), lead = found, ()
+        else:
+            (chunk, chosen), lead = best, ()
+        if not about.about_them(chunk, chosen, lead):
+            return near  # the answer would belong to someone else than the one asked about
         # 5 and 6. the text, and the direct answer inside it
         text = answer_text(
             chunk, chosen, view.earlier_sentences, query, self.settings.max_chars, lead
@@ -213,19 +212,9 @@ class _Asked:
         -> "Alec Baldwin" is not an age, and the article does not say it."""
         return choice.span is None or answers_kind(self.question, choice.read.text(choice.span))
 
-    def accepts_choice(self, choice: Choice) -> bool:
-        """A sentence about the people asked about."""
-        return self._about_them(choice.read.item, choice.sentence, choice.lead)
-
-    def accepts_sentence(self, item: ScoredChunk, sentence: ScoredSentence) -> bool:
-        return self._about_them(item, sentence, ())
-
-    def _about_them(self, item: ScoredChunk, sentence: ScoredSentence, lead: Sequence[str]) -> bool:
-        """The sentence, with what it leans on, names everyone the question names; and it
-        is not a heading (a heading says nothing about anyone)."""
+    def about_them(self, item: ScoredChunk, sentence: ScoredSentence, lead: Sequence[str]) -> bool:
+        """The sentence, with what it leans on, names everyone the question names."""
         text = clean(item.chunk.text[sentence.start : sentence.end])
-        if is_heading(item, sentence):
-            return False
         if not self.names:
             return True
         before = list(lead)
@@ -270,12 +259,7 @@ def near_miss(
     return replace(refused, closest=passages[0] if passages else None)
 
 
-def _best_sentence(
-    chunks: list[ScoredChunk],
-    accept: Callable[[ScoredChunk, ScoredSentence], bool] | None = None,
-) -> tuple[ScoredChunk, ScoredSentence] | None:
-    """The best-scoring sentence of `chunks` (that `accept(chunk, sentence)` takes)."""
-    pairs = [(chunk, s) for chunk in chunks for s in chunk.sentences]
-    if accept is not None:
-        pairs = [pair for pair in pairs if accept(*pair)]
+def _best_sentence(chunks: list[ScoredChunk]) -> tuple[ScoredChunk, ScoredSentence] | None:
+    """The best-scoring sentence of `chunks` that is not a heading (which says nothing)."""
+    pairs = [(chunk, s) for chunk in chunks for s in chunk.sentences if not is_heading(chunk, s)]
     return max(pairs, key=lambda pair: pair[1].score, default=None)

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from index.answer.reader import ReaderInput, Reading, Span
-from index.answer.texts import BACK_REFERENCE, REFERENT_SENTENCES, clean
+from index.answer.texts import BACK_REFERENCE, REFERENT_SENTENCES, clean, is_heading
 from index.search.fusion import ScoredChunk, ScoredSentence
 from index.snapshot.view import IndexView
 
@@ -131,28 +131,27 @@ class Choice:
         return math.inf if self.span is None else self.read.reading.null_score - self.span.score
 
 
-def choose_sentence(
-    readings: Sequence[PassageReading],
-    weight: float,
-    accept: Callable[[Choice], bool] | None = None,
-) -> Choice | None:
+def choose_sentence(readings: Sequence[PassageReading], weight: float) -> Choice | None:
     """The read sentence with the best retrieval score + `weight` x its best span's score
-    (relative to the best span read), of those `accept` takes: weight 0 keeps retrieval's
-    choice, a large weight takes the reader's. A sentence without a span among the
-    reader's rivals counts `NO_SPAN` below the best."""
+    (relative to the best span read): weight 0 keeps retrieval's choice, a large weight
+    takes the reader's. A sentence without a span among the reader's rivals counts
+    `NO_SPAN` below the best."""
     top = max((r.reading.best.score for r in readings if r.reading.best), default=0.0)
-    scored: list[tuple[float, Choice]] = []
+    best: tuple[float, Choice] | None = None
     for read in readings:
         for number, sentence in enumerate(read.sentences()):
+            if is_heading(read.item, sentence):
+                continue  # a heading says nothing; the span reader may still read it
             span = read.best_span_in(sentence, first=number == 0)
             relative = (span.score if span else top - NO_SPAN) - top
-            lead: tuple[str, ...] = ()
-            if span is not None and span.start < read.offset:
-                holder = read.prefix_sentence_at(span.start)
-                lead = read.prefix[holder or 0 :]
-            scored.append((sentence.score + weight * relative, Choice(read, sentence, span, lead)))
-    scored.sort(key=lambda pair: -pair[0])  # stable: ties keep reading order
-    return next((choice for _, choice in scored if accept is None or accept(choice)), None)
+            score = sentence.score + weight * relative
+            if best is None or score > best[0]:
+                lead: tuple[str, ...] = ()
+                if span is not None and span.start < read.offset:
+                    holder = read.prefix_sentence_at(span.start)
+                    lead = read.prefix[holder or 0 :]
+                best = (score, Choice(read, sentence, span, lead))
+    return None if best is None else best[1]
 
 
 def read_passages(
