@@ -79,14 +79,26 @@ class ReadingConfidence:
     threshold: float
     direct_margin: float
     sentence_weight: float
+    # what of the question the passage read does not hold (index/answer/evidence.py)
+    missing_terms: float = 0.0
+    missing_names: float = 0.0
 
-    def probability(self, retrieval_probability: float, margin: float, span: float) -> float:
+    def probability(
+        self,
+        retrieval_probability: float,
+        margin: float,
+        span: float,
+        missing_terms: float = 0.0,
+        missing_names: float = 0.0,
+    ) -> float:
         p = min(max(retrieval_probability, 1e-6), 1 - 1e-6)
         z = (
             self.bias
             + self.retrieval * math.log(p / (1 - p))
             + self.margin * margin
             + self.span * span
+            + self.missing_terms * missing_terms
+            + self.missing_names * missing_names
         )
         return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
 

@@ -20,10 +20,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from index.answer.direct import direct_answer
+from index.answer.evidence import missing_names, missing_terms
 from index.answer.kinds import answers_kind
 from index.answer.passages import passages_of
 from index.answer.reading import Choice, PassageReading, choose_sentence, surest
-from index.answer.subjects import asked_names, name_words, names_all
+from index.answer.subjects import asked_names, full_names, name_words, names_all
 from index.answer.texts import (
     BACK_REFERENCE,
     answer_text,
@@ -64,6 +65,7 @@ class Decision:
     choice: Choice | None = None  # the reader's, when it read
     text: str = ""
     direct: str | None = None
+    evidence: tuple[float, ...] | None = None  # the reader refusal model's inputs
 
     def answer(self, question: str) -> Answer:
         if not self.text:
@@ -135,11 +137,13 @@ class AnswerComposer:
             return near
         near = replace(near, near_miss=True)
         # 2. the reader's evidence
+        about = _Asked(question, query, view, ranked)
         reads = [r for r in read if r.item.chunk.doc_id in documents]
-        if self._reader_refuses(probability, surest(reads)):
+        evidence = _reader_evidence(probability, surest(reads), about)
+        near = replace(near, evidence=evidence)
+        if self._reader_refuses(evidence):
             return near
         # 3 and 4. the sentence, checked against the question
-        about = _Asked(question, query, view, ranked)
         weight = self.reading.sentence_weight if self.reading else 1.0
         choice = choose_sentence(reads, weight) if reads else None
         if choice is not None:
@@ -148,7 +152,7 @@ class AnswerComposer:
                 return near
         else:
             (chunk, chosen), lead = best, ()
-        if not about.about_them(chunk, chosen, lead):
+        if about.about_someone_else(chunk, chosen, lead):
             return near  # the answer would belong to someone else than the one asked about
         # 5 and 6. the text, and the direct answer inside it
         text = answer_text(
@@ -160,7 +164,9 @@ class AnswerComposer:
             direct = direct_answer(question, choice, text, probability, self.direct, limit)
         # The passage the answer comes from is shown first.
         passages.sort(key=lambda p: p.chunk_id != chunk.chunk.chunk_id)
-        return Decision(passages, documents, probability, False, chunk, choice, text, direct)
+        return Decision(
+            passages, documents, probability, False, chunk, choice, text, direct, evidence
+        )
 
     def needs_reading(
         self,
@@ -187,12 +193,21 @@ class AnswerComposer:
         chunk, chosen = sentence
         return self.confidence.probability(chosen.dense, chosen.terms, chunk.dense)
 
-    def _reader_refuses(self, probability: float, read: PassageReading | None) -> bool:
-        best = read.reading.best if read else None
-        if self.reading is None or read is None or best is None:
+    def _reader_refuses(self, evidence: tuple[float, ...] | None) -> bool:
+        if self.reading is None or evidence is None:
             return False
-        sure = self.reading.probability(probability, read.reading.margin, best.score)
-        return sure < self.reading.threshold
+        return self.reading.probability(*evidence) < self.reading.threshold
+
+
+def _reader_evidence(
+    probability: float, read: PassageReading | None, about: _Asked
+) -> tuple[float, ...] | None:
+    """The refusal model's inputs (`ReadingConfidence.probability`), from the reading whose
+    best span beats its no-answer score by the most; None when nothing was read."""
+    best = read.reading.best if read else None
+    if read is None or best is None:
+        return None
+    return (probability, read.reading.margin, best.score, *about.missing_in(read.context))
 
 
 class _Asked:
@@ -204,25 +219,49 @@ class _Asked:
         self.question = question
         self._query = query
         self._view = view
-        words = name_words(item.chunk.text for item in ranked)
-        self.names = asked_names(question, words)
+        self._words = name_words(item.chunk.text for item in ranked)
+        self.names = asked_names(question, self._words)
+        self._surnames = {name[-1] for item in ranked for name in full_names(item.chunk.text)}
+
+    def missing_in(self, context: str) -> tuple[float, float]:
+        """What of the question `context` does not hold: the share of its terms, and how
+        many of its names (index/answer/evidence.py)."""
+        return (
+            missing_terms(self.question, context),
+            missing_names(self.question, context, self._words),
+        )
 
     def of_the_kind_asked(self, choice: Choice) -> bool:
         """A time or a quantity when the question asks for one: "How old is Mickey Rourke?"
         -> "Alec Baldwin" is not an age, and the article does not say it."""
         return choice.span is None or answers_kind(self.question, choice.read.text(choice.span))
 
-    def about_them(self, item: ScoredChunk, sentence: ScoredSentence, lead: Sequence[str]) -> bool:
-        """The sentence, with what it leans on, names everyone the question names."""
+    def about_someone_else(
+        self, item: ScoredChunk, sentence: ScoredSentence, lead: Sequence[str]
+    ) -> bool:
+        """Whether the sentence, with what it leans on, leaves out a person the question
+        asks about and names another person instead ("He will serve ..." after "Dave Halls
+        took a plea deal", asked of Gutierrez Reed). A person is a name of two words or
+        more, or the last word of one ("Baldwin" of "Alec Baldwin"); a name in the
+        document's title counts as named."""
+        people = [name for name in self.names if name[-1] in self._surnames or len(name) > 1]
+        if not people:
+            return False
         text = clean(item.chunk.text[sentence.start : sentence.end])
-        if not self.names:
-            return True
         before = list(lead)
         if not before and BACK_REFERENCE.search(text):
             before = back_to_referent(
                 text, item.chunk, sentence.start, self._view.earlier_sentences, self._query
             )
-        return names_all(" ".join([*before, text]), self.names)
+        document = self._view.documents.get(item.chunk.doc_id)
+        title = document.title if document else ""
+        stretch = " ".join([*before, text])
+        if all(names_all(f"{title} {stretch}", [name]) for name in people):
+            return False
+        asked = {word for name in self.names for word in name} | {
+            word for name in full_names(title) for word in name
+        }
+        return any(not set(name) & asked for name in full_names(stretch))
 
 
 def refusal(

@@ -31,29 +31,33 @@ _NOT_NAMES = frozenset(
 
 
 def name_words(texts: Iterable[str]) -> frozenset[str]:
-    """Lower-cased words the texts capitalise inside a sentence (not after a full stop, and
-    not in a heading, which capitalises every word)."""
-    found: set[str] = set()
+    """Lower-cased words the texts always capitalise inside a sentence (never after a full
+    stop, nor in a heading or table row, which capitalise for other reasons): "Warsaw", but
+    not "University" when the texts also write "university"."""
+    capitalised: set[str] = set()
+    lower: set[str] = set()
     for line in (line for text in texts for line in text.splitlines()):
         if line.strip().rstrip("\"'”’»)]")[-1:] not in ".!?…":
-            continue  # a heading or a table row, which capitalise for other reasons
-        text = line
-        for match in _WORD.finditer(text):
+            continue  # a heading or a table row
+        for match in _WORD.finditer(line):
             word = match.group()
-            before = text[: match.start()].rstrip()
-            starts_sentence = not before or before[-1] in ".!?“\"‘'(:\n"
-            if word[0].isupper() and not starts_sentence:
-                found.add(_plain(word))
-    return frozenset(found - _NOT_NAMES)
+            before = line[: match.start()].rstrip()
+            if not before or before[-1] in ".!?“\"‘'(:":
+                continue  # a sentence's first word is capitalised whatever it is
+            (capitalised if word[0].isupper() else lower).add(_plain(word))
+    # shorter words are acronyms and numerals ("EU", "II"), written out elsewhere
+    return frozenset(word for word in capitalised - lower - _NOT_NAMES if len(word) >= 4)
 
 
 def asked_names(question: str, names: frozenset[str]) -> list[tuple[str, ...]]:
-    """The names of `question` (as lower-cased word tuples), in order."""
+    """The names of `question` (as lower-cased word tuples), in order. A question typed with
+    capitals names with them; one in lower case (or shouted) is read against `names` alone."""
+    cased = question[1:] != question[1:].lower() and question != question.upper()
     asked: list[tuple[str, ...]] = []
     current: list[str] = []
     for match in _WORD.finditer(question):
         word = _plain(match.group())
-        if word in names:
+        if word in names and (not cased or match.group()[0].isupper()):
             current.append(word)
             continue
         if current:
@@ -62,6 +66,29 @@ def asked_names(question: str, names: frozenset[str]) -> list[tuple[str, ...]]:
     if current:
         asked.append(tuple(current))
     return asked
+
+
+def full_names(text: str) -> list[tuple[str, ...]]:
+    """Runs of two or more capitalised words, one space apart, inside sentences ("Dave
+    Halls", "Hannah Gutierrez Reed"): how articles name people, and the names most worth
+    telling apart."""
+    runs: list[tuple[str, ...]] = []
+    current: list[str] = []
+    end = -1
+    for match in _WORD.finditer(text):
+        word = match.group()
+        if word[0].isupper() and _plain(word) not in _NOT_NAMES:
+            if current and text[end : match.start()] != " ":
+                runs.append(tuple(current))
+                current = []
+            current.append(_plain(word))
+        elif current:
+            runs.append(tuple(current))
+            current = []
+        end = match.end()
+    if current:
+        runs.append(tuple(current))
+    return [run for run in runs if len(run) >= 2]
 
 
 def names_all(text: str, asked: Iterable[tuple[str, ...]]) -> bool:
@@ -73,14 +100,27 @@ def _names(text: str, name: tuple[str, ...]) -> bool:
     words = [(_plain(m.group()), m.group()[0].isupper()) for m in _WORD.finditer(text)]
     last = name[-1]
     for at, (word, _) in enumerate(words):
-        if word != last:
+        if not _same_word(word, last):
             continue
         if len(name) == 1 or at == 0:
             return True
         previous, capitalised = words[at - 1]
-        if not capitalised or previous == name[-2] or previous in _NOT_NAMES:
+        if not capitalised or _same_word(previous, name[-2]) or previous in _NOT_NAMES:
             return True
     return False
+
+
+def _same_word(word: str, asked: str) -> bool:
+    """The same word, or one of its forms: "Catholics" for "Catholic", "German" for
+    "Germany" (a shared start of five letters, or all of a shorter one)."""
+    if word == asked:
+        return True
+    shared = 0
+    for a, b in zip(word, asked, strict=False):
+        if a != b:
+            break
+        shared += 1
+    return shared >= 5 or (shared >= 4 and shared == min(len(word), len(asked)))
 
 
 def _plain(word: str) -> str:
