@@ -32,11 +32,14 @@ from index.ingest.documents import (
     parse_bytes,
 )
 from index.ingest.embedding import Embedder, LazyEmbedder
+from index.search.candidates import CandidateSearch, LocalSearch
+from index.search.view import IndexView
 from index.settings import EngineSettings
+from index.snapshot.build import Snapshot
 from index.snapshot.published import PublishedSnapshot
 from index.snapshot.reconcile import Reconciler
-from index.snapshot.view import IndexView
 from index.store.chunks import StoredDocument
+from index.store.saving import chunk_recipe
 from index.store.storage import LocalStorage, Storage
 from index.writer import IndexWriter
 
@@ -83,8 +86,9 @@ class Engine:
             reader = LazyReader()
         self.pipeline = QuestionPipeline(settings, fitted, self.embedder, reader)
         self._files = (storage or LocalStorage()).open(self.index_dir)
+        self._collection = collection
         published = PublishedSnapshot(
-            self.index_dir, settings.recipe, settings.retrieval.hnsw_threshold, collection
+            self.index_dir, chunk_recipe(settings), settings.retrieval.hnsw_threshold, collection
         )
         self._reconciler = Reconciler(
             settings, self._files, published, self.embedder, seed_default_corpus
@@ -144,9 +148,16 @@ class Engine:
 
     def current_view(self) -> IndexView:
         """What questions read now: the current snapshot (reloaded when another process
-        published a newer one) and the chunk store."""
+        published a newer one), the chunk store and the search over them."""
         snapshot = self._reconciler.current_snapshot()
-        return IndexView(snapshot, self._files.store)
+        return IndexView(snapshot, self._files.store, self._search(snapshot))
+
+    def _search(self, snapshot: Snapshot) -> CandidateSearch:
+        """The snapshot's own FAISS and BM25, or the Qdrant collection."""
+        if self._collection is not None:
+            return self._collection.search(snapshot.lexicon)
+        assert snapshot.vectors is not None and snapshot.bm25 is not None
+        return LocalSearch(snapshot.vectors, snapshot.bm25)
 
     def warm_up(self) -> None:
         """Load the model and answer once, so the first real question is not the slow one."""

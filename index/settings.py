@@ -12,8 +12,6 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from index.ingest.chunking import CHUNKER_VERSION
-
 
 class Section(BaseModel):
     """A settings section: unknown keys are errors (a typo must not be silently ignored)."""
@@ -115,19 +113,6 @@ class EngineSettings(Section):
         ):
             raise ValueError("retrieval.backend qdrant needs one of qdrant.url and qdrant.path")
         return self
-
-    @property
-    def recipe(self) -> dict[str, int]:
-        """Everything that decides the stored chunks and their vectors: a change means
-        re-chunking and re-embedding. torch and onnx give the same vectors; int8 does not."""
-        recipe = {
-            "max_chars": self.chunking.max_chars,
-            "overlap_sentences": self.chunking.overlap_sentences,
-            "chunker_version": CHUNKER_VERSION,
-        }
-        if self.embedding.backend == "onnx-int8":
-            recipe["int8_vectors"] = 1
-        return recipe
 
     def engine_section(self) -> EngineSettings:
         """Only the engine's sections (a subclass, the full config, may carry others)."""

@@ -10,7 +10,7 @@ import json
 import logging
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,8 +19,7 @@ from qabot.config import Config, ConfigError, load_config
 
 if TYPE_CHECKING:
     from index import Answer, Engine
-    from index.api import FeedInfo, FeedSync
-    from index.news.desk import News
+    from index.api import FeedInfo, FeedSync, NewsDesk
     from qabot.factory import Backends
 
 NOT_FOUND = "I couldn't find that in the articles I have."
@@ -422,21 +421,20 @@ def _index_check(args: argparse.Namespace, config: Config) -> int:
 @contextmanager
 def _news(
     args: argparse.Namespace, config: Config, *, seed_default_corpus: bool = False
-) -> Iterator[tuple[Engine, News]]:
+) -> Iterator[tuple[Engine, NewsDesk]]:
     """The engine of `--index` and the links and feeds over it, closed at the end."""
     from qabot.factory import open_news
 
-    with _backends_and_engine(args, config, seed_default_corpus) as (backends, engine):
-        news = open_news(config, engine, backends)
-        try:
-            yield engine, news
-        finally:
-            news.close()
+    with (
+        _backends_and_engine(args, config, seed_default_corpus) as (backends, engine),
+        closing(open_news(config, engine, backends)) as news,
+    ):
+        yield engine, news
 
 
 def _feeds_add(args: argparse.Namespace, config: Config) -> int:
     """Each argument is a feed's address or an OPML file listing feeds."""
-    from index.news.feed_parsing import opml_feed_urls
+    from qabot.factory import feeds_listed_in
 
     addresses: list[str] = []
     for item in args.feeds:
@@ -447,7 +445,7 @@ def _feeds_add(args: argparse.Namespace, config: Config) -> int:
             if not path.is_file():
                 print(f"qabot: {item} is neither a web address nor an OPML file", file=sys.stderr)
                 return 1
-            addresses.extend(opml_feed_urls(path.read_bytes(), item))
+            addresses.extend(feeds_listed_in(path.read_bytes(), item))
     failed = 0
     with _news(args, config) as (_, news):
         for address in addresses:
@@ -553,7 +551,6 @@ def _eval(args: argparse.Namespace, config: Config) -> int:
 def _report(args: argparse.Namespace, config: Config) -> int:
     """What /stats and /unanswered show, from the bot's answer log."""
     import datetime as dt
-    from contextlib import closing
 
     from bot import messages
     from bot.ops.reports import latency_line, unanswered, usage_report

@@ -31,8 +31,8 @@ from index.fitted import Confidence, ReadingConfidence
 from index.ingest.chunking import Span
 from index.ingest.terms import tokens
 from index.search.fusion import Query, ScoredChunk, ScoredSentence
+from index.search.view import IndexView
 from index.settings import AnswerSettings
-from index.snapshot.view import IndexView
 from index.store.chunks import StoredChunk, StoredDocument
 
 ANSWER_POOL = 3  # the first chunks whose sentences compete to be the answer

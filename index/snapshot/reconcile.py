@@ -21,7 +21,7 @@ from index.snapshot.published import PublishedSnapshot
 from index.store.atomic import remove_partials
 from index.store.chunks import ChunkStore, StoredDocument
 from index.store.originals import FolderState
-from index.store.saving import embed_document, save_document
+from index.store.saving import chunk_recipe, embed_document, save_document
 from index.store.storage import IndexFiles
 
 log = logging.getLogger("qabot.index")
@@ -137,7 +137,7 @@ class Reconciler:
         """
         store, originals_folder = self._files.store, self._files.originals
         folder = originals_folder.fingerprint()  # before any is read: a later change shows
-        recipe = json.dumps(self._settings.recipe)
+        recipe = json.dumps(chunk_recipe(self._settings))
         fresh_store = store.get_meta("initialized") is None
         rechunk = store.get_meta("chunking") != recipe
         stored = store.documents()
