@@ -1,11 +1,12 @@
 """The engine: a persisted index of documents and the question-answering API over it.
 
 A small facade; each job is done by one collaborator:
-  QuestionPipeline (pipeline.py)  clean, repair, embed, search, score, compose
-  IndexWriter (writer.py)         add, replace, remove, re-embed documents
-  Reconciler (reconcile.py)       keep documents, chunk store and snapshot in line; repair
-  PublishedSnapshot (published.py) the snapshot questions read, switched atomically
-The folder's layers are described in files.py.
+  QuestionPipeline (answer/pipeline.py)      clean, repair, embed, search, score, compose
+  IndexWriter (writer.py)                    add, replace, remove, re-embed documents
+  Reconciler (snapshot/reconcile.py)         keep documents, chunk store and snapshot in
+                                             line; repair
+  PublishedSnapshot (snapshot/published.py)  the snapshot questions read, switched atomically
+The folder's layers are described in index/store/storage.py.
 """
 
 from __future__ import annotations

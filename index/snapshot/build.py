@@ -220,12 +220,15 @@ def load_snapshot(
     store: ChunkStore,
     chunking: dict[str, int],
     remote: bool = False,
+    *,
+    behind: bool = False,
 ) -> Snapshot:
     """Load the current snapshot of the store and its documents; IndexCorrupt says why it
-    cannot be trusted."""
+    cannot be trusted. `behind`: one of an older store generation is loaded too (a shared
+    store that other workers change: the caller follows it)."""
     folder = current_folder(index_dir)
     manifest = _read_manifest(folder)
-    _check_manifest(manifest, store.generation, chunking)
+    _check_manifest(manifest, store.generation, chunking, behind)
     if (manifest.vector_kind == QDRANT_KIND) != remote:
         raise IndexCorrupt(f"the index in {folder} was built for another retrieval.backend")
     if _fingerprints(folder) != manifest.files:
@@ -277,11 +280,15 @@ def _read_manifest(folder: Path) -> Manifest:
         raise IndexCorrupt(f"the index manifest in {folder} is incomplete ({exc})") from exc
 
 
-def _check_manifest(manifest: Manifest, store_generation: int, chunking: dict[str, int]) -> None:
+def _check_manifest(
+    manifest: Manifest, store_generation: int, chunking: dict[str, int], behind: bool
+) -> None:
     if manifest.model != MODEL_NAME or manifest.dimension != DIMENSION:
         raise IndexCorrupt(f"the index was built with {manifest.model}, not {MODEL_NAME}")
     if manifest.chunking != chunking:
         raise IndexCorrupt("the index was built with other chunking settings")
+    if behind and manifest.store_generation < store_generation:
+        return
     if manifest.store_generation != store_generation:
         raise IndexCorrupt(
             f"the index is of chunk store generation {manifest.store_generation}, the store is "

@@ -118,10 +118,11 @@ class PublishedSnapshot:
         added = store.vectors(np.setdiff1d(stored, held).tolist())
         self.publish(store, added=added, removed=removed, ours=False)
 
-    def load(self, store: ChunkStore) -> None:
-        """Switch to the snapshot on disk; IndexCorrupt says why it cannot be trusted."""
+    def load(self, store: ChunkStore, *, behind: bool = False) -> None:
+        """Switch to the snapshot on disk; IndexCorrupt says why it cannot be trusted.
+        `behind`: also one of an older store generation (a shared store: `follow` it)."""
         self._snapshot = load_snapshot(
-            self._folder, store, self._recipe, remote=self._remote is not None
+            self._folder, store, self._recipe, remote=self._remote is not None, behind=behind
         )
         self._pointer_seen = self._pointer_mtime()
         if self._remote is not None:

@@ -86,6 +86,11 @@ class ChunkStore(Protocol):
         """Raise IndexCorrupt when the store cannot be trusted (full: read all of it)."""
         ...
 
+    def confirms_damage(self, error: IndexCorrupt) -> bool:
+        """Whether `error`, met while reading the store, is damage to it (then `set_aside`)
+        rather than a stale snapshot or a missing file: a full check confirms it."""
+        ...
+
     def set_aside(self, reason: IndexCorrupt) -> ChunkStore:
         """Keep this damaged store for a post-mortem; a new, empty one in its place."""
         ...

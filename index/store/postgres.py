@@ -184,6 +184,10 @@ class PostgresChunkStore:
         if found is None or found[0] != len(TABLES):
             raise IndexCorrupt("the database has no qabot tables: run `qabot db upgrade`")
 
+    def confirms_damage(self, error: IndexCorrupt) -> bool:
+        """Never: damage inside a database server is for its own tools."""
+        return False
+
     def set_aside(self, reason: IndexCorrupt) -> ChunkStore:
         """A shared database is never moved aside by one worker: the reason stands."""
         raise reason

@@ -90,6 +90,17 @@ class SqliteChunkStore:
         except IndexCorrupt as exc:
             return _set_aside(path, exc, store)
 
+    def confirms_damage(self, error: IndexCorrupt) -> bool:
+        """A read failed in SQLite and the full check (which opening skips on a large
+        store) finds damage too."""
+        if not isinstance(error.__cause__, sqlite3.DatabaseError):
+            return False
+        try:
+            self.check(full=True)
+        except IndexCorrupt:
+            return True
+        return False
+
     def set_aside(self, reason: IndexCorrupt) -> SqliteChunkStore:
         return _set_aside(self.path, reason, self)
 
