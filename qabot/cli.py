@@ -313,7 +313,7 @@ def _chat(args: argparse.Namespace, config: Config) -> int:
                 break
             if not question:
                 break
-            answer = engine.answer(question, history[-config.answer.conversation_turns :])
+            answer = engine.answer(question, history[-config.engine.answer.conversation_turns :])
             _print_answer(answer, as_json=False, passages=1)
             if answer.confident:
                 history.append(Turn(question, answer.text))
@@ -560,7 +560,7 @@ def _report(args: argparse.Namespace, config: Config) -> int:
     with closing(Backends.open(config)) as backends:
         log = open_answer_log(config, backends)
         if log is None:
-            path = config.telegram_settings().feedback_db
+            path = config.telegram.state_db
             print(f"qabot: no answers logged yet: `qabot serve` writes {path}", file=sys.stderr)
             return 1
         today = dt.datetime.now(dt.UTC).date()

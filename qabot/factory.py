@@ -50,8 +50,8 @@ class Backends:
 
             pool = open_pool(config.state)
         qdrant = None
-        if config.retrieval.backend == "qdrant":
-            qdrant = qdrant_client(config.engine_settings().qdrant)
+        if config.engine.retrieval.backend == "qdrant":
+            qdrant = qdrant_client(config.engine.qdrant)
         return cls(pool, qdrant)
 
     def collection(self, config: Config) -> QdrantCollection | None:
@@ -60,7 +60,7 @@ class Backends:
             return None
         from index.search.qdrant import QdrantCollection
 
-        return QdrantCollection(self.qdrant, config.qdrant.collection)
+        return QdrantCollection(self.qdrant, config.engine.qdrant.collection)
 
     def storage(self, config: Config) -> Storage | None:
         """Where the engine keeps documents and chunks; None: the index folder."""
@@ -120,7 +120,7 @@ def open_engine(
     """
     backends = backends or Backends()
     if (config.state.backend == "postgres" and backends.pool is None) or (
-        config.retrieval.backend == "qdrant" and backends.qdrant is None
+        config.engine.retrieval.backend == "qdrant" and backends.qdrant is None
     ):
         raise ValueError("the configuration names backends to open first (Backends.open)")
     return Engine(
