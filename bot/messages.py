@@ -91,8 +91,6 @@ def start(documents: int) -> str:
     )
 
 
-READING_LINK = "Reading the link…"
-LINK_USAGE = "Send me a link on its own and I'll read the article; then ask about it."
 ADD_USAGE = "Usage: /add URL — reads the page into the articles every chat shares."
 FOLLOW_USAGE = "Usage: /follow TOPIC, e.g. /follow the Rust shooting trial"
 UNFOLLOW_USAGE = (

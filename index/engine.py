@@ -39,7 +39,6 @@ from index.settings import EngineSettings
 from index.snapshot.build import Snapshot
 from index.snapshot.published import PublishedSnapshot
 from index.snapshot.reconcile import Reconciler
-from index.store.chunks import StoredDocument
 from index.store.saving import chunk_recipe
 from index.store.storage import LocalStorage, Storage
 from index.writer import IndexWriter
@@ -167,7 +166,7 @@ class Engine:
     # ----- documents -------------------------------------------------------------------
 
     def documents(self) -> list[DocumentInfo]:
-        return [_info(doc) for doc in self._files.store.documents()]
+        return self._files.store.documents()
 
     def add_paths(self, paths: Sequence[str | Path], progress: bool = False) -> list[DocumentInfo]:
         """Add files or folders; every file is parsed before anything is stored."""
@@ -192,11 +191,11 @@ class Engine:
         return [info for info in self.documents() if info.doc_id in wanted]
 
     def remove(self, doc_id: str) -> DocumentInfo:
-        return _info(self._write(self._writer.remove, doc_id))
+        return self._write(self._writer.remove, doc_id)
 
     def remove_many(self, doc_ids: Sequence[str]) -> list[DocumentInfo]:
         """Remove several documents in one change (those already gone are skipped)."""
-        return [_info(doc) for doc in self._write(self._writer.remove_many, doc_ids)]
+        return self._write(self._writer.remove_many, doc_ids)
 
     def rebuild(self, progress: bool = False) -> IndexStats:
         """Re-chunk and re-embed every stored document, then rebuild the search index."""
@@ -225,19 +224,6 @@ class Engine:
         self._write_thread.shutdown(wait=True)
         self._executor.shutdown(wait=True)
         self._files.store.close()
-
-
-def _info(doc: StoredDocument) -> DocumentInfo:
-    return DocumentInfo(
-        doc.doc_id,
-        doc.title,
-        doc.source,
-        doc.date,
-        doc.chunks,
-        doc.content_hash,
-        url=doc.url,
-        collection=doc.collection,
-    )
 
 
 def _disk_usage(folder: Path) -> int:

@@ -15,6 +15,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot import messages
 from qabot.config import Config, ConfigError, load_config
 
 if TYPE_CHECKING:
@@ -22,8 +23,6 @@ if TYPE_CHECKING:
     from index.api import FeedInfo, FeedSync, NewsDesk
     from qabot.factory import Backends
 
-NOT_FOUND = "I couldn't find that in the articles I have."
-CLOSEST = "The closest I found (it does not answer the question):"
 EMPTY_QUESTION_STATUS = 2  # like any other usage error: the message is on stderr
 CHAT_GREETING = (
     "Ask about the articles; follow-up questions are understood. Empty line or Ctrl-D quits."
@@ -321,13 +320,11 @@ def _chat(args: argparse.Namespace, config: Config) -> int:
 
 
 def _ask_me(engine: Engine) -> str:
-    from bot.messages import ask_me
-
-    return ask_me([document.title for document in engine.documents() if document.title])
+    return messages.ask_me([document.title for document in engine.documents() if document.title])
 
 
 def _print_answer(answer: Answer, as_json: bool, passages: int = 3) -> None:
-    text = answer.text if answer.confident else NOT_FOUND
+    text = answer.text if answer.confident else messages.NOT_FOUND
     if as_json:
         payload = {
             "question": answer.question,
@@ -345,10 +342,10 @@ def _print_answer(answer: Answer, as_json: bool, passages: int = 3) -> None:
         print(_bold(answer.direct))
     print(text)
     if not answer.confident and answer.topics:
-        print("The articles I have cover: " + "; ".join(answer.topics))
+        print(f"{messages.TOPICS_INTRO} " + "; ".join(answer.topics))
     shown = answer.passages[:passages] if answer.confident else []
     if answer.closest is not None:
-        print(f"\n{CLOSEST}")
+        print(f"\n{messages.CLOSEST}")
         shown = [answer.closest]
     for rank, passage in enumerate(shown, 1):
         dated = f", {passage.date}" if passage.date else ""
@@ -552,7 +549,6 @@ def _report(args: argparse.Namespace, config: Config) -> int:
     """What /stats and /unanswered show, from the bot's answer log."""
     import datetime as dt
 
-    from bot import messages
     from bot.ops.reports import latency_line, unanswered, usage_report
     from qabot.factory import Backends
     from qabot.serve import open_answer_log

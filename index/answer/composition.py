@@ -27,13 +27,14 @@ from index.answer.reading import (
     surest,
 )
 from index.api import Answer, Passage
+from index.api import DocumentInfo as StoredDocument
 from index.fitted import Confidence, ReadingConfidence
 from index.ingest.chunking import Span
 from index.ingest.terms import tokens
 from index.search.fusion import Query, ScoredChunk, ScoredSentence
 from index.search.view import IndexView
 from index.settings import AnswerSettings
-from index.store.chunks import StoredChunk, StoredDocument
+from index.store.chunks import StoredChunk
 
 ANSWER_POOL = 3  # the first chunks whose sentences compete to be the answer
 # A refusal at or above this probability is a near miss (the articles are about the subject

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from index.api import DocumentInfo
 from index.search.candidates import CandidateSearch
 from index.snapshot.build import Snapshot
-from index.store.chunks import ChunkStore, StoredChunk, StoredDocument
+from index.store.chunks import ChunkStore, StoredChunk
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class IndexView:
     search: CandidateSearch
 
     @property
-    def documents(self) -> dict[str, StoredDocument]:
+    def documents(self) -> dict[str, DocumentInfo]:
         return self.snapshot.documents
 
     def earlier_sentences(

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.api import DocumentInfo
 from index.errors import IndexCorrupt
 from index.ingest.embedding import DIMENSION, MODEL_NAME
 from index.snapshot.bm25 import Bm25Index
@@ -38,7 +39,7 @@ from index.snapshot.lexical_build import build_lexical
 from index.snapshot.lexicon import Lexicon
 from index.snapshot.sentences import SentenceTable
 from index.store.atomic import fsync_tree, write_text_atomic
-from index.store.chunks import ChunkStore, StoredDocument
+from index.store.chunks import ChunkStore
 
 log = logging.getLogger("qabot.index")
 FORMAT_VERSION = 2  # 2: sentence spans and vectors kept in the snapshot
@@ -68,7 +69,7 @@ class Snapshot:
     lexicon: Lexicon
     sentences: SentenceTable
     # the documents of this generation, so answering never queries the store for them
-    documents: dict[str, StoredDocument] = field(default_factory=dict)
+    documents: dict[str, DocumentInfo] = field(default_factory=dict)
     # the in-process vector and BM25 indexes (None when they live in a Qdrant collection)
     vectors: FaissIndex | None = None
     bm25: Bm25Index | None = None

@@ -17,6 +17,7 @@ import math
 import time
 from dataclasses import dataclass
 
+from index.api import DocumentInfo
 from index.errors import IndexCorrupt
 from index.ingest.documents import Document, iter_supported_files, load_file
 from index.ingest.embedding import Embedder
@@ -24,7 +25,7 @@ from index.settings import EngineSettings
 from index.snapshot.build import Snapshot, remove_other_snapshots
 from index.snapshot.published import PublishedSnapshot
 from index.store.atomic import remove_partials
-from index.store.chunks import ChunkStore, StoredDocument
+from index.store.chunks import ChunkStore
 from index.store.originals import FolderState
 from index.store.saving import chunk_recipe, embed_document, save_document
 from index.store.storage import IndexFiles
@@ -46,7 +47,7 @@ class _Inspection:
     """What reconciling found before changing anything."""
 
     folder: FolderState  # the documents folder's fingerprint, taken first
-    stored: list[StoredDocument]  # what the chunk store holds
+    stored: list[DocumentInfo]  # what the chunk store holds
     new_store: bool  # never initialized: new, or lost or replaced
     recipe_changed: bool  # chunked or embedded otherwise than the settings say
     seed: bool  # the default corpus is due
@@ -206,7 +207,7 @@ class Reconciler:
             )
         return originals
 
-    def _apply_recipe(self, stored: list[StoredDocument]) -> list[StoredDocument]:
+    def _apply_recipe(self, stored: list[DocumentInfo]) -> list[DocumentInfo]:
         """Chunking settings (or int8 embedding) changed: drop every document's chunks, to
         be embedded again from its original. The documents still stored: none."""
         store = self._files.store
@@ -256,8 +257,8 @@ class Reconciler:
         return json.dumps(chunk_recipe(self._settings))
 
     def _drop_documents_without_original(
-        self, originals: dict[str, Document], stored: list[StoredDocument], files: frozenset[str]
-    ) -> list[StoredDocument]:
+        self, originals: dict[str, Document], stored: list[DocumentInfo], files: frozenset[str]
+    ) -> list[DocumentInfo]:
         """Drop stored documents whose original was deleted; return the ones kept. One whose
         file (its id among `files`) is merely unreadable (reported when loading) keeps its
         chunks: damage must not lose an article."""
@@ -270,7 +271,7 @@ class Reconciler:
         return [doc for doc in stored if doc.doc_id in on_disk]
 
     def _embed_missing(
-        self, originals: dict[str, Document], stored: list[StoredDocument], expected: bool
+        self, originals: dict[str, Document], stored: list[DocumentInfo], expected: bool
     ) -> bool:
         hashes = {doc.doc_id: doc.content_hash for doc in stored}
         missing = [d for d in originals.values() if hashes.get(d.doc_id) != d.content_hash]
