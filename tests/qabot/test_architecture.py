@@ -46,7 +46,7 @@ def test_the_code_keeps_its_import_rules() -> None:
     [
         ("bot/probe.py", "from index.engine import Engine\n", "bot.probe -> index.engine"),
         ("bot/probe.py", "from qabot.config import Config\n", "bot.probe -> qabot.config"),
-        ("index/probe.py", "import bot.view.render\n", "index.probe -> bot.view.render"),
+        ("index/probe.py", "import bot.view.html\n", "index.probe -> bot.view.html"),
         ("qabot/probe.py", "import benchmarks.quality\n", "qabot.probe -> benchmarks.quality"),
         # the layers inside index/: answer > search > snapshot > store > ingest
         (
