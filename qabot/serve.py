@@ -57,7 +57,7 @@ To try qabot without Telegram:
 
 def serve(config: Config) -> int:
     """Run the bot until SIGINT/SIGTERM; returns the process exit status."""
-    settings = config.telegram_settings()
+    settings = config.telegram
     token = _from_environment(settings.token_env)
     if not token:
         print(NO_TOKEN_HELP.format(env=settings.token_env), file=sys.stderr)
@@ -95,7 +95,7 @@ def news_options(config: Config, desk: NewsDesk) -> NewsOptions:
         desk=desk,
         links=config.links,
         alerts=config.alerts,
-        sync_minutes=config.feeds.interval_minutes,
+        sync_minutes=config.engine.feeds.interval_minutes,
     )
 
 
@@ -123,16 +123,16 @@ def open_bot_state(
     PostgreSQL, shared by every worker; without, one process's: answers, follows, alerts and
     link counts in a SQLite file, the rest in RAM.
 
-    `settings` must have its paths resolved (`Config.telegram_settings`).
+    `settings` must have its paths resolved (as `Config` resolves them).
     """
     per_minute = settings.rate_limit_per_minute
     if pool is None:
         return BotState(
-            answers=FeedbackStore(settings.feedback_db),
+            answers=FeedbackStore(settings.state_db),
             conversations=ConversationMemory(limits.conversation_turns),
             limiters=RateLimiters.per_minute(per_minute, lambda _, n: SlidingWindowLimiter(n)),
             updates=RecentUpdates(),
-            news=FollowStore(settings.feedback_db),
+            news=FollowStore(settings.state_db),
         )
     from bot.state.postgres import (
         PostgresAnswerLog,
@@ -159,14 +159,14 @@ def open_answer_log(config: Config, backends: Backends) -> AnswerLog | None:
         from bot.state.postgres import PostgresAnswerLog
 
         return PostgresAnswerLog(backends.pool)
-    path = config.telegram_settings().feedback_db
+    path = config.telegram.state_db
     return FeedbackStore(path) if path.is_file() else None
 
 
 def _secrets_of(config: Config) -> list[str | None]:
     """What the logs must never show beside the token: the database password, the
     Qdrant API key."""
-    found: list[str | None] = [_from_environment(config.qdrant.api_key_env)]
+    found: list[str | None] = [_from_environment(config.engine.qdrant.api_key_env)]
     if config.state.backend == "postgres":
         url = _from_environment(config.state.dsn_env)
         found += [url, urlsplit(url).password if url else None]

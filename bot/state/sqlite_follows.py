@@ -1,6 +1,6 @@
 """Follows, the alerts sent for them, muted chats and the links each chat sent, in SQLite.
 
-Kept in the answer log's file (`telegram.feedback_db`), in tables of their own: one file
+Kept in the answer log's file (`telegram.state_db`), in tables of their own: one file
 holds the bot's memory. Implements `bot.state.protocols.Follows` and
 `bot.state.protocols.LinkQuota`.
 Calls are synchronous, like the answer log's: each is one short statement in WAL mode.

@@ -14,7 +14,7 @@ from enum import StrEnum
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import messages
-from bot.view.render import plain_preview
+from bot.view.html import plain_preview
 
 EXAMPLE_BUTTON_CHARS = 60
 

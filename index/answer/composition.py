@@ -32,12 +32,11 @@ from index.answer.texts import (
     clean,
     is_heading,
 )
-from index.api import Answer, Passage
+from index.api import Answer, DocumentInfo, Passage
 from index.fitted import Confidence, DirectConfidence, ReadingConfidence
 from index.search.fusion import Query, ScoredChunk, ScoredSentence
+from index.search.view import IndexView
 from index.settings import AnswerSettings
-from index.snapshot.view import IndexView
-from index.store.chunks import StoredDocument
 
 ANSWER_POOL = 3  # the first chunks whose sentences compete to be the answer
 # A refusal at or above this probability is a near miss (the articles are about the subject
@@ -58,7 +57,7 @@ class Decision:
     `text` = refused (a `near_miss` shows the closest passage)."""
 
     passages: list[Passage]
-    documents: dict[str, StoredDocument]
+    documents: dict[str, DocumentInfo]
     probability: float = 0.0
     near_miss: bool = False
     chunk: ScoredChunk | None = None
@@ -267,7 +266,7 @@ class _Asked:
 def refusal(
     question: str,
     passages: list[Passage],
-    documents: dict[str, StoredDocument],
+    documents: dict[str, DocumentInfo],
     probability: float = 0.0,
 ) -> Answer:
     """No confident answer: the text is left to the caller, the topics say what is covered."""
@@ -278,8 +277,8 @@ def refusal(
 
 
 def _readable(
-    documents: dict[str, StoredDocument], in_scope: frozenset[str] | None
-) -> dict[str, StoredDocument]:
+    documents: dict[str, DocumentInfo], in_scope: frozenset[str] | None
+) -> dict[str, DocumentInfo]:
     """The documents a question may read (None: all)."""
     if in_scope is None:
         return documents
@@ -289,7 +288,7 @@ def _readable(
 def near_miss(
     question: str,
     passages: list[Passage],
-    documents: dict[str, StoredDocument],
+    documents: dict[str, DocumentInfo],
     probability: float,
 ) -> Answer:
     """A refusal on a question the articles are about but do not answer: the closest

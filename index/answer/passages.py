@@ -11,18 +11,17 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from index.api import Passage
+from index.api import DocumentInfo, Passage
 from index.ingest.chunking import Span
 from index.ingest.terms import tokens
 from index.search.fusion import ScoredChunk
-from index.store.chunks import StoredDocument
 
 _WORD = re.compile(r"\w+")
 
 
 def passages_of(
     ranked: list[ScoredChunk],
-    documents: dict[str, StoredDocument],
+    documents: dict[str, DocumentInfo],
     top_k: int,
     limit: int,
     terms: dict[str, float],
@@ -112,7 +111,7 @@ def _jaccard(a: set[str], b: set[str]) -> float:
 
 def _passages(
     ranked: list[ScoredChunk],
-    documents: dict[str, StoredDocument],
+    documents: dict[str, DocumentInfo],
     limit: int,
     terms: dict[str, float],
 ) -> list[Passage]:

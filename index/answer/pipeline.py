@@ -24,8 +24,8 @@ from index.search.candidates import Candidates
 from index.search.fusion import Query, ScoredChunk, build_terms, is_follow_up, retrieve
 from index.search.recency import break_near_ties, newest_relevant_first
 from index.search.scopes import Catalog, Focus, focus
+from index.search.view import IndexView
 from index.settings import EngineSettings
-from index.snapshot.view import IndexView
 
 FOLLOW_UP_TURNS = 2  # earlier questions a follow-up may lean on
 FOLLOW_UP_MIX = 0.5  # weight of the earlier questions' vector in a follow-up's
@@ -147,7 +147,7 @@ class QuestionPipeline:
             for text, previous, vector in zip(texts, earlier, query_vectors, strict=True)
         ]
         allowed = [_allowed_chunks(focused_on, view) for focused_on in focused]
-        found = view.snapshot.search.find(queries, self.settings.retrieval.candidates, allowed)
+        found = view.search.find(queries, self.settings.retrieval.candidates, allowed)
         return [
             Question(
                 q,

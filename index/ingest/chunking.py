@@ -23,8 +23,7 @@ import blingfire
 CHUNKER_VERSION = 3  # bump when a change moves chunk or sentence boundaries
 # The model (all-MiniLM-L6-v2) was trained on texts of up to 128 word pieces, about 500
 # characters of English, and reads at most 256: a longer unit is blurred or cut off. Prose
-# rarely gets there (99.4 % of squad-dev-a's 4,834 sentences are shorter; the 29 longer ones
-# are mostly lists run together with semicolons), so only run-on text is cut.
+# rarely gets there, so only run-on text is cut (docs/quality.md, "Chunks and sentences").
 MAX_SENTENCE_CHARS = 500
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 _LINE = re.compile(r"[^\n]+")

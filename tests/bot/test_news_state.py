@@ -183,9 +183,7 @@ def test_the_composition_keeps_every_worker_s_news_state_in_the_database(
     tables, and no SQLite file beside the answer log holds any of it."""
     from qabot.database import open_pool
 
-    settings = config.telegram_settings().model_copy(
-        update={"feedback_db": tmp_path / "feedback.sqlite"}
-    )
+    settings = config.telegram.model_copy(update={"state_db": tmp_path / "feedback.sqlite"})
     limits = EngineLimits(max_question_chars=500, max_document_bytes=1_000, conversation_turns=3)
     pools = [open_pool(postgres_state) for _ in range(2)]
     states = [open_bot_state(settings, limits, pool) for pool in pools]

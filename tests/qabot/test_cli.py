@@ -77,7 +77,8 @@ def test_a_near_miss_is_refused_with_the_closest_passage_and_off_topic_without(
 ) -> None:
     code, out, _ = run(capsys, "ask", "Which studio produced Rust?", "--index", str(index_dir))
     assert code == 0 and out.startswith("I couldn't find that in the articles I have.")
-    closest = out.index("The closest I found (it does not answer the question):")
+    # the bot's own words (bot/messages.py), the one source of the refusal's wording
+    closest = out.index("The closest I found (it does not answer your question):")
     assert "[1] Mickey Rourke Stands Firm" in out[closest:]
     code, out, _ = run(capsys, "ask", "Who won the 2022 World Cup?", "--index", str(index_dir))
     assert out.startswith("I couldn't find that") and "closest" not in out and "[1]" not in out

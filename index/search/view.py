@@ -1,8 +1,11 @@
-"""What one batch of questions reads: a published snapshot and the chunk store beside it.
+"""What one batch of questions reads: a published snapshot, the chunk store beside it and
+the search that finds candidates in them.
 
 The snapshot holds everything a question scores (vectors, BM25, sentence vectors, the
 documents of its generation); the store is read only for the candidate chunks' texts and,
-when an answer leans on the sentence before it ("the same charges"), that sentence.
+when an answer leans on the sentence before it ("the same charges"), that sentence. The
+candidates come from the snapshot's own FAISS and BM25, or from a Qdrant collection
+(index/search/candidates.py).
 """
 
 from __future__ import annotations
@@ -11,18 +14,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from index.api import DocumentInfo
 from index.ingest.chunking import is_heading_in
+from index.search.candidates import CandidateSearch
 from index.snapshot.build import Snapshot
-from index.store.chunks import ChunkStore, StoredChunk, StoredDocument
+from index.store.chunks import ChunkStore, StoredChunk
 
 
 @dataclass(frozen=True)
 class IndexView:
     snapshot: Snapshot
     store: ChunkStore
+    search: CandidateSearch
 
     @property
-    def documents(self) -> dict[str, StoredDocument]:
+    def documents(self) -> dict[str, DocumentInfo]:
         return self.snapshot.documents
 
     def earlier_sentences(
