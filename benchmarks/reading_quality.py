@@ -132,9 +132,9 @@ def _candidate(question: str, decision: Decision) -> tuple[str, tuple[float, ...
     if choice is None or not decision.text:
         return None
     words = candidate(question, choice, decision.text)
-    if words is None:
+    if words is None or decision.evidence is None:
         return None
-    return words, features(question, choice, decision.probability)
+    return words, features(question, choice, decision.evidence)
 
 
 def _never_refusing(weight: float) -> ReadingConfidence:
@@ -170,7 +170,8 @@ def fit_confidence(rows: Sequence[Row], retrieval_threshold: float) -> ReadingCo
     x = np.array([_inputs(row) for row in kept])
     y = np.array([row.answerable for row in kept])
     model = LogisticRegression(C=1.0, max_iter=1000).fit(x, y)
-    (w_retrieval, w_margin, w_span, w_terms, w_names), bias = model.coef_[0], model.intercept_[0]
+    (w_retrieval, w_margin, w_span, w_terms, w_names, w_numbers) = model.coef_[0]
+    bias = model.intercept_[0]
     confidence = ReadingConfidence(
         round(float(bias), 4),
         round(float(w_retrieval), 4),
@@ -181,6 +182,7 @@ def fit_confidence(rows: Sequence[Row], retrieval_threshold: float) -> ReadingCo
         sentence_weight=0.0,
         missing_terms=round(float(w_terms), 4),
         missing_names=round(float(w_names), 4),
+        missing_numbers=round(float(w_numbers), 4),
     )
     answerable = [row for row in rows if row.answerable]
     allowed = MAX_ANSWERABLE_REFUSED * len(answerable)
@@ -194,15 +196,15 @@ def fit_confidence(rows: Sequence[Row], retrieval_threshold: float) -> ReadingCo
 
 def _inputs(row: Row) -> tuple[float, ...]:
     assert row.evidence is not None
-    probability, margin, span, terms, names = row.evidence
+    probability, margin, span, *missing = row.evidence
     p = min(max(probability, 1e-6), 1 - 1e-6)
-    return math.log(p / (1 - p)), min(margin, 50.0), span, terms, names
+    return math.log(p / (1 - p)), min(margin, 50.0), span, *missing
 
 
 def _probability(confidence: ReadingConfidence, row: Row) -> float:
     assert row.evidence is not None
-    probability, margin, span, terms, names = row.evidence
-    return confidence.probability(probability, min(margin, 50.0), span, terms, names)
+    probability, margin, span, *missing = row.evidence
+    return confidence.probability(probability, min(margin, 50.0), span, *missing)
 
 
 def fit_sentence_weight(rows: Sequence[Row]) -> float:
@@ -260,21 +262,23 @@ def fit_direct(
     rows: Sequence[Row], retrieval_threshold: float, confidence: ReadingConfidence
 ) -> DirectConfidence:
     """Logistic regression of "the bold answer shares a word with the gold one" on the
-    features of index/answer/direct.py, over the answerable rows answered with a candidate;
+    features of index/answer/direct.py, over the rows answered with a candidate (an
+    unanswerable question's never does);
     the threshold is the lowest whose bold answers stay within MAX_WRONG_BOLD of all
     answerable questions and reach MIN_F1_SHOWN where shown."""
     from sklearn.linear_model import LogisticRegression
 
     answerable = [r for r in rows if r.answerable]
-    kept = [
-        (r, _direct(r, confidence))
-        for r in answerable
-        if not refused(r, retrieval_threshold, confidence)
-    ]
-    shown = [(r, words) for r, words in kept if words]
     weight = confidence.sentence_weight
-    x = np.array([found[1] for r, _ in shown if (found := r.candidates[weight]) is not None])
-    y = np.array([f1_score(words, r.answers) > 0 for r, words in shown])
+    shown = [
+        (row, found)
+        for row in rows
+        if not refused(row, retrieval_threshold, confidence)
+        and (found := row.candidates[weight]) is not None
+    ]
+    # a bold answer to an unanswerable question is wrong whatever it says
+    x = np.array([found[1] for _, found in shown])
+    y = np.array([r.answerable and f1_score(found[0], r.answers) > 0 for r, found in shown])
     model = LogisticRegression(C=1.0, max_iter=2000).fit(x, y)
     fitted = DirectConfidence(
         round(float(model.intercept_[0]), 4),

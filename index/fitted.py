@@ -82,6 +82,7 @@ class ReadingConfidence:
     # what of the question the passage read does not hold (index/answer/evidence.py)
     missing_terms: float = 0.0
     missing_names: float = 0.0
+    missing_numbers: float = 0.0
 
     def probability(
         self,
@@ -90,6 +91,7 @@ class ReadingConfidence:
         span: float,
         missing_terms: float = 0.0,
         missing_names: float = 0.0,
+        missing_numbers: float = 0.0,
     ) -> float:
         p = min(max(retrieval_probability, 1e-6), 1 - 1e-6)
         z = (
@@ -99,6 +101,7 @@ class ReadingConfidence:
             + self.span * span
             + self.missing_terms * missing_terms
             + self.missing_names * missing_names
+            + self.missing_numbers * missing_numbers
         )
         return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
 

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from index.answer.direct import direct_answer
-from index.answer.evidence import missing_names, missing_terms
+from index.answer.evidence import missing_names, missing_numbers, missing_terms
 from index.answer.kinds import answers_kind
 from index.answer.passages import passages_of
 from index.answer.reading import Choice, PassageReading, choose_sentence, surest
@@ -160,7 +160,7 @@ class AnswerComposer:
         direct = None
         if choice is not None:
             limit = self.reading.direct_margin if self.reading else float("inf")
-            direct = direct_answer(question, choice, text, probability, self.direct, limit)
+            direct = direct_answer(question, choice, text, evidence, self.direct, limit)
         # The passage the answer comes from is shown first.
         passages.sort(key=lambda p: p.chunk_id != chunk.chunk.chunk_id)
         return Decision(
@@ -222,12 +222,13 @@ class _Asked:
         self.names = asked_names(question, self._words)
         self._surnames = {name[-1] for item in ranked for name in full_names(item.chunk.text)}
 
-    def missing_in(self, context: str) -> tuple[float, float]:
-        """What of the question `context` does not hold: the share of its terms, and how
-        many of its names (index/answer/evidence.py)."""
+    def missing_in(self, context: str) -> tuple[float, float, float]:
+        """What of the question `context` does not hold: the share of its terms, how many
+        of its names and of its numbers (index/answer/evidence.py)."""
         return (
             missing_terms(self.question, context),
             missing_names(self.question, context, self._words),
+            missing_numbers(self.question, context),
         )
 
     def of_the_kind_asked(self, choice: Choice) -> bool:

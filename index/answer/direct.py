@@ -34,6 +34,9 @@ FEATURES = (
     "span words (log)",
     "share of the span's words the question has",
     "span in the sentence before the one chosen",
+    "share of the question's terms the passage read lacks",
+    "names of the question the passage read lacks",
+    "numbers of the question the passage read lacks",
 )
 
 
@@ -47,8 +50,10 @@ def candidate(question: str, choice: Choice, text: str) -> str | None:
     return words
 
 
-def features(question: str, choice: Choice, retrieval_probability: float) -> tuple[float, ...]:
-    """What `DirectConfidence` weighs, in the order of FEATURES."""
+def features(question: str, choice: Choice, evidence: tuple[float, ...]) -> tuple[float, ...]:
+    """What `DirectConfidence` weighs, in the order of FEATURES; `evidence`: what the
+    refusal model weighed (index/answer/composition.py), retrieval's probability first."""
+    retrieval_probability, *_, terms, names, numbers = evidence
     span = choice.span
     assert span is not None
     rivals = [
@@ -70,6 +75,9 @@ def features(question: str, choice: Choice, retrieval_probability: float) -> tup
         math.log(len(span_words)),
         sum(word in asked_words for word in span_words) / len(span_words),
         1.0 if choice.lead else 0.0,
+        terms,
+        names,
+        numbers,
     )
 
 
@@ -77,7 +85,7 @@ def direct_answer(
     question: str,
     choice: Choice,
     text: str,
-    retrieval_probability: float,
+    evidence: tuple[float, ...] | None,
     model: DirectConfidence | None,
     max_margin: float = math.inf,
 ) -> str | None:
@@ -86,7 +94,9 @@ def direct_answer(
     if words is None or choice.margin > max_margin:
         return None
     if model is not None:
-        likely = model.probability(features(question, choice, retrieval_probability))
+        if evidence is None:
+            return None
+        likely = model.probability(features(question, choice, evidence))
         if likely < model.threshold:
             return None
     return words

@@ -8,8 +8,12 @@ about that the passage read never mentions is a second, independent sign.
 
 from __future__ import annotations
 
+import re
+
 from index.answer.subjects import asked_names, names_all
 from index.ingest.terms import term_set
+
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 
 def missing_terms(question: str, context: str) -> float:
@@ -24,3 +28,9 @@ def missing_terms(question: str, context: str) -> float:
 def missing_names(question: str, context: str, names: frozenset[str]) -> float:
     """How many of the question's names (index/answer/subjects.py) the context never names."""
     return float(sum(not names_all(context, [name]) for name in asked_names(question, names)))
+
+
+def missing_numbers(question: str, context: str) -> float:
+    """How many numbers of the question ("in 1998") the context never writes."""
+    present = set(_NUMBER.findall(context))
+    return float(sum(number not in present for number in _NUMBER.findall(question)))
