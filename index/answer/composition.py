@@ -32,7 +32,7 @@ from index.fitted import Confidence, ReadingConfidence
 from index.ingest.chunking import Span
 from index.ingest.terms import tokens
 from index.search.fusion import Query, ScoredChunk, ScoredSentence
-from index.search.view import IndexView
+from index.search.index_view import IndexView
 from index.settings import AnswerSettings
 from index.store.chunks import StoredChunk
 

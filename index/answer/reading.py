@@ -27,7 +27,7 @@ import numpy as np
 
 from index.answer.reader import ReaderInput, Reading, Span
 from index.search.fusion import ScoredChunk, ScoredSentence
-from index.search.view import IndexView
+from index.search.index_view import IndexView
 
 READ_CHARS = 500  # of a chunk read around its best sentence
 REFERENT_SENTENCES = 2  # "the same charges" may point two sentences back
