@@ -11,7 +11,7 @@ from bot.state.protocols import (
     AnswerLog,
     BotState,
     Conversations,
-    NewsState,
+    FollowState,
     RateLimiters,
     SeenUpdates,
 )
@@ -39,7 +39,7 @@ class BotServices:
     limiters: RateLimiters
     updates: SeenUpdates
     metrics: BotMetrics
-    follows: NewsState
+    follows: FollowState
     news: NewsOptions | None = None
 
     @classmethod
@@ -60,6 +60,6 @@ class BotServices:
             limiters=state.limiters,
             updates=state.updates,
             metrics=metrics,
-            follows=state.news,
+            follows=state.follows,
             news=news,
         )

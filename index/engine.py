@@ -34,7 +34,7 @@ from index.ingest.documents import (
 )
 from index.ingest.embedding import Embedder, LazyEmbedder
 from index.search.candidates import CandidateSearch, LocalSearch
-from index.search.view import IndexView
+from index.search.index_view import IndexView
 from index.settings import EngineSettings
 from index.snapshot.build import Snapshot
 from index.snapshot.published import PublishedSnapshot

@@ -26,8 +26,8 @@ from bot.state.access import SlidingWindowLimiter
 from bot.state.memory import ConversationMemory
 from bot.state.protocols import AnswerLog, BotState, RateLimiters
 from bot.state.repeats import RecentUpdates
-from bot.state.sqlite_answers import FeedbackStore
-from bot.state.sqlite_follows import FollowStore
+from bot.state.sqlite_answers import SqliteAnswerLog
+from bot.state.sqlite_follows import SqliteFollowState
 from bot.transport.redact import install_log_redaction
 from bot.transport.running import run_bot
 from index.api import EngineLimits, NewsDesk
@@ -128,11 +128,11 @@ def open_bot_state(
     per_minute = settings.rate_limit_per_minute
     if pool is None:
         return BotState(
-            answers=FeedbackStore(settings.state_db),
+            answers=SqliteAnswerLog(settings.state_db),
             conversations=ConversationMemory(limits.conversation_turns),
             limiters=RateLimiters.per_minute(per_minute, lambda _, n: SlidingWindowLimiter(n)),
             updates=RecentUpdates(),
-            news=FollowStore(settings.state_db),
+            follows=SqliteFollowState(settings.state_db),
         )
     from bot.state.postgres import (
         PostgresAnswerLog,
@@ -140,7 +140,7 @@ def open_bot_state(
         PostgresRateLimiter,
         PostgresSeenUpdates,
     )
-    from bot.state.postgres_follows import PostgresNewsState
+    from bot.state.postgres_follows import PostgresFollowState
 
     return BotState(
         answers=PostgresAnswerLog(pool),
@@ -149,7 +149,7 @@ def open_bot_state(
             per_minute, lambda budget, n: PostgresRateLimiter(pool, budget, n)
         ),
         updates=PostgresSeenUpdates(pool),
-        news=PostgresNewsState(pool),
+        follows=PostgresFollowState(pool),
     )
 
 
@@ -160,7 +160,7 @@ def open_answer_log(config: Config, backends: Backends) -> AnswerLog | None:
 
         return PostgresAnswerLog(backends.pool)
     path = config.telegram.state_db
-    return FeedbackStore(path) if path.is_file() else None
+    return SqliteAnswerLog(path) if path.is_file() else None
 
 
 def _secrets_of(config: Config) -> list[str | None]:

@@ -20,7 +20,7 @@ from bot.view.charts import usage_chart
 from bot.view.html import clean_text, plain_messages
 from bot.view.lists import added_messages, removed_messages, stats_caption, unanswered_messages
 from bot.view.sending import reply_parts
-from bot.view.typing import typing
+from bot.view.typing_indicator import typing
 from index.api import SUPPORTED_SUFFIXES, IngestError, UnknownDocument
 
 

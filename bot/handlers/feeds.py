@@ -15,7 +15,7 @@ from bot.updates import NEW_MESSAGES, sender_id
 from bot.view.html import clean_text, plain_messages
 from bot.view.lists import feeds_messages
 from bot.view.sending import reply_parts
-from bot.view.typing import typing
+from bot.view.typing_indicator import typing
 from index.api import QabotError
 
 

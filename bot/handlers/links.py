@@ -22,7 +22,7 @@ from bot.services import BotServices, NewsOptions
 from bot.updates import NEW_MESSAGES, sender_id
 from bot.view.html import format_date, plain_messages
 from bot.view.sending import reply_parts
-from bot.view.typing import typing
+from bot.view.typing_indicator import typing
 from index.api import SHARED, AddedLink, QabotError, chat_collection
 
 # A message that is a link and nothing else (a mention of the bot aside).

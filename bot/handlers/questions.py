@@ -17,7 +17,7 @@ from bot.view.answers import answer_messages
 from bot.view.html import clean_text, plain_messages
 from bot.view.keyboards import answer_keyboard
 from bot.view.sending import reply_parts
-from bot.view.typing import typing
+from bot.view.typing_indicator import typing
 from index.api import Answer, Turn
 
 

@@ -204,7 +204,9 @@ class RateLimiters:
         )
 
 
-class NewsState(Follows, LinkQuota, Protocol):
+class FollowState(Follows, LinkQuota, Protocol):
+    """What the bot keeps of each chat's news: its follows and alerts, and its link counts."""
+
     def close(self) -> None: ...
 
 
@@ -216,8 +218,8 @@ class BotState:
     conversations: Conversations
     limiters: RateLimiters
     updates: SeenUpdates
-    news: NewsState
+    follows: FollowState
 
     def close(self) -> None:
         self.answers.close()
-        self.news.close()
+        self.follows.close()

@@ -35,7 +35,7 @@ from index.answer.texts import (
 from index.api import Answer, DocumentInfo, Passage
 from index.fitted import Confidence, DirectConfidence, ReadingConfidence
 from index.search.fusion import Query, ScoredChunk, ScoredSentence
-from index.search.view import IndexView
+from index.search.index_view import IndexView
 from index.settings import AnswerSettings
 
 ANSWER_POOL = 3  # the first chunks whose sentences compete to be the answer

@@ -22,9 +22,9 @@ from index.fitted import Fitted
 from index.ingest.embedding import Embedder, model_vocabulary
 from index.search.candidates import Candidates
 from index.search.fusion import Query, ScoredChunk, build_terms, is_follow_up, retrieve
+from index.search.index_view import IndexView
 from index.search.recency import break_near_ties, newest_relevant_first
 from index.search.scopes import Catalog, Focus, focus
-from index.search.view import IndexView
 from index.settings import EngineSettings
 
 FOLLOW_UP_TURNS = 2  # earlier questions a follow-up may lean on

@@ -25,7 +25,7 @@ from typing import Protocol
 from index.answer.reader import ReaderInput, Reading, Span
 from index.answer.texts import BACK_REFERENCE, REFERENT_SENTENCES, clean, is_heading
 from index.search.fusion import ScoredChunk, ScoredSentence
-from index.search.view import IndexView
+from index.search.index_view import IndexView
 
 READ_CHARS = 500  # of a chunk read around its best sentence
 NO_SPAN = 10.0  # a sentence with no span among the reader's rivals: this far below the best

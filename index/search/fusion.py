@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from index.fitted import Weights
 from index.ingest.terms import term_set, tokens
 from index.search.candidates import Candidates, Query
-from index.search.view import IndexView
+from index.search.index_view import IndexView
 from index.snapshot.build import Snapshot
 from index.store.chunks import StoredChunk
 

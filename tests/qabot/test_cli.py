@@ -267,7 +267,7 @@ def test_a_first_run_says_only_what_it_prepares_and_a_second_run_nothing(tmp_pat
 def test_report_prints_the_days_and_the_missed_questions(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    from bot.state.sqlite_answers import FeedbackStore
+    from bot.state.sqlite_answers import SqliteAnswerLog
     from index.api import Answer
 
     log_path = tmp_path / "feedback.sqlite"
@@ -276,7 +276,7 @@ def test_report_prints_the_days_and_the_missed_questions(
     code, _, err = run(capsys, "report", "--config", str(config))
     assert code == 1 and "no answers logged yet" in err
 
-    with contextlib.closing(FeedbackStore(log_path)) as log:
+    with contextlib.closing(SqliteAnswerLog(log_path)) as log:
         found = Answer(SEED_QUESTION, "Involuntary manslaughter.", confident=True)
         answer_id = log.record_answer(found, chat_id=7, user_id=7, latency_ms=40.0)
         log.record_vote(answer_id, user_id=7, vote=1)
