@@ -132,9 +132,9 @@ def _candidate(question: str, decision: Decision) -> tuple[str, tuple[float, ...
     if choice is None or not decision.text:
         return None
     words = candidate(question, choice, decision.text)
-    if words is None or decision.evidence is None:
+    if words is None:
         return None
-    return words, features(question, choice, decision.evidence)
+    return words, features(question, choice)
 
 
 def _never_refusing(weight: float) -> ReadingConfidence:
@@ -262,8 +262,9 @@ def fit_direct(
     rows: Sequence[Row], retrieval_threshold: float, confidence: ReadingConfidence
 ) -> DirectConfidence:
     """Logistic regression of "the bold answer shares a word with the gold one" on the
-    features of index/answer/direct.py, over the rows answered with a candidate (an
-    unanswerable question's never does);
+    features of index/answer/direct.py, over the answerable rows answered with a candidate
+    (taking unanswerable ones as negatives too kept sure spans of the shipped article out of
+    bold, docs/quality.md);
     the threshold is the lowest whose bold answers stay within MAX_WRONG_BOLD of all
     answerable questions and reach MIN_F1_SHOWN where shown."""
     from sklearn.linear_model import LogisticRegression
@@ -272,13 +273,12 @@ def fit_direct(
     weight = confidence.sentence_weight
     shown = [
         (row, found)
-        for row in rows
+        for row in answerable
         if not refused(row, retrieval_threshold, confidence)
         and (found := row.candidates[weight]) is not None
     ]
-    # a bold answer to an unanswerable question is wrong whatever it says
     x = np.array([found[1] for _, found in shown])
-    y = np.array([r.answerable and f1_score(found[0], r.answers) > 0 for r, found in shown])
+    y = np.array([f1_score(found[0], r.answers) > 0 for r, found in shown])
     model = LogisticRegression(C=1.0, max_iter=2000).fit(x, y)
     fitted = DirectConfidence(
         round(float(model.intercept_[0]), 4),

@@ -160,7 +160,7 @@ class AnswerComposer:
         direct = None
         if choice is not None:
             limit = self.reading.direct_margin if self.reading else float("inf")
-            direct = direct_answer(question, choice, text, evidence, self.direct, limit)
+            direct = direct_answer(question, choice, text, self.direct, limit)
         # The passage the answer comes from is shown first.
         passages.sort(key=lambda p: p.chunk_id != chunk.chunk.chunk_id)
         return Decision(

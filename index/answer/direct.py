@@ -25,18 +25,18 @@ _EXPLANATION = re.compile(
     re.IGNORECASE,
 )
 _WORD = re.compile(r"\w+")
+# The reader's own signals about its span. Retrieval's evidence and what the passage lacks
+# of the question decide whether to answer at all (the refusal model); beside them here,
+# they learned SQuAD's habits (a Wikipedia question repeats few of its paragraph's words)
+# and kept sure spans of news articles out of bold (docs/quality.md).
 FEATURES = (
     "span score",
     "margin (no-answer - span)",
     "gap to the runner-up span elsewhere",
-    "retrieval probability (logit)",
     "kind asked: +1 fits, -1 does not, 0 none asked",
     "span words (log)",
     "share of the span's words the question has",
     "span in the sentence before the one chosen",
-    "share of the question's terms the passage read lacks",
-    "names of the question the passage read lacks",
-    "numbers of the question the passage read lacks",
 )
 
 
@@ -50,10 +50,8 @@ def candidate(question: str, choice: Choice, text: str) -> str | None:
     return words
 
 
-def features(question: str, choice: Choice, evidence: tuple[float, ...]) -> tuple[float, ...]:
-    """What `DirectConfidence` weighs, in the order of FEATURES; `evidence`: what the
-    refusal model weighed (index/answer/composition.py), retrieval's probability first."""
-    retrieval_probability, *_, terms, names, numbers = evidence
+def features(question: str, choice: Choice) -> tuple[float, ...]:
+    """What `DirectConfidence` weighs, in the order of FEATURES."""
     span = choice.span
     assert span is not None
     rivals = [
@@ -65,19 +63,14 @@ def features(question: str, choice: Choice, evidence: tuple[float, ...]) -> tupl
     shown = choice.read.text(span)
     asked_words = {word.lower() for word in _WORD.findall(question)}
     span_words = [word.lower() for word in _WORD.findall(shown)] or [""]
-    p = min(max(retrieval_probability, 1e-6), 1 - 1e-6)
     return (
         span.score,
         min(max(choice.margin, -20.0), 50.0),
         span.score - max(rivals) if rivals else NO_RIVAL,
-        math.log(p / (1 - p)),
         0.0 if kind is None else (1.0 if fits(kind, shown) else -1.0),
         math.log(len(span_words)),
         sum(word in asked_words for word in span_words) / len(span_words),
         1.0 if choice.lead else 0.0,
-        terms,
-        names,
-        numbers,
     )
 
 
@@ -85,7 +78,6 @@ def direct_answer(
     question: str,
     choice: Choice,
     text: str,
-    evidence: tuple[float, ...] | None,
     model: DirectConfidence | None,
     max_margin: float = math.inf,
 ) -> str | None:
@@ -94,9 +86,7 @@ def direct_answer(
     if words is None or choice.margin > max_margin:
         return None
     if model is not None:
-        if evidence is None:
-            return None
-        likely = model.probability(features(question, choice, evidence))
+        likely = model.probability(features(question, choice))
         if likely < model.threshold:
             return None
     return words

@@ -16,6 +16,7 @@ from functools import lru_cache
 import numpy as np
 
 from index.answer.composition import ANSWER_POOL, AnswerComposer
+from index.answer.direct import FEATURES as DIRECT_FEATURES
 from index.answer.reading import PassageReading, Reader, chunks_to_read, read_passages
 from index.api import Answer, Scope, Turn
 from index.fitted import Fitted
@@ -57,6 +58,12 @@ class QuestionPipeline:
         self.fitted = fitted
         self._embedder = embedder
         self._reader = reader
+        if fitted.direct is not None and len(fitted.direct.weights) != len(DIRECT_FEATURES):
+            raise ValueError(
+                f"index/fitted.json's direct-answer model has {len(fitted.direct.weights)} "
+                f"weights for {len(DIRECT_FEATURES)} features (index/answer/direct.py): "
+                "re-fit it with `python -m benchmarks.reading_quality --fit`"
+            )
         self._composer = AnswerComposer(
             settings.answer,
             settings.retrieval.top_k,
@@ -108,7 +115,9 @@ class QuestionPipeline:
             else []
             for question, chunks in zip(questions, ranked, strict=True)
         ]
-        return read_passages(self._reader, [question.text for question in questions], chosen, view)
+        return read_passages(
+            self._reader, [_as_read(question) for question in questions], chosen, view
+        )
 
     def prepare(
         self,
@@ -179,6 +188,12 @@ class QuestionPipeline:
         if question.newest_first:
             return newest_relevant_first(ranked, view.documents, self.fitted.confidence)
         return break_near_ties(ranked, view.documents)
+
+
+def _as_read(question: Question) -> str:
+    """What the span reader reads as the question: a follow-up ("and what about Halls?")
+    after the question it follows, which says what is asked about Halls."""
+    return " ".join([*question.earlier[-1:], question.text])
 
 
 def _allowed_chunks(focused: Focus, view: IndexView) -> np.ndarray | None:
