@@ -2,13 +2,15 @@
 
 One stage, in one order (`AnswerComposer.compose`):
 1. retrieval's evidence: too little refuses (a near miss above NEAR_MISS shows the closest
-   passage, marked as not the answer);
+   passage, marked as not the answer); a question asking who wrote the story is answered
+   from its author line (index/answer/bylines.py);
 2. the reader's evidence: its refusal model may refuse as a near miss;
 3. choose the sentence (index/answer/reading.py: retrieval's score + the reader's span);
-4. check it against the question: a span not of the kind asked (index/answer/kinds.py) or a
-   sentence about someone else than the person asked about (index/answer/subjects.py) is
-   not the answer: the best sentence that passes is, or the question is a near miss;
-5. the direct answer: the reader's span, when short, sure and inside the text shown;
+4. check it against the question: a span not of the kind asked (index/answer/kinds.py), or
+   a sentence about someone else than the person asked about (index/answer/subjects.py),
+   makes the question a near miss;
+5. the direct answer: the reader's span, when short, inside the text shown and likely
+   right by a calibrated model (index/answer/direct.py);
 6. the text: the sentence standing on its own, one stretch of the article
    (index/answer/texts.py), and the passages (index/answer/passages.py).
 """
@@ -19,6 +21,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from index.answer.bylines import asks_author, byline
 from index.answer.direct import direct_answer
 from index.answer.evidence import missing_names, missing_numbers, missing_terms
 from index.answer.kinds import answers_kind
@@ -131,6 +134,12 @@ class AnswerComposer:
         if best is None:
             return refused
         probability = self._probability(best)
+        if asks_author(question) and (author := byline(view, best[0].chunk.doc_id)):
+            # the author line answers, whatever the story's sentences say
+            passages.sort(key=lambda p: p.doc_id != best[0].chunk.doc_id)
+            return Decision(
+                passages, documents, probability, False, best[0], None, f"By {author}.", author
+            )
         near = replace(refused, probability=probability, near_miss=probability >= NEAR_MISS)
         if probability < self.confidence.threshold:
             return near

@@ -110,3 +110,21 @@ def test_a_sentence_about_someone_else_is_a_near_miss(
     assert asked_wrong.score > 0.5  # retrieval alone would answer: it is not lack of evidence
     assert not asked_wrong.confident
     assert asked_wrong.closest is not None
+
+
+BRIDGE = (
+    "The Ærø bridge reopened on Monday after six weeks of repairs that cost 3.8 million "
+    "euros. Senator Mark Hill said the island had waited long enough.\n\n"
+    "By Jane Doe.\n"
+)
+
+
+def test_who_wrote_the_article_is_answered_from_its_author_line(
+    open_engine: OpenEngine, tmp_path: Path
+) -> None:
+    engine = _engine(open_engine, tmp_path, "bridge.txt", BRIDGE)
+    answer = engine.answer("Who wrote the article about the bridge?")
+    assert answer.confident
+    assert (answer.text, answer.direct) == ("By Jane Doe.", "Jane Doe")
+    # any other question reads the story, which never names its author
+    assert "Jane Doe" not in (engine.answer("Who said the island had waited?").text)
