@@ -91,7 +91,7 @@ def near_miss_breaches(answer: Answer) -> list[Breach]:
 
 def with_gaps(ids: Iterable[tuple[str, object]]) -> list[object]:
     """Parameters, each known gap marked xfail for exactly the rule it breaks."""
-    params = []
+    params: list[object] = []
     for case_id, value in ids:
         breach = GAPS.get(case_id)
         marks = (
