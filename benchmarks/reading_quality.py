@@ -41,6 +41,7 @@ from index import Engine
 from index.answer.composition import AnswerComposer, Decision
 from index.answer.direct import FEATURES, candidate, features
 from index.answer.reading import surest
+from index.answer.span_reader import DEFAULT_MODEL, SpanReader
 from index.api import Answer
 from index.fitted import FITTED_FILE, Confidence, DirectConfidence, Fitted, ReadingConfidence
 from index.settings import AnswerSettings
@@ -58,6 +59,9 @@ MAX_ANSWERABLE_REFUSED = 0.03
 MAX_WRONG_BOLD = 0.03
 MIN_F1_SHOWN = 0.85
 NO_MARGIN_LIMIT = 50.0  # every span may be a direct answer: the DirectConfidence decides
+# The margin above which a time or quantity span is "no answer": the shipped reader's own
+# null threshold, calibrated in its training (benchmarks/train_reader.py), not fitted here.
+KIND_MARGIN = round(SpanReader.null_threshold_of(DEFAULT_MODEL), 4)
 BATCH = 32
 
 
@@ -138,7 +142,7 @@ def _candidate(question: str, decision: Decision) -> tuple[str, tuple[float, ...
 
 
 def _never_refusing(weight: float) -> ReadingConfidence:
-    return ReadingConfidence(0.0, 0.0, 0.0, 0.0, 0.0, math.inf, weight)
+    return ReadingConfidence(0.0, 0.0, 0.0, 0.0, 0.0, math.inf, weight, kind_margin=KIND_MARGIN)
 
 
 def _questions() -> list[dict]:
@@ -188,6 +192,7 @@ def fit_confidence(rows: Sequence[Row], retrieval_threshold: float) -> ReadingCo
         missing_terms=round(float(w_terms), 4),
         missing_names=round(float(w_names), 4),
         missing_numbers=round(float(w_numbers), 4),
+        kind_margin=KIND_MARGIN,
     )
     answerable = [row for row in rows if row.answerable]
     allowed = MAX_ANSWERABLE_REFUSED * len(answerable)

@@ -83,6 +83,10 @@ class ReadingConfidence:
     missing_terms: float = 0.0
     missing_names: float = 0.0
     missing_numbers: float = 0.0
+    # A span answering a question that asks for a time or a quantity counts only at a margin
+    # at or below this: the reader's own null threshold (index/answer/models/reader.json,
+    # set in training to refuse 2 % of answerable validation questions). None: no limit.
+    kind_margin: float | None = None
 
     def probability(
         self,

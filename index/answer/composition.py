@@ -156,7 +156,8 @@ class AnswerComposer:
         choice = choose_sentence(reads, weight) if reads else None
         if choice is not None:
             chunk, chosen, lead = choice.read.item, choice.sentence, choice.lead
-            if not about.of_the_kind_asked(choice):
+            kind_margin = self.reading.kind_margin if self.reading else None
+            if not about.of_the_kind_asked(choice, kind_margin):
                 return near
         else:
             (chunk, chosen), lead = best, ()
@@ -242,13 +243,14 @@ class _Asked:
             missing_numbers(self.question, context),
         )
 
-    def of_the_kind_asked(self, choice: Choice) -> bool:
+    def of_the_kind_asked(self, choice: Choice, max_margin: float | None) -> bool:
         """A time or a quantity when the question asks for one: "How old is Mickey Rourke?"
         -> "Alec Baldwin" is not an age, and the article does not say it. Without the
-        reader's span in the sentence, or with one the reader itself ranks below "no
-        answer", nothing in it answers such a question ("How much bail did Baldwin post?"
-        -> the sentence on his charges, whose "18 months" is no bail)."""
-        sure = choice.span is not None and choice.margin <= 0
+        reader's span in the sentence, or with one whose margin the reader itself takes for
+        "no answer" (above `max_margin`), nothing in it answers such a question ("How much
+        bail did Baldwin post?" -> the sentence on his charges, whose "18 months" is no
+        bail)."""
+        sure = max_margin is None or choice.margin <= max_margin
         span = choice.read.text(choice.span) if choice.span and sure else ""
         return answers_kind(self.question, span)
 

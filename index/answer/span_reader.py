@@ -225,8 +225,7 @@ class SpanReader:
             raise ModelUnavailable(f"the answer reader model {path} is missing: {REBUILD_HINT}")
         import onnxruntime as ort
 
-        meta_path = path.with_name("reader.json")
-        meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.is_file() else {}
+        meta = _metadata(path)
         self.max_tokens = int(meta.get("max_tokens", MAX_TOKENS))
         self.stride = int(meta.get("stride", STRIDE))
         self.max_answer_tokens = int(meta.get("max_answer_tokens", MAX_ANSWER_TOKENS))
@@ -242,6 +241,11 @@ class SpanReader:
         self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self._input_names = {item.name for item in self._session.get_inputs()}
         self._lock = threading.Lock()  # one run at a time: both cores already serve each run
+
+    @staticmethod
+    def null_threshold_of(onnx_path: Path) -> float:
+        """The model's null threshold, without loading the model."""
+        return float(_metadata(onnx_path).get("null_threshold", 0.0))
 
     def read(self, inputs: Sequence[ReaderInput]) -> list[Reading]:
         """Best span and no-answer score for each input (a micro-batch of questions/passages).
@@ -283,3 +287,9 @@ class SpanReader:
         with self._lock:
             starts, ends = self._session.run(["start_logits", "end_logits"], feeds)
         return np.asarray(starts, dtype=np.float32), np.asarray(ends, dtype=np.float32)
+
+
+def _metadata(onnx_path: Path) -> dict:
+    """What the training run wrote beside the model (reader.json), or nothing."""
+    meta_path = onnx_path.with_name("reader.json")
+    return json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.is_file() else {}
