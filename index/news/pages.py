@@ -16,7 +16,8 @@ import unicodedata
 
 from index.api import SHARED
 from index.errors import FetchError, IngestError
-from index.ingest.documents import Document, make_document, parse_bytes, parse_html_page
+from index.ingest.documents import Document, make_document, parse_bytes
+from index.ingest.formats.web_page import decode_page, parse_html_page
 from index.news.fetch import Fetched, Fetcher, checked_url
 
 ACCEPT = "text/html,application/xhtml+xml;q=0.9,application/pdf;q=0.8,text/plain;q=0.5"
@@ -57,7 +58,7 @@ def page_document(
             collection=collection,
         )
     if kind == "html":
-        page = parse_html_page(name, _decoded(fetched), fetched.url)
+        page = parse_html_page(name, decode_page(fetched.body, fetched.charset), fetched.url)
         address = page.url if page.url and _is_web_address(page.url) else fetched.url
         text = page.text
         if page.author and page.author not in text:
@@ -118,17 +119,6 @@ def _slug(url: str) -> str:
     bare = re.sub(r"^https?://(www\.)?", "", url.lower())
     ascii_only = unicodedata.normalize("NFKD", bare).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_only).strip("-") or "page"
-
-
-def _decoded(fetched: Fetched) -> bytes | str:
-    """The body as text in its declared charset; undeclared, unknown or wrong (invalid
-    bytes), the bytes themselves, which trafilatura decodes by detection."""
-    if not fetched.charset:
-        return fetched.body
-    try:
-        return fetched.body.decode(fetched.charset)
-    except (LookupError, UnicodeDecodeError):
-        return fetched.body
 
 
 def _plain_text(fetched: Fetched) -> str:
