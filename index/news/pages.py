@@ -133,13 +133,34 @@ def _is_web_address(url: str) -> bool:
     return re.match(r"https?://[^\s/]+", url) is not None
 
 
-def _not_an_article(fetched: Fetched, kind: str) -> str:
+def what_it_is(fetched: Fetched, kind: str) -> str:
+    """What a fetched address holds, in the words every refusal uses ("is an image
+    (image/png)"), whether a link or a feed was expected."""
     shown = fetched.content_type or "of an unknown type"
-    if kind == "image":
-        return f"{fetched.url} is an image ({shown}), not an article"
+    return {
+        "image": f"is an image ({shown})",
+        "feed": "is a news feed",
+        "pdf": "is a PDF",
+        "html": "is a web page",
+        "text": "is plain text",
+    }.get(kind, f"is {shown}")
+
+
+def feed_body(fetched: Fetched) -> bytes:
+    """The body of what should be a feed; refused, saying what it is, when it is an image,
+    a PDF or a web page (anything else is left to the feed parser to judge)."""
+    kind = page_kind(fetched)
+    if kind in ("html", "image", "pdf"):
+        raise IngestError(f"{fetched.url} {what_it_is(fetched, kind)}, not an RSS or Atom feed")
+    return fetched.body
+
+
+def _not_an_article(fetched: Fetched, kind: str) -> str:
     if kind == "feed":
         return (
             f"{fetched.url} is a news feed, not an article: follow it with /follow_feed "
             "(or `qabot feeds add`)"
         )
-    return f"{fetched.url} is {shown}, not a web page, a PDF or text"
+    if kind == "image":
+        return f"{fetched.url} {what_it_is(fetched, kind)}, not an article"
+    return f"{fetched.url} {what_it_is(fetched, kind)}, not a web page, a PDF or text"

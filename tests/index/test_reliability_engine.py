@@ -23,11 +23,11 @@ import numpy as np
 import pytest
 
 from index import Answer, Engine, IndexCorrupt, UnknownDocument
-from index.store import sqlite as store_module
 from index.ingest.chunking import chunk_text
 from index.ingest.documents import Document, parse_bytes
 from index.ingest.embedding import Embedder
 from index.snapshot.build import POINTER
+from index.store import sqlite as store_module
 from index.store.sqlite import STORE_FORMAT, SqliteChunkStore
 from tests.support.engine_support import (
     ARTICLES,
@@ -118,7 +118,7 @@ def test_re_adding_a_changed_document_replaces_it(
 def test_removing_an_unknown_document_says_so(index_copy: Path, open_engine: OpenEngine) -> None:
     engine, _ = open_engine(index_copy)
 
-    with pytest.raises(UnknownDocument, match="no document with id 'nothing'"):
+    with pytest.raises(UnknownDocument, match="no document has the id or address 'nothing'"):
         engine.remove("nothing")
 
 

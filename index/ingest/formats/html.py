@@ -64,7 +64,7 @@ def page_titles(data: bytes | str) -> list[str]:
     except (ValueError, lxml.etree.ParserError):
         return []
     found = [
-        *tree.xpath("//meta[@property='og:title']/@content"),
+        *tree.xpath("//meta[@property='og:title' or @name='og:title']/@content"),
         *tree.xpath("//meta[@name='twitter:title']/@content"),
         *(_without_site_name(title.text_content()) for title in tree.xpath("//title")[:1]),
         *(heading.text_content() for heading in tree.xpath("//h1")[:1]),
