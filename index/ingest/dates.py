@@ -138,17 +138,22 @@ _DIGEST_ASK = re.compile(
     r")(?: please)?"
 )
 _NOT_WORDS = re.compile(r"[^\w' ]+")
+# Without time words, a question is a digest request only if it names the news itself
+# ("What happened?" alone may follow up on the conversation).
+_NEWS_WORD = re.compile(r"\b(?:news|new|headlines|latest|stories|miss|published)\b")
 
 
 def digest_period(question: str, today: dt.date) -> TimeFilter | None:
     """The period a question asks the news of, when it asks nothing else ("What happened
-    yesterday?", "news from this week"); None for any other question ("What happened to
-    the volcano yesterday?" is asked of the articles)."""
+    yesterday?", "news from this week"; "Any news?" asks for the newest); None for any
+    other question ("What happened to the volcano yesterday?" is asked of the articles)."""
     kept, time = time_filter(question, today)
-    if time is None or not (time.has_range or time.newest_first):
-        return None
     rest = " ".join(_NOT_WORDS.sub(" ", kept.casefold().replace("’", "'")).split())
-    return time if _DIGEST_ASK.fullmatch(rest) else None
+    if not _DIGEST_ASK.fullmatch(rest):
+        return None
+    if time is not None and (time.has_range or time.newest_first):
+        return time
+    return TimeFilter(newest_first=True) if _NEWS_WORD.search(rest) else None
 
 
 def since_day(when: str, today: dt.date) -> dt.date | None:
