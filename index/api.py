@@ -296,6 +296,15 @@ class NewsDesk(Protocol):
         """The stories published from `start` to `end` (None: the newest), newest first."""
         ...
 
+    def stories(self, doc_ids: Sequence[str]) -> list[DigestItem]:
+        """These documents as digest items (lead, source, who else carried them)."""
+        ...
+
+    def mentioning(self, doc_ids: Sequence[str], keywords: Sequence[str]) -> set[str]:
+        """The documents whose title or text names one of `keywords` (whole words, any
+        case)."""
+        ...
+
     def digest_for(self, question: str, scope: Scope | None = None) -> Digest | None:
         """The digest a question asks for ("What happened yesterday?"), or None when it
         asks something else (then it is for the answer pipeline)."""

@@ -210,6 +210,15 @@ class Engine:
         named.sort(key=lambda document: document.collection != SHARED)
         return named[0].doc_id if named else wanted
 
+    def texts(self, doc_ids: Sequence[str]) -> dict[str, str]:
+        """Each document's chunks' text, in order (neighbours' overlap repeated)."""
+        store = self._files.store
+        found = {}
+        for doc_id in doc_ids:
+            chunks = store.chunks(sorted(store.chunk_ids_of(doc_id)))
+            found[doc_id] = "\n".join(chunks[chunk_id].text for chunk_id in sorted(chunks))
+        return found
+
     def leads(self, doc_ids: Sequence[str]) -> dict[str, str]:
         """Each document's first sentence (its headline skipped), for digests."""
         store = self._files.store

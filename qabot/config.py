@@ -1,7 +1,7 @@
 """Configuration: `config.yaml` validated once into typed models.
 
 The engine's sections are `index.settings.EngineSettings`; the bot's are `telegram`,
-`metrics`, `links` and `alerts` (`bot.settings`). Each default is written once, in those
+`metrics`, `links`, `alerts` and `channels` (`bot.settings`). Each default is written once, in those
 models; config.yaml shows them. Errors name the bad key (e.g.
 `telegram.rate_limit_per_minute: ...`), so an operator can fix the file without reading
 code. Relative paths are resolved against the config file's folder, so the bot behaves
@@ -16,7 +16,7 @@ from typing import Literal
 import yaml
 from pydantic import Field, ValidationError
 
-from bot.settings import AlertsConfig, LinksConfig, MetricsConfig, TelegramConfig
+from bot.settings import AlertsConfig, ChannelsConfig, LinksConfig, MetricsConfig, TelegramConfig
 from index.settings import EngineSettings, Section
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -50,6 +50,7 @@ class Config(EngineSettings):
     state: StateSettings = StateSettings()
     links: LinksConfig = LinksConfig()
     alerts: AlertsConfig = AlertsConfig()
+    channels: ChannelsConfig = ChannelsConfig()
     base_dir: Path = PROJECT_ROOT
 
     def path(self, relative: Path) -> Path:

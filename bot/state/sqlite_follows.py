@@ -1,8 +1,8 @@
 """Follows, the alerts sent for them, muted chats and the links each chat sent, in SQLite.
 
 Kept in the answer log's file (`telegram.feedback_db`), in tables of their own: one file
-holds the bot's memory. Implements `bot.state.protocols.Follows` and
-`bot.state.protocols.LinkQuota`.
+holds the bot's memory. Implements `bot.state.protocols.NewsState`: `Follows` and
+`LinkQuota` here, `Channels` and `DailyDigests` in bot/state/sqlite_channels.py.
 Calls are synchronous, like the answer log's: each is one short statement in WAL mode.
 """
 
@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from bot.state.protocols import Follow, named_follows
+from bot.state.sqlite_channels import CHANNEL_SCHEMA, SqliteChannels
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS follows (
@@ -40,13 +41,13 @@ CREATE TABLE IF NOT EXISTS links_read (
 """
 
 
-class FollowStore:
+class FollowStore(SqliteChannels):
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
+        self._db.executescript(_SCHEMA + CHANNEL_SCHEMA)
         self._lock = threading.Lock()  # the sync job runs alerts while handlers run too
 
     def close(self) -> None:

@@ -17,6 +17,7 @@ from index.api import (
     SHARED,
     AddedLink,
     Digest,
+    DigestItem,
     DocumentInfo,
     FeedInfo,
     FeedSync,
@@ -28,7 +29,7 @@ from index.errors import IngestError, UnknownFeed
 from index.ingest.dates import digest_period, parse_iso_date
 from index.ingest.documents import Document
 from index.ingest.formats.web_page import decode_page
-from index.news.digest import build_digest
+from index.news.digest import build_digest, mentions, stories_of
 from index.news.discovery import advertised_feeds, no_feed_named
 from index.news.feed_parsing import parse_feed
 from index.news.fetch import Fetcher, checked_url
@@ -206,6 +207,22 @@ class News:
             reporters=self._feeds.reporting_feeds,
             leads=self._engine.leads,
         )
+
+    def stories(self, doc_ids: Sequence[str]) -> list[DigestItem]:
+        wanted = set(doc_ids)
+        documents = [doc for doc in self._engine.documents() if doc.doc_id in wanted]
+        return stories_of(
+            documents, reporters=self._feeds.reporting_feeds, leads=self._engine.leads
+        )
+
+    def mentioning(self, doc_ids: Sequence[str], keywords: Sequence[str]) -> set[str]:
+        titles = {doc.doc_id: doc.title for doc in self._engine.documents()}
+        texts = self._engine.texts([doc_id for doc_id in doc_ids if doc_id in titles])
+        return {
+            doc_id
+            for doc_id, text in texts.items()
+            if mentions(f"{titles[doc_id]}\n{text}", keywords)
+        }
 
     def digest_for(self, question: str, scope: Scope | None = None) -> Digest | None:
         scope = scope or Scope()

@@ -62,6 +62,29 @@ def build_digest(
     )
 
 
+def stories_of(
+    documents: Sequence[DocumentInfo],
+    *,
+    reporters: Callable[[str], list[str]],
+    leads: Callable[[Sequence[str]], dict[str, str]],
+) -> list[DigestItem]:
+    """Each document as a digest item of its own (channel posts: no grouping, no period)."""
+    found = leads([document.doc_id for document in documents])
+    return [
+        _item(_Story(document, reporters(document.doc_id) or [_site(document)], frozenset()), found)
+        for document in documents
+    ]
+
+
+def mentions(text: str, keywords: Sequence[str]) -> bool:
+    """Whether `text` names one of `keywords` (whole words or phrases, any case)."""
+    return any(
+        re.search(rf"(?<!\w){re.escape(keyword.casefold())}(?!\w)", text.casefold())
+        for keyword in keywords
+        if keyword.strip()
+    )
+
+
 def _newest_first(documents: Sequence[DocumentInfo]) -> list[tuple[dt.date, DocumentInfo]]:
     """The dated documents, newest day first; on one day, the last added first."""
     dated = [(parse_iso_date(doc.date), doc) for doc in reversed(documents)]
