@@ -92,6 +92,16 @@ class FeedSettings(Section):
     min_item_chars: int = Field(600, ge=0)
 
 
+class PageSettings(Section):
+    """Lines a site repeats on its pages, dropped before indexing (index/news/cleaning.py)."""
+
+    # on this many of a site's pages (the one read among them): the site's template
+    repeated_on_pages: int = Field(3, ge=2, le=1000)
+    # a short line many sites' templates hold ("Advertisement", "Share this:")
+    common_on_sites: int = Field(3, ge=2, le=1000)
+    pages_kept_per_site: int = Field(50, ge=2, le=10_000)  # the newest pages remembered
+
+
 class EngineSettings(Section):
     index: IndexSettings = IndexSettings()
     chunking: ChunkingSettings = ChunkingSettings()
@@ -101,6 +111,7 @@ class EngineSettings(Section):
     qdrant: QdrantSettings = QdrantSettings()
     fetch: FetchSettings = FetchSettings()
     feeds: FeedSettings = FeedSettings()
+    pages: PageSettings = PageSettings()
 
     @model_validator(mode="after")
     def _check_candidates(self) -> EngineSettings:
@@ -140,6 +151,7 @@ class EngineSettings(Section):
             qdrant=self.qdrant,
             fetch=self.fetch,
             feeds=self.feeds,
+            pages=self.pages,
         )
 
     def resolved(self, base: Path, index_dir: Path | None = None) -> EngineSettings:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from index.api import EngineObserver
 from index.engine import Engine
 from index.news.desk import News
+from index.news.site_lines import SiteLines
 from index.news.sqlite_feeds import FeedStore
 from index.settings import QdrantSettings
 from index.store.storage import Storage
@@ -73,6 +74,14 @@ class Backends:
         from index.news.postgres_feeds import PostgresFeedStore
 
         return PostgresFeedStore(self.pool)
+
+    def site_lines(self) -> SiteLines | None:
+        """What every worker learned of sites' templates; None: feeds.sqlite."""
+        if self.pool is None:
+            return None
+        from index.news.postgres_site_lines import PostgresSiteLines
+
+        return PostgresSiteLines(self.pool)
 
     def close(self) -> None:
         if self.pool is not None:
@@ -135,4 +144,9 @@ def open_news(config: Config, engine: Engine, backends: Backends | None = None) 
     backends = backends or Backends()
     if config.state.backend == "postgres" and backends.pool is None:
         raise ValueError("the configuration names a database to open first (Backends.open)")
-    return News(engine, engine.settings, feed_store=backends.feed_store())
+    return News(
+        engine,
+        engine.settings,
+        feed_store=backends.feed_store(),
+        site_lines=backends.site_lines(),
+    )

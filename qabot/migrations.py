@@ -224,6 +224,23 @@ MIGRATIONS: tuple[Migration, ...] = (
             hour SMALLINT NOT NULL CHECK (hour BETWEEN 0 AND 23),
             last_day DATE NOT NULL
         );
+        -- Pages' repeated lines (index/news/postgres_site_lines.py): per page read, the keys
+        -- (hashes) of its article lines and short blocks, to learn each site's template.
+        CREATE TABLE site_pages (
+            site TEXT NOT NULL,
+            page TEXT NOT NULL,
+            seen_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp(),
+            PRIMARY KEY (site, page)
+        );
+        CREATE TABLE site_lines (
+            site TEXT NOT NULL,
+            page TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('line', 'block')),
+            key TEXT NOT NULL,
+            PRIMARY KEY (site, page, kind, key),
+            FOREIGN KEY (site, page) REFERENCES site_pages ON DELETE CASCADE
+        );
+        CREATE INDEX site_lines_by_key ON site_lines (kind, key);
         """,
     ),
 )

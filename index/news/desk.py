@@ -29,11 +29,13 @@ from index.errors import IngestError, UnknownFeed
 from index.ingest.dates import digest_period, parse_iso_date
 from index.ingest.documents import Document
 from index.ingest.formats.web_page import decode_page
+from index.news.cleaning import PageCleaner
 from index.news.digest import build_digest, mentions, stories_of
 from index.news.discovery import advertised_feeds, no_feed_named
 from index.news.feed_parsing import parse_feed
 from index.news.fetch import Fetcher, checked_url
 from index.news.pages import feed_body, page_kind, read_url
+from index.news.site_lines import SiteLines, SqliteSiteLines
 from index.news.sqlite_feeds import FEED_STORE_FILE, FeedRecord, FeedStore, SqliteFeedStore
 from index.news.syncing import FEED_ACCEPT, FeedSyncer, KnownDocuments, info_of
 from index.settings import EngineSettings
@@ -50,17 +52,23 @@ class News:
         *,
         fetcher: Fetcher | None = None,
         feed_store: FeedStore | None = None,
+        site_lines: SiteLines | None = None,
     ) -> None:
+        """`feed_store` and `site_lines` default to feeds.sqlite in the index folder."""
         self._engine = engine
         self._settings = settings
         self._fetcher = fetcher or Fetcher(settings.fetch)
         self._feeds = feed_store or SqliteFeedStore(settings.index.dir / FEED_STORE_FILE)
-        self._syncer = FeedSyncer(settings.feeds, self._fetcher, self._feeds, self._add)
+        self._site_lines = site_lines or SqliteSiteLines(settings.index.dir / FEED_STORE_FILE)
+        self._cleaner = PageCleaner(self._site_lines, settings.pages)
+        self._syncer = FeedSyncer(
+            settings.feeds, self._fetcher, self._feeds, self._add, self._cleaner
+        )
 
     # ----- links -------------------------------------------------------------------------
 
     def add_url(self, url: str, collection: str = SHARED, keep: int | None = None) -> AddedLink:
-        document = read_url(self._fetcher, url, collection)
+        document = self._cleaner.clean(read_url(self._fetcher, url, collection, self._cleaner))
         stored = self._stored(document)
         if stored is not None:
             return AddedLink(stored, already=True)
@@ -234,6 +242,7 @@ class News:
 
     def close(self) -> None:
         self._feeds.close()
+        self._site_lines.close()
 
     def _add(self, documents: Sequence[Document]) -> list[DocumentInfo]:
         return self._engine.add_documents(documents)

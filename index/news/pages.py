@@ -16,8 +16,10 @@ import unicodedata
 
 from index.api import SHARED
 from index.errors import FetchError, IngestError
+from index.ingest.boilerplate import page_blocks
 from index.ingest.documents import Document, make_document, parse_bytes
 from index.ingest.formats.web_page import decode_page, parse_html_page
+from index.news.cleaning import PageCleaner
 from index.news.fetch import Fetched, Fetcher, checked_url
 
 ACCEPT = "text/html,application/xhtml+xml;q=0.9,application/pdf;q=0.8,text/plain;q=0.5"
@@ -28,12 +30,14 @@ _FEED_START = re.compile(
 )
 
 
-def read_url(fetcher: Fetcher, url: str, collection: str = SHARED) -> Document:
+def read_url(
+    fetcher: Fetcher, url: str, collection: str = SHARED, cleaner: PageCleaner | None = None
+) -> Document:
     """Fetch `url` (if the site's robots.txt allows) and read it into a document."""
     checked_url(url)
     if not fetcher.robots_allow(url):
         raise FetchError(f"{url}: the site's robots.txt asks bots not to read this page")
-    return page_document(fetcher.get(url, accept=ACCEPT), collection)
+    return page_document(fetcher.get(url, accept=ACCEPT), collection, cleaner=cleaner)
 
 
 def page_document(
@@ -42,9 +46,11 @@ def page_document(
     *,
     title: str | None = None,
     date: str | None = None,
+    cleaner: PageCleaner | None = None,
 ) -> Document:
     """The document a fetched page holds; `title` and `date` (a feed item's) win over the
-    page's own."""
+    page's own. A web page's lines are left with `cleaner` to learn its site's template
+    from (the caller cleans it, once the pages read with it are learned too)."""
     kind = page_kind(fetched)
     name = fetched.url
     if kind == "pdf":
@@ -58,13 +64,14 @@ def page_document(
             collection=collection,
         )
     if kind == "html":
-        page = parse_html_page(name, decode_page(fetched.body, fetched.charset), fetched.url)
+        html = decode_page(fetched.body, fetched.charset)
+        page = parse_html_page(name, html, fetched.url)
         address = page.url if page.url and _is_web_address(page.url) else fetched.url
         text = page.text
         if page.author and page.author not in text:
             # After the text: a byline first would be a chunk of its own with the headline.
             text = f"{text}\n\nBy {page.author}."  # "who wrote ..." can then be answered
-        return make_document(
+        document = make_document(
             name,
             url_doc_id(address, collection),
             title or page.title,
@@ -74,6 +81,9 @@ def page_document(
             url=address,
             collection=collection,
         )
+        if cleaner is not None:
+            cleaner.learn(document, page_blocks(html), page.text)
+        return document
     if kind == "text":
         return make_document(
             name,

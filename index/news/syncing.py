@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from index.api import SHARED, DocumentInfo, FeedInfo, FeedSync, QabotError
 from index.ingest.dates import parse_iso_date
 from index.ingest.documents import Document, make_document
+from index.news.cleaning import PageCleaner
 from index.news.feed_parsing import FeedItem, ParsedFeed, parse_feed
 from index.news.fetch import Fetched, Fetcher
 from index.news.pages import ACCEPT, feed_body, page_document, url_doc_id
@@ -95,11 +96,13 @@ class FeedSyncer:
         fetcher: Fetcher,
         store: FeedStore,
         add_documents: AddDocuments,
+        cleaner: PageCleaner,
     ) -> None:
         self._settings = settings
         self._fetcher = fetcher
         self._store = store
         self._add_documents = add_documents
+        self._cleaner = cleaner
 
     def sync(self, feed: FeedRecord, known: KnownDocuments, now: dt.datetime) -> FeedSync:
         """Fetch one feed and store what is new in it; never raises for the feed's faults
@@ -122,8 +125,9 @@ class FeedSyncer:
         except Exception as error:  # a bug or a library's crash on this feed's content
             log.exception("feed %s could not be read", feed.url)
             return self._failed(feed, f"could not be read ({type(error).__name__})", now)
-        new = self._store_documents(reading.new)
-        updated = self._store_documents(reading.updated)
+        # Cleaned again now that every page of the sync taught its site's template.
+        new = self._store_documents([self._cleaner.clean(d) for d in reading.new])
+        updated = self._store_documents([self._cleaner.clean(d) for d in reading.updated])
         known.stored(new + updated)
         for item, doc_id in reading.links:
             self._store.remember(feed.feed_id, item.guid, item.fingerprint, doc_id)
@@ -183,6 +187,7 @@ class FeedSyncer:
                 log.exception("item %s of %s could not be read", item.guid, feed.url)
                 reading.skipped.append(f"{item.title or item.guid}: {type(error).__name__}")
                 continue
+            document = self._cleaner.clean(document)
             previous = seen.doc_id if seen is not None else None
             twin = previous or linked or _twin(document, known)
             if twin is not None and twin in known.from_feeds and previous is None:
@@ -210,13 +215,15 @@ class FeedSyncer:
                 if not self._fetcher.robots_allow(item.link):
                     raise QabotError("robots.txt asks bots not to read the page")
                 fetched = self._fetcher.get(item.link, accept=ACCEPT)
-                return page_document(fetched, title=item.title or None, date=date)
+                return page_document(
+                    fetched, title=item.title or None, date=date, cleaner=self._cleaner
+                )
             except QabotError as error:
                 if len(item.text) < 20:
                     raise
                 log.info("reading %s from the feed's summary: %s", item.link, error)
         address = item.link or item.guid
-        return make_document(
+        document = make_document(
             name,
             url_doc_id(address),
             item.title,
@@ -225,6 +232,8 @@ class FeedSyncer:
             source=address,
             url=item.link,
         )
+        self._cleaner.learn(document)
+        return document
 
     def _store_documents(self, documents: list[Document]) -> list[DocumentInfo]:
         if not documents:

@@ -221,3 +221,64 @@ def test_a_windows_1252_page_that_claims_utf8_keeps_its_letters(
     desk.news.add_url(server.url("/ferry"))
     answer = desk.engine.answer("How often does the ferry run?")
     assert "Ærø og Strynø" in answer.passages[0].text
+
+
+TEMPLATE = [  # what the issue found answered as news, inside each page's article element
+    "Subscribe now to our eNATION edition and read every page as it was printed.",
+    "Our Standards: The Thomson Reuters Trust Principles.",
+    "Sign up for our morning newsletter and get the day's top stories in your inbox.",
+    "© 2023 The Test Times. All rights reserved.",
+]
+
+
+def templated(path: str) -> Route:
+    title, day, _, paragraphs = STORIES[path]
+    return Route(
+        article_page(title, [paragraphs[0], *TEMPLATE[:2], paragraphs[1], *TEMPLATE[2:]], date=day)
+    )
+
+
+def test_lines_a_site_repeats_on_its_pages_are_not_indexed(
+    desk: NewsDesk, server: NewsServer
+) -> None:
+    items = [serve_story(server, path) for path in STORIES]
+    for path in STORIES:
+        server.routes[path] = templated(path)
+    desk.news.add_feed(serve_feed(server, "/feed.xml", items, "The Test Times"))
+    [result] = desk.news.sync(due_only=False)
+    assert len(result.new) == 3  # learned from the sync's own pages, before any was stored
+    texts = desk.engine.texts([d.doc_id for d in desk.engine.documents()])
+    for path, (_, _, _, paragraphs) in STORIES.items():
+        text = next(t for t in texts.values() if paragraphs[0][:40] in t)
+        assert paragraphs[1] in text, path  # the article stays whole
+        for line in TEMPLATE:
+            assert line not in text, (path, line)
+    # A page of the site read later is cleaned with what its site taught.
+    server.routes["/news/club"] = Route(
+        article_page(
+            "Chess club opens in Porto",
+            [
+                "A chess club opened in Porto's old town, offering free lessons to children.",
+                *TEMPLATE,
+            ],
+            date="2023-01-31",
+        )
+    )
+    club = desk.news.add_url(server.url("/news/club")).document
+    text = desk.engine.texts([club.doc_id])[club.doc_id]
+    assert "free lessons to children" in text and "eNATION" not in text
+
+
+def test_a_page_of_a_site_seen_once_keeps_every_line(desk: NewsDesk, server: NewsServer) -> None:
+    server.routes["/news/storm"] = templated("/news/storm")
+    document = desk.news.add_url(server.url("/news/storm")).document
+    text = desk.engine.texts([document.doc_id])[document.doc_id]
+    assert all(line in text for line in TEMPLATE)  # nothing to learn from yet: kept
+
+
+def test_the_byline_every_page_of_a_site_carries_stays(desk: NewsDesk, server: NewsServer) -> None:
+    items = [serve_story(server, path) for path in STORIES]  # all by Jane Reporter
+    desk.news.add_feed(serve_feed(server, "/feed.xml", items, "The Test Times"))
+    desk.news.sync(due_only=False)
+    texts = desk.engine.texts([d.doc_id for d in desk.engine.documents()])
+    assert all(text.endswith("By Jane Reporter.") for text in texts.values())
