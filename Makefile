@@ -36,8 +36,8 @@ test: lint
 # on every core (pytest-xdist): most of their time is waiting on servers and subprocesses. The
 # tests that stop a shared server run after the others, alone.
 test-fast: setup
-	PYTHONPATH=$(CURDIR)/tests/no_model $(BIN)/pytest -m "not model and not alone" -n auto
-	PYTHONPATH=$(CURDIR)/tests/no_model $(BIN)/pytest -m "not model and alone"
+	PYTHONPATH=$(CURDIR)/tests/support/no_model $(BIN)/pytest -m "not model and not alone" -n auto
+	PYTHONPATH=$(CURDIR)/tests/support/no_model $(BIN)/pytest -m "not model and alone"
 
 eval: setup
 	$(BIN)/python -m benchmarks.quality --report docs/quality-run.md

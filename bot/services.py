@@ -11,7 +11,7 @@ from bot.state.protocols import (
     AnswerLog,
     BotState,
     Conversations,
-    NewsState,
+    FollowState,
     RateLimiters,
     SeenUpdates,
 )
@@ -41,7 +41,7 @@ class BotServices:
     limiters: RateLimiters
     updates: SeenUpdates
     metrics: BotMetrics
-    follows: NewsState
+    follows: FollowState
     news: NewsOptions | None = None
 
     @classmethod
@@ -62,6 +62,6 @@ class BotServices:
             limiters=state.limiters,
             updates=state.updates,
             metrics=metrics,
-            follows=state.news,
+            follows=state.follows,
             news=news,
         )

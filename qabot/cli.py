@@ -10,21 +10,19 @@ import json
 import logging
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot import messages
 from qabot.config import Config, ConfigError, load_config
 
 if TYPE_CHECKING:
     from index import Answer, Engine
-    from index.api import Digest, DigestItem, FeedInfo, FeedSync
-    from index.news.desk import News
+    from index.api import Digest, DigestItem, FeedInfo, FeedSync, NewsDesk
     from qabot.factory import Backends
 
-NOT_FOUND = "I couldn't find that in the articles I have."
-CLOSEST = "The closest I found (it does not answer the question):"
 EMPTY_QUESTION_STATUS = 2  # like any other usage error: the message is on stderr
 CHAT_GREETING = (
     "Ask about the articles; follow-up questions are understood. Empty line or Ctrl-D quits."
@@ -341,7 +339,7 @@ def _chat(args: argparse.Namespace, config: Config) -> int:
                 break
             if not question:
                 break
-            answer = engine.answer(question, history[-config.answer.conversation_turns :])
+            answer = engine.answer(question, history[-config.engine.answer.conversation_turns :])
             _print_answer(answer, as_json=False, passages=1)
             if answer.confident:
                 history.append(Turn(question, answer.text))
@@ -349,13 +347,11 @@ def _chat(args: argparse.Namespace, config: Config) -> int:
 
 
 def _ask_me(engine: Engine) -> str:
-    from bot.messages import ask_me
-
-    return ask_me([document.title for document in engine.documents() if document.title])
+    return messages.ask_me([document.title for document in engine.documents() if document.title])
 
 
 def _print_answer(answer: Answer, as_json: bool, passages: int = 3) -> None:
-    text = answer.text if answer.confident else NOT_FOUND
+    text = answer.text if answer.confident else messages.NOT_FOUND
     if as_json:
         payload = {
             "question": answer.question,
@@ -373,10 +369,10 @@ def _print_answer(answer: Answer, as_json: bool, passages: int = 3) -> None:
         print(_bold(answer.direct))
     print(text)
     if not answer.confident and answer.topics:
-        print("The articles I have cover: " + "; ".join(answer.topics))
+        print(f"{messages.TOPICS_INTRO} " + "; ".join(answer.topics))
     shown = answer.passages[:passages] if answer.confident else []
     if answer.closest is not None:
-        print(f"\n{CLOSEST}")
+        print(f"\n{messages.CLOSEST}")
         shown = [answer.closest]
     for rank, passage in enumerate(shown, 1):
         dated = f", {passage.date}" if passage.date else ""
@@ -451,21 +447,20 @@ def _index_check(args: argparse.Namespace, config: Config) -> int:
 @contextmanager
 def _news(
     args: argparse.Namespace, config: Config, *, seed_default_corpus: bool = False
-) -> Iterator[tuple[Engine, News]]:
+) -> Iterator[tuple[Engine, NewsDesk]]:
     """The engine of `--index` and the links and feeds over it, closed at the end."""
     from qabot.factory import open_news
 
-    with _backends_and_engine(args, config, seed_default_corpus) as (backends, engine):
-        news = open_news(config, engine, backends)
-        try:
-            yield engine, news
-        finally:
-            news.close()
+    with (
+        _backends_and_engine(args, config, seed_default_corpus) as (backends, engine),
+        closing(open_news(config, engine, backends)) as news,
+    ):
+        yield engine, news
 
 
 def _feeds_add(args: argparse.Namespace, config: Config) -> int:
     """Each argument is a feed's address or an OPML file listing feeds."""
-    from index.news.opml import opml_feed_urls
+    from qabot.factory import feeds_listed_in
 
     addresses: list[str] = []
     for item in args.feeds:
@@ -476,7 +471,7 @@ def _feeds_add(args: argparse.Namespace, config: Config) -> int:
             if not path.is_file():
                 print(f"qabot: {item} is neither a web address nor an OPML file", file=sys.stderr)
                 return 1
-            addresses.extend(opml_feed_urls(path.read_bytes(), item))
+            addresses.extend(feeds_listed_in(path.read_bytes(), item))
     failed = 0
     with _news(args, config) as (_, news):
         followed = {feed.url for feed in news.feeds()}
@@ -550,11 +545,11 @@ def _feeds_sync(args: argparse.Namespace, config: Config) -> int:
 
 def _feeds_export(args: argparse.Namespace, config: Config) -> int:
     """The followed feeds as OPML on stdout (`> subscriptions.opml`)."""
-    from index.news.opml import feeds_opml
+    from qabot.factory import subscriptions_opml
 
     with _news(args, config) as (_, news):
         feeds = news.feeds()
-    sys.stdout.buffer.write(feeds_opml(feeds))
+    sys.stdout.buffer.write(subscriptions_opml(feeds))
     sys.stdout.flush()
     return 0
 
@@ -594,10 +589,10 @@ def _digest(args: argparse.Namespace, config: Config) -> int:
     """The stories published since --since (to today), newest first."""
     import datetime as dt
 
-    from index.ingest.dates import since_day
+    from qabot.factory import day_named
 
     today = dt.datetime.now(dt.UTC).date()
-    start = since_day(args.since, today)
+    start = day_named(args.since, today)
     if start is None:
         print(f"qabot: --since {args.since}: not a day I understand", file=sys.stderr)
         return 2
@@ -659,9 +654,7 @@ def _eval(args: argparse.Namespace, config: Config) -> int:
 def _report(args: argparse.Namespace, config: Config) -> int:
     """What /stats and /unanswered show, from the bot's answer log."""
     import datetime as dt
-    from contextlib import closing
 
-    from bot import messages
     from bot.ops.reports import latency_line, unanswered, usage_report
     from qabot.factory import Backends
     from qabot.serve import open_answer_log
@@ -669,7 +662,7 @@ def _report(args: argparse.Namespace, config: Config) -> int:
     with closing(Backends.open(config)) as backends:
         log = open_answer_log(config, backends)
         if log is None:
-            path = config.telegram_settings().feedback_db
+            path = config.telegram.state_db
             print(f"qabot: no answers logged yet: `qabot serve` writes {path}", file=sys.stderr)
             return 1
         today = dt.datetime.now(dt.UTC).date()

@@ -1,5 +1,6 @@
 """Build the engine and its backends from validated configuration (the one place config
-meets `index/`).
+meets `index/`, and the one module of qabot/ that reaches past the engine's interface:
+`lint-imports` checks it).
 
 `Backends` opens what the configuration chose beyond the embedded default: the PostgreSQL
 pool (`state.backend: postgres`), shared by the engine's stores, the feed registry and the
@@ -9,14 +10,20 @@ from the environment. The default (SQLite and FAISS in the index folder) opens n
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from index.api import EngineObserver
+from index.api import EngineObserver, FeedInfo
 from index.engine import Engine
+from index.errors import IngestError
+from index.ingest.dates import since_day
+from index.ingest.documents import Document, doc_id_for, iter_supported_files, load_file
 from index.news.desk import News
+from index.news.opml import feeds_opml, opml_feed_urls
 from index.news.site_lines import SiteLines
 from index.news.sqlite_feeds import FeedStore
 from index.settings import QdrantSettings
@@ -47,8 +54,8 @@ class Backends:
 
             pool = open_pool(config.state)
         qdrant = None
-        if config.retrieval.backend == "qdrant":
-            qdrant = qdrant_client(config.engine_settings().qdrant)
+        if config.engine.retrieval.backend == "qdrant":
+            qdrant = qdrant_client(config.engine.qdrant)
         return cls(pool, qdrant)
 
     def collection(self, config: Config) -> QdrantCollection | None:
@@ -57,7 +64,7 @@ class Backends:
             return None
         from index.search.qdrant import QdrantCollection
 
-        return QdrantCollection(self.qdrant, config.qdrant.collection)
+        return QdrantCollection(self.qdrant, config.engine.qdrant.collection)
 
     def storage(self, config: Config) -> Storage | None:
         """Where the engine keeps documents and chunks; None: the index folder."""
@@ -125,7 +132,7 @@ def open_engine(
     """
     backends = backends or Backends()
     if (config.state.backend == "postgres" and backends.pool is None) or (
-        config.retrieval.backend == "qdrant" and backends.qdrant is None
+        config.engine.retrieval.backend == "qdrant" and backends.qdrant is None
     ):
         raise ValueError("the configuration names backends to open first (Backends.open)")
     return Engine(
@@ -150,3 +157,31 @@ def open_news(config: Config, engine: Engine, backends: Backends | None = None) 
         feed_store=backends.feed_store(),
         site_lines=backends.site_lines(),
     )
+
+
+def feeds_listed_in(opml: bytes, source: str) -> list[str]:
+    """The feed addresses an OPML file lists (`qabot feeds add FILE`)."""
+    return opml_feed_urls(opml, source)
+
+
+def day_named(words: str, today: dt.date) -> dt.date | None:
+    """The first day `qabot digest --since WORDS` means ("monday", "3 days"), or None."""
+    return since_day(words, today)
+
+
+def subscriptions_opml(feeds: Sequence[FeedInfo]) -> bytes:
+    """The followed feeds as an OPML file (`qabot feeds export`)."""
+    return feeds_opml(feeds)
+
+
+def read_corpus(folder: Path) -> list[Document]:
+    """Every supported file below `folder`, parsed (`qabot eval` adds the changed ones)."""
+    files = iter_supported_files([folder])
+    if not files:
+        raise IngestError(f"no .txt, .md, .html or .pdf files found in {folder}")
+    return [load_file(path) for path in files]
+
+
+def doc_id_of(filename: str) -> str:
+    """The id a file of that name is stored under."""
+    return doc_id_for(filename)

@@ -26,8 +26,8 @@ from bot.state.access import SlidingWindowLimiter
 from bot.state.memory import ConversationMemory
 from bot.state.protocols import AnswerLog, BotState, RateLimiters
 from bot.state.repeats import RecentUpdates
-from bot.state.sqlite_answers import FeedbackStore
-from bot.state.sqlite_follows import FollowStore
+from bot.state.sqlite_answers import SqliteAnswerLog
+from bot.state.sqlite_follows import SqliteFollowState
 from bot.transport.redact import install_log_redaction
 from bot.transport.running import run_bot
 from index.api import EngineLimits, NewsDesk
@@ -57,7 +57,7 @@ To try qabot without Telegram:
 
 def serve(config: Config) -> int:
     """Run the bot until SIGINT/SIGTERM; returns the process exit status."""
-    settings = config.telegram_settings()
+    settings = config.telegram
     token = _from_environment(settings.token_env)
     if not token:
         print(NO_TOKEN_HELP.format(env=settings.token_env), file=sys.stderr)
@@ -96,7 +96,7 @@ def news_options(config: Config, desk: NewsDesk) -> NewsOptions:
         links=config.links,
         alerts=config.alerts,
         channels=config.channels,
-        sync_minutes=config.feeds.interval_minutes,
+        sync_minutes=config.engine.feeds.interval_minutes,
     )
 
 
@@ -124,16 +124,16 @@ def open_bot_state(
     PostgreSQL, shared by every worker; without, one process's: answers, follows, alerts and
     link counts in a SQLite file, the rest in RAM.
 
-    `settings` must have its paths resolved (`Config.telegram_settings`).
+    `settings` must have its paths resolved (as `Config` resolves them).
     """
     per_minute = settings.rate_limit_per_minute
     if pool is None:
         return BotState(
-            answers=FeedbackStore(settings.feedback_db),
+            answers=SqliteAnswerLog(settings.state_db),
             conversations=ConversationMemory(limits.conversation_turns),
             limiters=RateLimiters.per_minute(per_minute, lambda _, n: SlidingWindowLimiter(n)),
             updates=RecentUpdates(),
-            news=FollowStore(settings.feedback_db),
+            follows=SqliteFollowState(settings.state_db),
         )
     from bot.state.postgres import (
         PostgresAnswerLog,
@@ -141,7 +141,7 @@ def open_bot_state(
         PostgresRateLimiter,
         PostgresSeenUpdates,
     )
-    from bot.state.postgres_follows import PostgresNewsState
+    from bot.state.postgres_follows import PostgresFollowState
 
     return BotState(
         answers=PostgresAnswerLog(pool),
@@ -150,7 +150,7 @@ def open_bot_state(
             per_minute, lambda budget, n: PostgresRateLimiter(pool, budget, n)
         ),
         updates=PostgresSeenUpdates(pool),
-        news=PostgresNewsState(pool),
+        follows=PostgresFollowState(pool),
     )
 
 
@@ -160,14 +160,14 @@ def open_answer_log(config: Config, backends: Backends) -> AnswerLog | None:
         from bot.state.postgres import PostgresAnswerLog
 
         return PostgresAnswerLog(backends.pool)
-    path = config.telegram_settings().feedback_db
-    return FeedbackStore(path) if path.is_file() else None
+    path = config.telegram.state_db
+    return SqliteAnswerLog(path) if path.is_file() else None
 
 
 def _secrets_of(config: Config) -> list[str | None]:
     """What the logs must never show beside the token: the database password, the
     Qdrant API key."""
-    found: list[str | None] = [_from_environment(config.qdrant.api_key_env)]
+    found: list[str | None] = [_from_environment(config.engine.qdrant.api_key_env)]
     if config.state.backend == "postgres":
         url = _from_environment(config.state.dsn_env)
         found += [url, urlsplit(url).password if url else None]

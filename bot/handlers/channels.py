@@ -30,9 +30,9 @@ from bot.services import BotServices, NewsOptions
 from bot.state.protocols import PostClaim, Subscription
 from bot.updates import NEW_MESSAGES_AND_POSTS, sender_id
 from bot.view.channel_post import channel_post_messages, folded_messages
-from bot.view.render import clean_text, plain_messages
+from bot.view.html import clean_text, plain_messages
 from bot.view.sending import reply_parts
-from bot.view.typing import typing
+from bot.view.typing_indicator import typing
 from index.api import SHARED, DocumentInfo, FeedSync, QabotError
 
 logger = logging.getLogger(__name__)

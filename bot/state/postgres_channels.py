@@ -1,7 +1,7 @@
 """Channel subscriptions, what was posted to each chat, and daily digests, in PostgreSQL,
 shared by every worker (`state.backend: postgres`).
 
-A mixin of `bot.state.postgres_follows.PostgresNewsState` over the tables of the
+A mixin of `bot.state.postgres_follows.PostgresFollowState` over the tables of the
 "channels and daily digests" migration (qabot/migrations.py), with
 bot/state/sqlite_channels.py's rules. Two workers' syncs may bring the same item at once:
 a post is claimed in one transaction holding a transaction advisory lock on the chat, so

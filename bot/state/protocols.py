@@ -285,7 +285,10 @@ def first_digest_day(hour: int, now: dt.datetime) -> dt.date:
     return today if hour < now.astimezone(dt.UTC).hour else today - dt.timedelta(days=1)
 
 
-class NewsState(Follows, LinkQuota, Channels, DailyDigests, Protocol):
+class FollowState(Follows, LinkQuota, Channels, DailyDigests, Protocol):
+    """What the bot keeps of each chat's news: its follows and alerts, its link counts,
+    the feeds posted to it and its daily digest."""
+
     def close(self) -> None: ...
 
 
@@ -297,8 +300,8 @@ class BotState:
     conversations: Conversations
     limiters: RateLimiters
     updates: SeenUpdates
-    news: NewsState
+    follows: FollowState
 
     def close(self) -> None:
         self.answers.close()
-        self.news.close()
+        self.follows.close()

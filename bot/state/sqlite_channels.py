@@ -1,6 +1,6 @@
 """Channel subscriptions, what was posted to each chat, and daily digests, in SQLite.
 
-A mixin of `bot.state.sqlite_follows.FollowStore`: the same file and connection (the
+A mixin of `bot.state.sqlite_follows.SqliteFollowState`: the same file and connection (the
 bot's memory is one file), tables of their own. Implements `bot.state.protocols.Channels`
 and `bot.state.protocols.DailyDigests`. Each claim is one transaction, so two processes
 sharing the file decide one after the other.

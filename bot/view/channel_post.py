@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot import messages
-from bot.view.render import LINE, Span, format_date, pack
+from bot.view.html import LINE, Span, format_date, pack
 from index.api import DigestItem
 
 

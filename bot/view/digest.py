@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bot import messages
-from bot.view.render import LINE, PARAGRAPH, Span, format_date, pack
+from bot.view.html import LINE, PARAGRAPH, Span, format_date, pack
 from index.api import Digest, DigestItem
 
 

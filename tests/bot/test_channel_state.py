@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.state.protocols import NewsState, PostClaim
+from bot.state.protocols import FollowState, PostClaim
 from tests.bot.test_news_state import OpenState, open_state, race
 
 pytest_plugins = ("tests.support.postgres_fixtures",)
@@ -80,7 +80,7 @@ def test_a_daily_digest_is_claimed_once_a_day_from_its_hour(open_state: OpenStat
 def test_workers_posting_at_once_post_once_within_the_hour(open_state: OpenState) -> None:
     workers = [open_state() for _ in range(4)]
 
-    def claim(state: NewsState, round_: int, _: int) -> bool:
+    def claim(state: FollowState, round_: int, _: int) -> bool:
         return state.claim_post(-100, f"doc{round_}", T0 + round_, 3) is PostClaim.POST
 
     outcomes = race(workers, 6, claim)
@@ -94,7 +94,7 @@ def test_workers_claiming_digests_at_once_send_each_once(open_state: OpenState) 
 
     claimed: list[list[int]] = [[] for _ in range(3)]
 
-    def claim(state: NewsState, round_: int, _: int) -> bool:
+    def claim(state: FollowState, round_: int, _: int) -> bool:
         chats = state.claim_digests(NOON + dt.timedelta(days=round_))
         claimed[round_].extend(chats)
         return bool(chats)
