@@ -28,7 +28,9 @@ from telegram.ext import (
 from bot.handlers.admin import AdminHandlers
 from bot.handlers.alerts import Alerts, FeedSyncJob
 from bot.handlers.callbacks import ButtonHandlers
+from bot.handlers.channels import ChannelHandlers, ChannelPoster
 from bot.handlers.commands import CommandHandlers
+from bot.handlers.digests import DailyDigestJob, DigestHandlers
 from bot.handlers.errors import on_error
 from bot.handlers.feeds import FeedAdminHandlers
 from bot.handlers.follows import FollowHandlers
@@ -54,10 +56,15 @@ PUBLIC_COMMANDS = (
     BotCommand("help", "How to use me"),
     BotCommand("sources", "The articles I know"),
     BotCommand("latest", "The newest articles"),
+    BotCommand("today", "Today's stories"),
+    BotCommand("digest", "The day's stories every day at an hour you choose"),
     BotCommand("follow", "Alerts about new articles on a topic"),
     BotCommand("following", "The topics you follow"),
     BotCommand("unfollow", "Stop following a topic"),
     BotCommand("ask", "Ask a question (handy in groups)"),
+    BotCommand("subscribe", "Post a feed's new articles here (chat admins)"),
+    BotCommand("subscriptions", "The feeds whose articles are posted here"),
+    BotCommand("unsubscribe", "Stop posting a feed's articles here"),
 )
 ADMIN_COMMANDS = (
     *PUBLIC_COMMANDS,
@@ -143,6 +150,7 @@ def build_application(
     alerts = Alerts(services)
     _add_handlers(application, services, alerts)
     _schedule_feed_sync(application, services, alerts)
+    _schedule_daily_digests(application, services)
     return application
 
 
@@ -155,6 +163,8 @@ def _add_handlers(application: BotApplication, services: BotServices, alerts: Al
         AdminHandlers(services),
         FollowHandlers(services),
         FeedAdminHandlers(services),
+        DigestHandlers(services),
+        ChannelHandlers(services),
         LinkHandlers(services, alerts),  # before questions: a bare link is not a question
         questions,
         ButtonHandlers(services, questions),
@@ -172,10 +182,23 @@ def _schedule_feed_sync(application: BotApplication, services: BotServices, aler
         return
     interval = news.sync_minutes * 60
     application.job_queue.run_repeating(
-        FeedSyncJob(services, alerts),
+        FeedSyncJob(services, alerts, ChannelPoster(services)),
         interval=interval,
         first=min(FIRST_SYNC_SECONDS, interval),
         name="feed sync",
+    )
+
+
+def _schedule_daily_digests(application: BotApplication, services: BotServices) -> None:
+    """Send the daily digests that are due, checked every `digest_check_seconds`."""
+    news = services.news
+    if news is None or application.job_queue is None:
+        return
+    application.job_queue.run_repeating(
+        DailyDigestJob(services, news),
+        interval=news.digest_check_seconds,
+        first=min(FIRST_SYNC_SECONDS, news.digest_check_seconds),
+        name="daily digests",
     )
 
 

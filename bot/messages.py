@@ -163,11 +163,80 @@ def help_text(bot_username: str) -> str:
         f"• In groups, mention me (@{name}), reply to me, or use /ask.\n"
         f"• In any chat, type @{name} and a question to share an answer.\n\n"
         "• Send a link on its own and I'll read the article for this chat.\n"
-        "• Time words work: “what's the latest on …”, “… yesterday”, “… in January 2023”.\n\n"
+        "• Time words work: “what's the latest on …”, “… yesterday”, “… in January 2023”.\n"
+        "• “What happened yesterday?” lists yesterday's stories.\n\n"
         "/sources — the articles I know\n"
         "/latest — the newest articles\n"
+        "/today — today's stories; /digest HOUR — the day's stories daily at that hour (UTC)\n"
+        "/subscribe URL [KEYWORDS] — post a feed's new articles here (chat admins)\n"
         "/follow TOPIC — alerts about new articles on it (/following, /unfollow)\n"
         "/ask QUESTION — ask a question (handy in groups)\n\n"
         "Admins: send a .txt, .md, .html or .pdf file to add an article; /add URL; "
         "/feeds, /follow_feed URL, /unfollow_feed; /remove ID; /stats; /unanswered."
     )
+
+
+# --- digests and channels (issue 25) ---------------------------------------------------
+
+NEWEST_BEFORE = "The newest I have:"
+DIGEST_USAGE = (
+    "Usage: /digest HOUR (0-23, UTC) for the day's stories every day at that hour, "
+    "/digest off to stop"
+)
+DIGEST_CANCELLED = "No more daily digests here."
+NO_DIGEST = "This chat gets no daily digest; /digest HOUR (0-23, UTC) asks for one."
+SUBSCRIBE_USAGE = (
+    "Usage: /subscribe URL [KEYWORDS], e.g. /subscribe https://example.com/rss.xml volcano "
+    "— new articles of that feed are posted here (only those naming a keyword, if given)"
+)
+UNSUBSCRIBE_USAGE = "Usage: /unsubscribe NUMBER (as /subscriptions lists them), URL or all"
+NO_SUBSCRIPTIONS = "This chat is subscribed to no feed; /subscribe URL adds one."
+SUBSCRIPTIONS_INTRO = "New articles of these feeds are posted here:"
+ONLY_CHAT_ADMINS = "Sorry, only this chat's admins can change what is posted here."
+
+
+def nothing_new(period: str) -> str:
+    """Plain text: send it as a render.Span."""
+    return f"Nothing new {period}: no article I have was published then."
+
+
+def digest_intro(period: str, count: int) -> str:
+    return f"📰 {count} stor{'ies' if count != 1 else 'y'} {period}:"
+
+
+def digest_more(count: int) -> str:
+    return f"… and {count} more."
+
+
+def digest_scheduled(hour: int) -> str:
+    return (
+        f"Every day at {hour:02d}:00 UTC I'll send this chat the stories of the last day. "
+        "/digest off stops it."
+    )
+
+
+def already_read(title: str, date: str | None) -> str:
+    dated = f" ({escape(date)})" if date else ""
+    return f"I have read <b>{escape(title)}</b>{dated} already, as it is now. Ask me about it!"
+
+
+def subscribed(title: str, url: str, keywords: Sequence[str], per_hour: int) -> str:
+    only = f" naming {', '.join(f'<b>{escape(k)}</b>' for k in keywords)}" if keywords else ""
+    return (
+        f"Subscribed to <b>{escape(title)}</b> ({escape(url)}): its new articles{only} will "
+        f"be posted here as they arrive, at most {per_hour} an hour (the rest in one message)."
+    )
+
+
+def unsubscribed(urls: Sequence[str]) -> str:
+    if not urls:
+        return "This chat is not subscribed to that; /subscriptions lists what it is."
+    return "Unsubscribed: " + "; ".join(escape(url) for url in urls)
+
+
+def too_many_subscriptions(limit: int) -> str:
+    return f"This chat is subscribed to {limit} feeds already, the most I keep; /unsubscribe one."
+
+
+def folded_intro(count: int) -> str:
+    return f"➕ {count} more new article{'s' if count != 1 else ''} this hour:"

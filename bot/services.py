@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.ops.metrics import BotMetrics
-from bot.settings import AlertsConfig, LinksConfig, TelegramConfig
+from bot.settings import AlertsConfig, ChannelsConfig, LinksConfig, TelegramConfig
 from bot.state.access import AccessPolicy
 from bot.state.protocols import (
     AnswerLog,
@@ -20,13 +20,15 @@ from index.api import NewsDesk, QuestionAnswerer
 
 @dataclass(frozen=True)
 class NewsOptions:
-    """Links, feeds and alerts: the news desk and their limits. A bot built without them
-    answers questions only (and says so when asked to read a link)."""
+    """Links, feeds, alerts, channels and digests: the news desk and their limits. A bot
+    built without them answers questions only (and says so when asked to read a link)."""
 
     desk: NewsDesk
     links: LinksConfig = field(default_factory=LinksConfig)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
+    channels: ChannelsConfig = field(default_factory=ChannelsConfig)
     sync_minutes: float | None = 30.0  # how often feeds are synced; None: never
+    digest_check_seconds: float = 60.0  # how often daily digests that are due are sent
 
 
 @dataclass(frozen=True)

@@ -67,3 +67,10 @@ class AlertsConfig(Section):
 
     max_per_day: int = Field(10, ge=1, le=1000)  # alerts per chat per day (UTC)
     max_topics: int = Field(20, ge=1, le=1000)  # topics a chat may follow
+
+
+class ChannelsConfig(Section):
+    """/subscribe URL: a feed's new items posted to a chat or channel as they arrive."""
+
+    max_posts_per_hour: int = Field(5, ge=1, le=1000)  # the rest go into one folded message
+    max_subscriptions: int = Field(20, ge=1, le=1000)  # feeds one chat may subscribe to

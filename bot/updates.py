@@ -9,6 +9,8 @@ from index.api import SHARED, DocumentInfo, Scope, chat_collection
 
 # New messages only: edits of old questions or commands are not acted on again.
 NEW_MESSAGES = filters.UpdateType.MESSAGE
+# What a channel's admins post there counts too, for the commands that act on a chat's posts.
+NEW_MESSAGES_AND_POSTS = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
 
 
 def sender_id(update: Update) -> int | None:

@@ -27,6 +27,8 @@ __all__ = [
     "SUPPORTED_SUFFIXES",
     "AddedLink",
     "Answer",
+    "Digest",
+    "DigestItem",
     "DocumentInfo",
     "EngineLimits",
     "EngineObserver",
@@ -191,6 +193,7 @@ class AddedLink:
 
     document: DocumentInfo
     dropped: list[DocumentInfo] = field(default_factory=list)
+    already: bool = False  # the page was indexed as it is: nothing changed
 
 
 @dataclass(frozen=True)
@@ -216,6 +219,7 @@ class FeedSync:
     updated: list[DocumentInfo] = field(default_factory=list)
     unchanged: int = 0  # items already stored as they are (or a 304: the feed is unchanged)
     also_reported: int = 0  # items another feed brought first: stored once
+    reported: list[DocumentInfo] = field(default_factory=list)  # those documents
     skipped: list[str] = field(default_factory=list)  # items not read, and why
     error: str | None = None  # the feed itself failed
     not_modified: bool = False  # the server said so (304): nothing was read
@@ -230,6 +234,29 @@ class FeedSync:
 class LatestArticle:
     document: DocumentInfo
     also_reported_by: list[str] = field(default_factory=list)  # other feeds' titles
+
+
+@dataclass(frozen=True)
+class DigestItem:
+    """One story of a digest: its article, where it came from, its first sentence."""
+
+    document: DocumentInfo
+    lead: str  # the article's first sentence
+    source: str  # the feed that brought it first, else its site (or file)
+    also_reported_by: list[str] = field(default_factory=list)  # other feeds and sites
+
+
+@dataclass(frozen=True)
+class Digest:
+    """The articles published in a period (both ends included; `start` None: the newest
+    articles, whenever published), newest first, one item per story."""
+
+    start: dt.date | None
+    end: dt.date
+    items: list[DigestItem] = field(default_factory=list)
+    more: int = 0  # further stories of the period, beyond the digest's limit
+    # When the period has none: the newest articles published before it (to say so plainly).
+    newest_before: list[DigestItem] = field(default_factory=list)
 
 
 class NewsDesk(Protocol):
@@ -257,4 +284,28 @@ class NewsDesk(Protocol):
         self, limit: int = 10, collections: tuple[str, ...] | None = None
     ) -> list[LatestArticle]:
         """The newest dated documents, newest first."""
+        ...
+
+    def digest(
+        self,
+        start: dt.date | None,
+        end: dt.date,
+        collections: tuple[str, ...] | None = None,
+        limit: int = 20,
+    ) -> Digest:
+        """The stories published from `start` to `end` (None: the newest), newest first."""
+        ...
+
+    def stories(self, doc_ids: Sequence[str]) -> list[DigestItem]:
+        """These documents as digest items (lead, source, who else carried them)."""
+        ...
+
+    def mentioning(self, doc_ids: Sequence[str], keywords: Sequence[str]) -> set[str]:
+        """The documents whose title or text names one of `keywords` (whole words, any
+        case)."""
+        ...
+
+    def digest_for(self, question: str, scope: Scope | None = None) -> Digest | None:
+        """The digest a question asks for ("What happened yesterday?"), or None when it
+        asks something else (then it is for the answer pipeline)."""
         ...

@@ -22,9 +22,19 @@ from typing import TYPE_CHECKING, TypeVar
 from index.answer.batching import MicroBatcher
 from index.answer.pipeline import QuestionPipeline
 from index.answer.reading import LazyReader, Reader
-from index.api import Answer, DocumentInfo, EngineLimits, EngineObserver, IndexStats, Scope, Turn
+from index.api import (
+    SHARED,
+    Answer,
+    DocumentInfo,
+    EngineLimits,
+    EngineObserver,
+    IndexStats,
+    Scope,
+    Turn,
+)
 from index.errors import IngestError
 from index.fitted import Fitted
+from index.ingest.chunking import first_sentence
 from index.ingest.documents import (
     Document,
     check_size,
@@ -191,7 +201,46 @@ class Engine:
         return [info for info in self.documents() if info.doc_id in wanted]
 
     def remove(self, doc_id: str) -> DocumentInfo:
-        return self._write(self._writer.remove, doc_id)
+        """Remove a document by its id, or by its web address or source (`index remove URL`)."""
+        return self._write(self._writer.remove, self._document_named(doc_id))
+
+    def _document_named(self, reference: str) -> str:
+        """The id of the document `reference` names: an id, else the one document whose
+        address or source it is (a shared one before a chat's); else as given, so that
+        removing it says no such document exists."""
+        wanted = reference.strip()
+        documents = self.documents()
+        if any(document.doc_id == wanted for document in documents):
+            return wanted
+        bare = wanted.rstrip("/")
+        named = [
+            document
+            for document in documents
+            if bare in ((document.url or "").rstrip("/"), document.source.rstrip("/"))
+        ]
+        named.sort(key=lambda document: document.collection != SHARED)
+        return named[0].doc_id if named else wanted
+
+    def texts(self, doc_ids: Sequence[str]) -> dict[str, str]:
+        """Each document's chunks' text, in order (neighbours' overlap repeated)."""
+        store = self._files.store
+        found = {}
+        for doc_id in doc_ids:
+            chunks = store.chunks(sorted(store.chunk_ids_of(doc_id)))
+            found[doc_id] = "\n".join(chunks[chunk_id].text for chunk_id in sorted(chunks))
+        return found
+
+    def leads(self, doc_ids: Sequence[str]) -> dict[str, str]:
+        """Each document's first sentence (its headline skipped), for digests."""
+        store = self._files.store
+        first = {doc_id: min(store.chunk_ids_of(doc_id), default=None) for doc_id in doc_ids}
+        chunks = store.chunks([chunk for chunk in first.values() if chunk is not None])
+        titles = {document.doc_id: document.title for document in self.documents()}
+        return {
+            doc_id: first_sentence(chunks[chunk].text, titles.get(doc_id, ""))
+            for doc_id, chunk in first.items()
+            if chunk is not None and chunk in chunks
+        }
 
     def remove_many(self, doc_ids: Sequence[str]) -> list[DocumentInfo]:
         """Remove several documents in one change (those already gone are skipped)."""

@@ -91,6 +91,16 @@ class FeedSettings(Section):
     min_item_chars: int = Field(600, ge=0)
 
 
+class PageSettings(Section):
+    """Lines a site repeats on its pages, dropped before indexing (index/news/cleaning.py)."""
+
+    # on this many of a site's pages (the one read among them): the site's template
+    repeated_on_pages: int = Field(3, ge=2, le=1000)
+    # a short line many sites' templates hold ("Advertisement", "Share this:")
+    common_on_sites: int = Field(3, ge=2, le=1000)
+    pages_kept_per_site: int = Field(50, ge=2, le=10_000)  # the newest pages remembered
+
+
 class EngineSettings(Section):
     index: IndexSettings = IndexSettings()
     chunking: ChunkingSettings = ChunkingSettings()
@@ -100,6 +110,7 @@ class EngineSettings(Section):
     qdrant: QdrantSettings = QdrantSettings()
     fetch: FetchSettings = FetchSettings()
     feeds: FeedSettings = FeedSettings()
+    pages: PageSettings = PageSettings()
 
     @model_validator(mode="after")
     def _check_candidates(self) -> EngineSettings:

@@ -90,7 +90,7 @@ class IndexWriter:
             store = self._files.store
             found = next((doc for doc in store.documents() if doc.doc_id == doc_id), None)
             if found is None:
-                raise UnknownDocument(f"no document with id {doc_id!r}")
+                raise UnknownDocument(f"no document has the id or address {doc_id!r}")
             chunk_ids = store.chunk_ids_of(doc_id)
             forget_originals(store)
             store.remove_document(doc_id)

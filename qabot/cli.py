@@ -20,7 +20,7 @@ from qabot.config import Config, ConfigError, load_config
 
 if TYPE_CHECKING:
     from index import Answer, Engine
-    from index.api import FeedInfo, FeedSync, NewsDesk
+    from index.api import Digest, DigestItem, FeedInfo, FeedSync, NewsDesk
     from qabot.factory import Backends
 
 EMPTY_QUESTION_STATUS = 2  # like any other usage error: the message is on stderr
@@ -112,8 +112,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     add.set_defaults(handler=_index_add)
     action("list", "list documents").set_defaults(handler=_index_list)
-    remove = action("remove", "remove a document")
-    remove.add_argument("doc_id")
+    remove = action("remove", "remove a document (by its id or its address)")
+    remove.add_argument("doc_id", metavar="DOC_ID_OR_URL")
     remove.set_defaults(handler=_index_remove)
     action("rebuild", "re-embed everything").set_defaults(handler=_index_rebuild)
     action("check", "read the whole store; repair damage").set_defaults(handler=_index_check)
@@ -156,10 +156,23 @@ def _parser() -> argparse.ArgumentParser:
     feed_remove.add_argument("feed", metavar="URL_OR_ID")
     feed_remove.set_defaults(handler=_feeds_remove)
     feed_action("sync", "read every feed once, then exit").set_defaults(handler=_feeds_sync)
+    feed_action("export", "the feeds followed, as OPML (for other feed readers)").set_defaults(
+        handler=_feeds_export
+    )
 
     latest = command("latest", "the newest articles, with their dates", with_index)
     latest.add_argument("--limit", type=_positive, default=10, help="how many (default 10)")
     latest.set_defaults(handler=_latest)
+
+    digest = command("digest", "the stories published since a day, one per story", with_index)
+    digest.add_argument(
+        "--since",
+        default="yesterday",
+        metavar="WHEN",
+        help="today, yesterday, a weekday, a date (2023-01-30, 30 January), last week...",
+    )
+    digest.add_argument("--limit", type=_positive, default=20, help="how many (default 20)")
+    digest.set_defaults(handler=_digest)
 
     command("serve", "run the Telegram bot").set_defaults(handler=_serve)
 
@@ -197,6 +210,7 @@ EXAMPLES = {
     "index remove": [
         "qabot index list   # the first column is the DOC_ID",
         "qabot index remove DOC_ID",
+        "qabot index remove https://example.com/news/story.html",
     ],
     "index rebuild": ["qabot index rebuild", "qabot index rebuild --index data/news"],
     "index check": ["qabot index check", "qabot index check --index data/news || echo repaired"],
@@ -208,6 +222,7 @@ EXAMPLES = {
     "feeds add": [
         "qabot feeds add https://example.com/rss.xml",
         "qabot feeds add subscriptions.opml",
+        "qabot feeds add https://example.com/   # a page naming its feed",
     ],
     "feeds list": ["qabot feeds list", "qabot feeds list --index data/news"],
     "feeds remove": [
@@ -216,6 +231,13 @@ EXAMPLES = {
         "qabot feeds remove https://example.com/rss.xml",
     ],
     "feeds sync": ["qabot feeds sync", "qabot feeds sync --config /etc/qabot/config.yaml"],
+    "feeds export": ["qabot feeds export > subscriptions.opml"],
+    "digest": [
+        "qabot digest",
+        "qabot digest --since today",
+        "qabot digest --since monday --limit 50",
+        "qabot digest --since 2023-01-30",
+    ],
     "latest": ["qabot latest", "qabot latest --limit 30"],
     "report": ["qabot report", "qabot report --days 30", "qabot report --png stats.png"],
     "serve": [
@@ -285,17 +307,22 @@ def _backends_and_engine(
 
 
 def _ask(args: argparse.Namespace, config: Config) -> int:
-    with _engine(args, config, seed_default_corpus=True) as engine:
+    with _news(args, config, seed_default_corpus=True) as (engine, news):
         if not args.question.strip():
             print(_ask_me(engine), file=sys.stderr)
             return EMPTY_QUESTION_STATUS
-        if args.question == "-":
-            for line in sys.stdin:
-                if line.strip():
-                    _print_answer(engine.answer(line.strip()), as_json=args.json)
-                    sys.stdout.flush()
-        else:
-            _print_answer(engine.answer(args.question), as_json=args.json)
+        questions = (
+            [line.strip() for line in sys.stdin if line.strip()]
+            if args.question == "-"
+            else [args.question]
+        )
+        for question in questions:
+            digest = news.digest_for(question)  # "What happened yesterday?" lists the period
+            if digest is not None:
+                _print_digest(digest, as_json=args.json, question=question)
+            else:
+                _print_answer(engine.answer(question), as_json=args.json)
+            sys.stdout.flush()
     return 0
 
 
@@ -363,11 +390,13 @@ def _index_add(args: argparse.Namespace, config: Config) -> int:
     urls = [item for item in args.paths if _is_url(item)]
     paths = [Path(item) for item in args.paths if not _is_url(item)]
     with _news(args, config, seed_default_corpus=args.with_default_corpus) as (engine, news):
-        added = engine.add_paths(paths, progress=True) if paths else []
+        added = [(info, False) for info in engine.add_paths(paths, progress=True)] if paths else []
         for url in urls:
-            added.append(news.add_url(url).document)
-    for info in added:
-        print(f"added {info.doc_id}: {info.title} ({info.chunks} chunks)")
+            link = news.add_url(url)
+            added.append((link.document, link.already))
+    for info, already in added:
+        done = "already indexed" if already else "added"
+        print(f"{done} {info.doc_id}: {info.title} ({info.chunks} chunks)")
     return 0
 
 
@@ -445,6 +474,7 @@ def _feeds_add(args: argparse.Namespace, config: Config) -> int:
             addresses.extend(feeds_listed_in(path.read_bytes(), item))
     failed = 0
     with _news(args, config) as (_, news):
+        followed = {feed.url for feed in news.feeds()}
         for address in addresses:
             try:
                 feed = news.add_feed(address)
@@ -456,7 +486,10 @@ def _feeds_add(args: argparse.Namespace, config: Config) -> int:
                 print(f"qabot: {address}: {exc}", file=sys.stderr)
                 failed += 1
                 continue
-            print(f"following {feed.feed_id}: {feed.title} ({feed.url})")
+            already = "already " if feed.url in followed else ""
+            found = f", the feed {address} names" if feed.url != address else ""
+            print(f"{already}following {feed.feed_id}: {feed.title} ({feed.url}{found})")
+            followed.add(feed.url)
     return 1 if failed else 0
 
 
@@ -490,7 +523,8 @@ def _feeds_remove(args: argparse.Namespace, config: Config) -> int:
 
 
 def _feeds_sync(args: argparse.Namespace, config: Config) -> int:
-    """Every feed once, whether due or not; failures are reported, not fatal."""
+    """Every feed once, whether due or not; a failed feed stops no other, and makes the
+    exit status 1 (after the summary), so a cron job notices."""
     with _news(args, config) as (_, news):
         results = news.sync(due_only=False)
     if not results:
@@ -501,7 +535,22 @@ def _feeds_sync(args: argparse.Namespace, config: Config) -> int:
     updated = sum(len(r.updated) for r in results)
     unchanged = sum(r.unchanged for r in results)
     failed = sum(r.failed for r in results)
-    print(f"{new} new, {updated} updated, {unchanged} unchanged, {failed} failed")
+    not_modified = sum(r.not_modified for r in results)
+    summary = f"{new} new, {updated} updated, {unchanged} unchanged, {failed} failed"
+    if not_modified:
+        summary += f" ({not_modified} feed{'s' * (not_modified != 1)} not modified)"
+    print(summary)
+    return 1 if failed else 0
+
+
+def _feeds_export(args: argparse.Namespace, config: Config) -> int:
+    """The followed feeds as OPML on stdout (`> subscriptions.opml`)."""
+    from qabot.factory import subscriptions_opml
+
+    with _news(args, config) as (_, news):
+        feeds = news.feeds()
+    sys.stdout.buffer.write(subscriptions_opml(feeds))
+    sys.stdout.flush()
     return 0
 
 
@@ -512,7 +561,7 @@ def _sync_line(result: FeedSync) -> str:
     if result.busy:
         return f"{title}: skipped, another worker is syncing it"
     if result.not_modified:
-        return f"{title}: not modified"
+        return f"{title}: not modified ({result.unchanged} unchanged)"
     counts = f"{len(result.new)} new, {len(result.updated)} updated, {result.unchanged} unchanged"
     line = f"{title}: {counts}"
     if result.also_reported:
@@ -534,6 +583,63 @@ def _latest(args: argparse.Namespace, config: Config) -> int:
         )
         print(f"{document.date}\t{document.title}{also}\t{document.url or document.source}")
     return 0
+
+
+def _digest(args: argparse.Namespace, config: Config) -> int:
+    """The stories published since --since (to today), newest first."""
+    import datetime as dt
+
+    from qabot.factory import day_named
+
+    today = dt.datetime.now(dt.UTC).date()
+    start = day_named(args.since, today)
+    if start is None:
+        print(f"qabot: --since {args.since}: not a day I understand", file=sys.stderr)
+        return 2
+    with _news(args, config) as (_, news):
+        digest = news.digest(start, today, limit=args.limit)
+    _print_digest(digest, as_json=False)
+    return 0
+
+
+def _print_digest(digest: Digest, *, as_json: bool, question: str = "") -> None:
+    if as_json:
+        payload = {"question": question, "digest": asdict(digest)}
+        print(json.dumps(payload, ensure_ascii=False, default=str))
+        return
+    period = _period(digest)
+    if not digest.items:
+        print(f"Nothing new {period}.")
+        if digest.newest_before:
+            print("The newest before:")
+        for item in digest.newest_before:
+            print(_digest_line(item))
+        return
+    print(f"{len(digest.items) + digest.more} stories {period}:")
+    for item in digest.items:
+        print(_digest_line(item))
+    if digest.more:
+        print(f"... and {digest.more} more (--limit)")
+
+
+def _period(digest: Digest) -> str:
+    if digest.start is None:
+        return "lately"
+    if digest.start == digest.end:
+        return f"on {digest.start.isoformat()}"
+    return f"since {digest.start.isoformat()}"
+
+
+def _digest_line(item: DigestItem) -> str:
+    document = item.document
+    also = (
+        f" (also reported by {', '.join(item.also_reported_by)})" if item.also_reported_by else ""
+    )
+    lines = [f"{document.date}\t{document.title} · {item.source}{also}"]
+    if item.lead:
+        lines.append(f"\t{item.lead}")
+    lines.append(f"\t{document.url or document.source}")
+    return "\n".join(lines)
 
 
 def _eval(args: argparse.Namespace, config: Config) -> int:

@@ -2,7 +2,8 @@
 
 `Config` is composed of sections: the engine's (`index.settings.EngineSettings`, whose
 sections `index`, `chunking`, ... the file writes at its top level beside the others), the
-bot's `telegram`, `metrics`, `links` and `alerts` (`bot.settings`), and the shared state's.
+bot's `telegram`, `metrics`, `links`, `alerts` and `channels`
+(`bot.settings`), and the shared state's.
 Each default is written once, in those models; config.yaml shows them. Errors name the bad
 key (e.g. `telegram.rate_limit_per_minute: ...`), so an operator can fix the file without
 reading code. Relative paths are resolved once, as the file is read, against its folder,
@@ -28,7 +29,7 @@ from pydantic import (
     model_validator,
 )
 
-from bot.settings import AlertsConfig, LinksConfig, MetricsConfig, TelegramConfig
+from bot.settings import AlertsConfig, ChannelsConfig, LinksConfig, MetricsConfig, TelegramConfig
 from index.settings import EngineSettings, Section
 
 log = logging.getLogger("qabot.config")
@@ -71,6 +72,7 @@ class Config(Section):
     state: StateSettings = StateSettings()
     links: LinksConfig = LinksConfig()
     alerts: AlertsConfig = AlertsConfig()
+    channels: ChannelsConfig = ChannelsConfig()
 
     @model_validator(mode="before")
     @classmethod

@@ -10,17 +10,21 @@ from the environment. The default (SQLite and FAISS in the index folder) opens n
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from index.api import EngineObserver
+from index.api import EngineObserver, FeedInfo
 from index.engine import Engine
 from index.errors import IngestError
+from index.ingest.dates import since_day
 from index.ingest.documents import Document, doc_id_for, iter_supported_files, load_file
 from index.news.desk import News
-from index.news.feed_parsing import opml_feed_urls
+from index.news.opml import feeds_opml, opml_feed_urls
+from index.news.site_lines import SiteLines
 from index.news.sqlite_feeds import FeedStore
 from index.settings import QdrantSettings
 from index.store.storage import Storage
@@ -77,6 +81,14 @@ class Backends:
         from index.news.postgres_feeds import PostgresFeedStore
 
         return PostgresFeedStore(self.pool)
+
+    def site_lines(self) -> SiteLines | None:
+        """What every worker learned of sites' templates; None: feeds.sqlite."""
+        if self.pool is None:
+            return None
+        from index.news.postgres_site_lines import PostgresSiteLines
+
+        return PostgresSiteLines(self.pool)
 
     def close(self) -> None:
         if self.pool is not None:
@@ -139,12 +151,27 @@ def open_news(config: Config, engine: Engine, backends: Backends | None = None) 
     backends = backends or Backends()
     if config.state.backend == "postgres" and backends.pool is None:
         raise ValueError("the configuration names a database to open first (Backends.open)")
-    return News(engine, engine.settings, feed_store=backends.feed_store())
+    return News(
+        engine,
+        engine.settings,
+        feed_store=backends.feed_store(),
+        site_lines=backends.site_lines(),
+    )
 
 
 def feeds_listed_in(opml: bytes, source: str) -> list[str]:
     """The feed addresses an OPML file lists (`qabot feeds add FILE`)."""
     return opml_feed_urls(opml, source)
+
+
+def day_named(words: str, today: dt.date) -> dt.date | None:
+    """The first day `qabot digest --since WORDS` means ("monday", "3 days"), or None."""
+    return since_day(words, today)
+
+
+def subscriptions_opml(feeds: Sequence[FeedInfo]) -> bytes:
+    """The followed feeds as an OPML file (`qabot feeds export`)."""
+    return feeds_opml(feeds)
 
 
 def read_corpus(folder: Path) -> list[Document]:

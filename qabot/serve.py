@@ -95,6 +95,7 @@ def news_options(config: Config, desk: NewsDesk) -> NewsOptions:
         desk=desk,
         links=config.links,
         alerts=config.alerts,
+        channels=config.channels,
         sync_minutes=config.engine.feeds.interval_minutes,
     )
 

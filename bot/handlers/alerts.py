@@ -22,6 +22,7 @@ from telegram import Bot
 from telegram.error import Forbidden
 from telegram.ext import ContextTypes
 
+from bot.handlers.channels import ChannelPoster
 from bot.services import BotServices
 from bot.state.protocols import Follow
 from bot.updates import visible_collections
@@ -89,11 +90,13 @@ class Alerts:
 
 
 class FeedSyncJob:
-    """The JobQueue callback: sync the feeds that are due, then send alerts."""
+    """The JobQueue callback: sync the feeds that are due, then post their new items to the
+    chats subscribed to them and send alerts."""
 
-    def __init__(self, services: BotServices, alerts: Alerts) -> None:
+    def __init__(self, services: BotServices, alerts: Alerts, poster: ChannelPoster) -> None:
         self._services = services
         self._alerts = alerts
+        self._poster = poster
 
     async def __call__(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         news = self._services.news
@@ -108,6 +111,7 @@ class FeedSyncJob:
             if result.error:
                 logger.warning("feed %s failed: %s", result.feed.url, result.error)
             new.extend(result.new)
+        await self._poster.new_items(context.bot, results)
         if new:
             logger.info("%d new article(s) from %d feed(s)", len(new), len(results))
             today = dt.datetime.now(dt.UTC).date()

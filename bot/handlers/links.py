@@ -92,7 +92,7 @@ class LinkHandlers:
         if added.dropped:
             titles = [document.title or document.doc_id for document in added.dropped]
             await reply_parts(message, [messages.dropped_links(titles)])
-        if collection == SHARED:  # followers everywhere may want it
+        if collection == SHARED and not added.already:  # followers everywhere may want it
             today = message.date.astimezone(dt.UTC).date()
             await self._alerts.new_documents(message.get_bot(), [added.document], today)
 
@@ -105,4 +105,6 @@ class LinkHandlers:
 def _confirmation(added: AddedLink) -> str:
     document = added.document
     date = format_date(document.date) if document.date else None
+    if added.already:
+        return messages.already_read(document.title or document.doc_id, date)
     return messages.read_link(document.title or document.doc_id, date)

@@ -10,6 +10,7 @@ from telegram.ext import BaseHandler, CommandHandler, ContextTypes, MessageHandl
 from bot import messages
 from bot.addressing import command_argument, is_addressed, question_of
 from bot.asking import ask_and_record
+from bot.handlers.digests import reply_with_digest
 from bot.ops.metrics import Outcome
 from bot.services import BotServices
 from bot.updates import NEW_MESSAGES, chat_scope, rate_key, seen_in
@@ -57,6 +58,9 @@ class QuestionHandlers:
         with services.metrics.question() as outcome:
             if not await self._within_rate(reply_to, asker):
                 outcome.value = Outcome.RATE_LIMITED
+                return
+            if await reply_with_digest(services, reply_to, question):  # "What's new today?"
+                outcome.value = Outcome.ANSWERED
                 return
             answer = await self._answer(bot, reply_to, question, asker)
             outcome.value = Outcome.ANSWERED if answer.confident else Outcome.REFUSED

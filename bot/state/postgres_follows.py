@@ -19,13 +19,15 @@ import datetime as dt
 
 from psycopg_pool import ConnectionPool
 
+from bot.state.postgres_channels import PostgresChannels
 from bot.state.protocols import Follow, named_follows
 
 _FOLLOW_COLUMNS = "follow_id, chat_id, user_id, topic"
 
 
-class PostgresFollowState:
-    """`bot.state.protocols.FollowState` in PostgreSQL."""
+class PostgresFollowState(PostgresChannels):
+    """`bot.state.protocols.FollowState` in PostgreSQL (channels and daily digests in
+    bot/state/postgres_channels.py)."""
 
     def __init__(self, pool: ConnectionPool) -> None:
         self._pool = pool

@@ -12,6 +12,7 @@ nothing else in bot/ knows.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -204,8 +205,89 @@ class RateLimiters:
         )
 
 
-class FollowState(Follows, LinkQuota, Protocol):
-    """What the bot keeps of each chat's news: its follows and alerts, and its link counts."""
+@dataclass(frozen=True)
+class Subscription:
+    """A chat or channel that has a feed's new items posted to it (/subscribe URL)."""
+
+    subscription_id: int
+    chat_id: int
+    feed_url: str
+    keywords: tuple[str, ...]  # none: every item; else items naming one of them
+    since: dt.date  # the day it subscribed: older items are not news to it
+
+
+class PostClaim(enum.Enum):
+    POST = "post"  # post it as a message of its own
+    FOLD = "fold"  # the chat had its posts this hour: into the one folded message
+    SEEN = "seen"  # posted (or folded) to this chat before, from this feed or another
+
+
+def named_subscriptions(current: list[Subscription], which: str) -> list[Subscription]:
+    """The subscriptions `/unsubscribe WHICH` names: "all", a number from the list, or an
+    address."""
+    wanted = which.strip()
+    if wanted.casefold() == "all":
+        return current
+    if wanted.isdigit() and 1 <= int(wanted) <= len(current):
+        return [current[int(wanted) - 1]]
+    return [s for s in current if s.feed_url.rstrip("/") == wanted.rstrip("/")]
+
+
+class Channels(Protocol):
+    """Which chats have which feeds posted to them, and what was posted.
+
+    `claim_post` must be atomic: one post per document per chat, whichever feed or worker
+    brings it, and at most `per_hour` posts (not folded) in any hour.
+    """
+
+    def subscribe(
+        self, chat_id: int, feed_url: str, keywords: Sequence[str], since: dt.date
+    ) -> Subscription:
+        """Subscribe (again: its keywords replaced); the chat is unmuted."""
+        ...
+
+    def subscriptions(self, chat_id: int) -> list[Subscription]: ...
+
+    def subscribers(self) -> list[Subscription]:
+        """Every subscription, except of chats that blocked the bot."""
+        ...
+
+    def unsubscribe(self, chat_id: int, which: str) -> list[Subscription]: ...
+
+    def claim_post(self, chat_id: int, doc_id: str, now: float, per_hour: int) -> PostClaim: ...
+
+
+class DailyDigests(Protocol):
+    """Chats that get the day's stories every day at an hour they chose (UTC).
+
+    `claim_digests` must be atomic: each chat's digest of a day is claimed once, whichever
+    worker asks.
+    """
+
+    def schedule_digest(self, chat_id: int, hour: int, now: dt.datetime) -> None:
+        """Every day at `hour`: today's first if the hour has not passed yet."""
+        ...
+
+    def cancel_digest(self, chat_id: int) -> bool: ...
+
+    def digest_hour(self, chat_id: int) -> int | None: ...
+
+    def claim_digests(self, now: dt.datetime) -> list[int]:
+        """The chats whose digest is due (their hour has come today, and today's was not
+        sent): each marked sent for today."""
+        ...
+
+
+def first_digest_day(hour: int, now: dt.datetime) -> dt.date:
+    """The day a new schedule counts as last sent: today when its hour has passed (the
+    first digest comes tomorrow), else yesterday (it comes today, now if it is the hour)."""
+    today = now.astimezone(dt.UTC).date()
+    return today if hour < now.astimezone(dt.UTC).hour else today - dt.timedelta(days=1)
+
+
+class FollowState(Follows, LinkQuota, Channels, DailyDigests, Protocol):
+    """What the bot keeps of each chat's news: its follows and alerts, its link counts,
+    the feeds posted to it and its daily digest."""
 
     def close(self) -> None: ...
 

@@ -1,7 +1,8 @@
 """Follows, the alerts sent for them, muted chats and the links each chat sent, in SQLite.
 
 Kept in the answer log's file (`telegram.state_db`), in tables of their own: one file
-holds the bot's memory. Implements `bot.state.protocols.FollowState`.
+holds the bot's memory. Implements `bot.state.protocols.FollowState`: `Follows` and
+`LinkQuota` here, `Channels` and `DailyDigests` in bot/state/sqlite_channels.py.
 Calls are synchronous, like the answer log's: each is one short statement in WAL mode.
 """
 
@@ -14,6 +15,7 @@ import time
 from pathlib import Path
 
 from bot.state.protocols import Follow, named_follows
+from bot.state.sqlite_channels import CHANNEL_SCHEMA, SqliteChannels
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS follows (
@@ -39,15 +41,16 @@ CREATE TABLE IF NOT EXISTS links_read (
 """
 
 
-class SqliteFollowState:
-    """The follows, alerts and link counts (`bot.state.protocols.FollowState`) in SQLite."""
+class SqliteFollowState(SqliteChannels):
+    """The follows, alerts and link counts (`bot.state.protocols.FollowState`) in SQLite;
+    channels and daily digests in bot/state/sqlite_channels.py."""
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
+        self._db.executescript(_SCHEMA + CHANNEL_SCHEMA)
         self._lock = threading.Lock()  # the sync job runs alerts while handlers run too
 
     def close(self) -> None:

@@ -28,7 +28,8 @@ from bot.transport.webhook import WebhookReceiver
 
 logger = logging.getLogger(__name__)
 
-UPDATE_TYPES = (Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY)
+# channel posts: a channel's admins /subscribe it to a feed there
+UPDATE_TYPES = (Update.MESSAGE, Update.CHANNEL_POST, Update.CALLBACK_QUERY, Update.INLINE_QUERY)
 POLL_TIMEOUT = 10  # seconds a getUpdates long poll waits for news
 WEBHOOK_CHECK_SECONDS = 60  # how often webhook mode asks Telegram how delivery goes
 

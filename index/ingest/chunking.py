@@ -67,6 +67,26 @@ def split_sentences(text: str, offset: int = 0, max_chars: int = MAX_SENTENCE_CH
     return [Span(offset + span.start, offset + span.end) for span in spans]
 
 
+def first_sentence(text: str, title: str = "", max_chars: int = 300) -> str:
+    """The text's first sentence that is not its headline (`title`, or a short line without
+    a sentence's end), at most `max_chars`: a digest's lead."""
+    spans = split_sentences(text)
+    for span in spans:
+        sentence = " ".join(text[span.start : span.end].split())
+        heading = len(sentence) < 60 and sentence[-1:] not in '.!?"”'
+        if sentence and sentence.casefold() != title.strip().casefold() and not heading:
+            return _shortened(sentence, max_chars)
+    whole = " ".join(text.split())
+    return _shortened(whole, max_chars)
+
+
+def _shortened(text: str, max_chars: int) -> str:
+    if len(text) <= max_chars:
+        return text
+    cut = text.rfind(" ", max_chars // 2, max_chars)
+    return text[: cut if cut != -1 else max_chars - 1].rstrip(" ,;:") + "…"
+
+
 def _bounded(text: str, start: int, end: int, limit: int) -> Iterator[Span]:
     """The non-blank text of [start, end) in pieces of at most `limit` characters."""
     span = _stripped(text, start, end)

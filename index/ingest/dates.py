@@ -124,6 +124,51 @@ def time_filter(question: str, today: dt.date) -> tuple[str, TimeFilter | None]:
     return kept, TimeFilter(start, end, newest, words, relative)
 
 
+# What is left of a question asking for the news of a period once its time words are cut
+# ("What happened yesterday?", "news from this week", "what's new today", "any news?").
+_DIGEST_ASK = re.compile(
+    r"(?:so |hey |ok |okay )?(?:please )?(?:"
+    r"what(?: is| was|'s| has been| have been)?(?: happening| happened| new| going on| up"
+    r"| the (?:news|headlines|latest))?"
+    r"|what did i miss|what came out|what was published"
+    r"|any(?:thing)?(?: new)?(?: news| stories| articles| headlines)?"
+    r"|(?:the )?(?:latest )?(?:news|headlines|stories|articles)"
+    r"|(?:the )?latest|new (?:articles|stories)"
+    r"|(?:tell|give|show) me(?: the)?(?: news| headlines| latest(?: news)?)?"
+    r")(?: please)?"
+)
+_NOT_WORDS = re.compile(r"[^\w' ]+")
+# Without time words, a question is a digest request only if it names the news itself
+# ("What happened?" alone may follow up on the conversation).
+_NEWS_WORD = re.compile(r"\b(?:news|new|headlines|latest|stories|miss|published)\b")
+
+
+def digest_period(question: str, today: dt.date) -> TimeFilter | None:
+    """The period a question asks the news of, when it asks nothing else ("What happened
+    yesterday?", "news from this week"; "Any news?" asks for the newest); None for any
+    other question ("What happened to the volcano yesterday?" is asked of the articles)."""
+    kept, time = time_filter(question, today)
+    rest = " ".join(_NOT_WORDS.sub(" ", kept.casefold().replace("’", "'")).split())
+    if not _DIGEST_ASK.fullmatch(rest):
+        return None
+    if time is not None and (time.has_range or time.newest_first):
+        return time
+    return TimeFilter(newest_first=True) if _NEWS_WORD.search(rest) else None
+
+
+def since_day(when: str, today: dt.date) -> dt.date | None:
+    """The first day `qabot digest --since WHEN` means: today, yesterday, a weekday, a
+    date, a month, "last week", "3 days"; None when WHEN is none of them."""
+    words = " ".join(when.casefold().split())
+    if words == "today":
+        return today
+    for phrase in (f"since {words}", words, f"the past {words.removesuffix(' ago')}"):
+        _, time = time_filter(phrase, today)
+        if time is not None and time.start is not None:
+            return time.start
+    return None
+
+
 def _overlaps(span: tuple[int, int], cuts: list[tuple[int, int]]) -> bool:
     return any(span[0] < b and a < span[1] for a, b in cuts)
 

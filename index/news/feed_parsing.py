@@ -1,4 +1,4 @@
-"""Reading RSS (0.9x, 1.0, 2.0) and Atom feeds, and OPML lists of feeds, into items.
+"""Reading RSS (0.9x, 1.0, 2.0) and Atom feeds into items (OPML lists: index/news/opml.py).
 
 feedparser does the reading; this module bounds what it is given. A feed that declares
 XML entities is refused before parsing (entity expansion, "billion laughs", has no use in
@@ -16,7 +16,6 @@ import hashlib
 import html
 import re
 import time
-import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,14 +57,21 @@ def parse_feed(body: bytes, url: str, max_items: int) -> ParsedFeed:
     """The items of a feed; IngestError when it is not one (or is hostile)."""
     import feedparser
 
+    if not body.strip():
+        raise IngestError(f"{url} answered with an empty body, not an RSS or Atom feed")
     refuse_entities(body, url)
     body, cut_off = _first_items(body, max_items)
-    # Bytes, never a str: given a string that looks like an address, feedparser fetches it.
-    parsed: Any = feedparser.parse(body, sanitize_html=True, resolve_relative_uris=False)
-    if not parsed.version and not parsed.entries:
-        problem = parsed.get("bozo_exception")
+    try:
+        # Bytes, never a str: given a string that looks like an address, feedparser fetches it.
+        parsed: Any = feedparser.parse(body, sanitize_html=True, resolve_relative_uris=False)
+    except Exception as exc:  # feedparser's own failure on odd input is still the feed's fault
+        raise IngestError(f"{url} could not be read as a feed ({type(exc).__name__})") from exc
+    problem = parsed.get("bozo_exception")
+    if not parsed.get("version") and not parsed.get("entries"):
         why = f" ({_short(problem)})" if problem else ""
         raise IngestError(f"{url} is not an RSS or Atom feed{why}")
+    if not parsed.get("entries") and _is_malformed(problem):
+        raise IngestError(f"{url} is not well-formed XML ({_short(problem)}); no items read")
     items: list[FeedItem] = []
     seen: set[str] = set()
     duplicates = 0
@@ -78,25 +84,8 @@ def parse_feed(body: bytes, url: str, max_items: int) -> ParsedFeed:
             continue
         seen.add(item.guid)
         items.append(item)
-    title = _plain(parsed.feed.get("title", "")) or url
+    title = _plain(parsed.get("feed", {}).get("title", "")) or url
     return ParsedFeed(title[:200], items, duplicates, cut_off)
-
-
-def opml_feed_urls(data: bytes, name: str) -> list[str]:
-    """The feed addresses (xmlUrl) an OPML file lists, in order, each once."""
-    refuse_entities(data, name)
-    try:
-        root = ElementTree.fromstring(data)
-    except ElementTree.ParseError as exc:
-        raise IngestError(f"{name} is not a readable OPML file ({exc})") from exc
-    urls = [
-        outline.get("xmlUrl", "").strip()
-        for outline in root.iter("outline")
-        if outline.get("xmlUrl", "").strip()
-    ]
-    if not urls:
-        raise IngestError(f"{name} lists no feeds (no outline with an xmlUrl)")
-    return list(dict.fromkeys(urls))
 
 
 def refuse_entities(body: bytes, name: str) -> None:
@@ -145,6 +134,14 @@ def _plain(markup: str) -> str:
     text = _BLOCK_END.sub("\n\n", markup or "")
     text = html.unescape(_TAG.sub("", text))
     return _BLANK_LINES.sub("\n\n", text).strip()
+
+
+def _is_malformed(problem: object) -> bool:
+    """An XML error (a feed cut short, a bad token): the lenient parse may have lost items.
+    With items found it is read anyway, as feed readers do; without, it is refused."""
+    import xml.sax
+
+    return isinstance(problem, xml.sax.SAXException)
 
 
 def _short(problem: object) -> str:

@@ -22,6 +22,7 @@ conditional requests (ETag / Last-Modified), and robots.txt respected for articl
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import socket
 import threading
@@ -43,6 +44,7 @@ ROBOTS_MAX_BYTES = 500_000  # Google reads the first 500 KiB of a robots.txt
 ROBOTS_CACHE_SECONDS = 3600.0
 ROBOTS_AGENT = "qabot"  # the name robots.txt rules address
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_PERMANENT = frozenset({301, 308})
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,9 @@ class Fetched:
     etag: str | None = None
     last_modified: str | None = None
     location: str | None = None  # where a redirect points
+    # The address to use from now on: the last one reached through permanent redirects
+    # only (301, 308), so a moved feed is remembered where it moved to.
+    permanent_url: str | None = None
 
     @property
     def not_modified(self) -> bool:
@@ -85,6 +90,7 @@ class Fetcher:
         limit = max_bytes or self.settings.max_bytes
         deadline = time.monotonic() + self.settings.timeout_seconds
         current = checked_url(url)
+        permanent: str | None = str(current)
         for _ in range(MAX_REDIRECTS + 1):
             headers = {"Accept": accept}
             if etag:
@@ -93,8 +99,9 @@ class Fetcher:
                 headers["If-Modified-Since"] = last_modified
             response = self._request(current, headers, limit, deadline)
             if response.status not in _REDIRECTS:
-                return response
+                return dataclasses.replace(response, permanent_url=permanent)
             current = _redirect_target(current, response)
+            permanent = str(current) if permanent and response.status in _PERMANENT else None
         raise FetchError(f"{url} redirects more than {MAX_REDIRECTS} times; giving up")
 
     def robots_allow(self, url: str) -> bool:

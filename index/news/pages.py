@@ -16,7 +16,10 @@ import unicodedata
 
 from index.api import SHARED
 from index.errors import FetchError, IngestError
-from index.ingest.documents import Document, make_document, parse_bytes, parse_html_page
+from index.ingest.boilerplate import page_blocks
+from index.ingest.documents import Document, make_document, parse_bytes
+from index.ingest.formats.web_page import decode_page, parse_html_page
+from index.news.cleaning import PageCleaner
 from index.news.fetch import Fetched, Fetcher, checked_url
 
 ACCEPT = "text/html,application/xhtml+xml;q=0.9,application/pdf;q=0.8,text/plain;q=0.5"
@@ -27,12 +30,14 @@ _FEED_START = re.compile(
 )
 
 
-def read_url(fetcher: Fetcher, url: str, collection: str = SHARED) -> Document:
+def read_url(
+    fetcher: Fetcher, url: str, collection: str = SHARED, cleaner: PageCleaner | None = None
+) -> Document:
     """Fetch `url` (if the site's robots.txt allows) and read it into a document."""
     checked_url(url)
     if not fetcher.robots_allow(url):
         raise FetchError(f"{url}: the site's robots.txt asks bots not to read this page")
-    return page_document(fetcher.get(url, accept=ACCEPT), collection)
+    return page_document(fetcher.get(url, accept=ACCEPT), collection, cleaner=cleaner)
 
 
 def page_document(
@@ -41,9 +46,11 @@ def page_document(
     *,
     title: str | None = None,
     date: str | None = None,
+    cleaner: PageCleaner | None = None,
 ) -> Document:
     """The document a fetched page holds; `title` and `date` (a feed item's) win over the
-    page's own."""
+    page's own. A web page's lines are left with `cleaner` to learn its site's template
+    from (the caller cleans it, once the pages read with it are learned too)."""
     kind = page_kind(fetched)
     name = fetched.url
     if kind == "pdf":
@@ -57,13 +64,14 @@ def page_document(
             collection=collection,
         )
     if kind == "html":
-        page = parse_html_page(name, _decoded(fetched), fetched.url)
+        html = decode_page(fetched.body, fetched.charset)
+        page = parse_html_page(name, html, fetched.url)
         address = page.url if page.url and _is_web_address(page.url) else fetched.url
         text = page.text
         if page.author and page.author not in text:
             # After the text: a byline first would be a chunk of its own with the headline.
             text = f"{text}\n\nBy {page.author}."  # "who wrote ..." can then be answered
-        return make_document(
+        document = make_document(
             name,
             url_doc_id(address, collection),
             title or page.title,
@@ -73,6 +81,9 @@ def page_document(
             url=address,
             collection=collection,
         )
+        if cleaner is not None:
+            cleaner.learn(document, page_blocks(html), page.text)
+        return document
     if kind == "text":
         return make_document(
             name,
@@ -120,17 +131,6 @@ def _slug(url: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_only).strip("-") or "page"
 
 
-def _decoded(fetched: Fetched) -> bytes | str:
-    """The body as text in its declared charset; undeclared, unknown or wrong (invalid
-    bytes), the bytes themselves, which trafilatura decodes by detection."""
-    if not fetched.charset:
-        return fetched.body
-    try:
-        return fetched.body.decode(fetched.charset)
-    except (LookupError, UnicodeDecodeError):
-        return fetched.body
-
-
 def _plain_text(fetched: Fetched) -> str:
     """A text/plain body: its charset (UTF-8 if none), bytes it cannot decode replaced."""
     try:
@@ -143,13 +143,34 @@ def _is_web_address(url: str) -> bool:
     return re.match(r"https?://[^\s/]+", url) is not None
 
 
-def _not_an_article(fetched: Fetched, kind: str) -> str:
+def what_it_is(fetched: Fetched, kind: str) -> str:
+    """What a fetched address holds, in the words every refusal uses ("is an image
+    (image/png)"), whether a link or a feed was expected."""
     shown = fetched.content_type or "of an unknown type"
-    if kind == "image":
-        return f"{fetched.url} is an image ({shown}), not an article"
+    return {
+        "image": f"is an image ({shown})",
+        "feed": "is a news feed",
+        "pdf": "is a PDF",
+        "html": "is a web page",
+        "text": "is plain text",
+    }.get(kind, f"is {shown}")
+
+
+def feed_body(fetched: Fetched) -> bytes:
+    """The body of what should be a feed; refused, saying what it is, when it is an image,
+    a PDF or a web page (anything else is left to the feed parser to judge)."""
+    kind = page_kind(fetched)
+    if kind in ("html", "image", "pdf"):
+        raise IngestError(f"{fetched.url} {what_it_is(fetched, kind)}, not an RSS or Atom feed")
+    return fetched.body
+
+
+def _not_an_article(fetched: Fetched, kind: str) -> str:
     if kind == "feed":
         return (
             f"{fetched.url} is a news feed, not an article: follow it with /follow_feed "
             "(or `qabot feeds add`)"
         )
-    return f"{fetched.url} is {shown}, not a web page, a PDF or text"
+    if kind == "image":
+        return f"{fetched.url} {what_it_is(fetched, kind)}, not an article"
+    return f"{fetched.url} {what_it_is(fetched, kind)}, not a web page, a PDF or text"

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import psycopg
 from psycopg_pool import ConnectionPool
 
 from index.news.sqlite_feeds import FeedRecord, SeenItem, iso_utc
@@ -57,6 +58,14 @@ class PostgresFeedStore:
         with self._pool.connection() as conn:
             conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", (SYNC_LOCK, feed_id))
             conn.execute("DELETE FROM feeds WHERE feed_id = %s", (feed_id,))
+
+    def move(self, feed_id: int, url: str) -> bool:
+        try:
+            with self._pool.connection() as conn:
+                conn.execute("UPDATE feeds SET url = %s WHERE feed_id = %s", (url, feed_id))
+        except psycopg.errors.UniqueViolation:  # another feed has that address
+            return False
+        return True
 
     @contextmanager
     def claim(self, feed_id: int) -> Iterator[FeedRecord | None]:

@@ -89,6 +89,10 @@ class FeedStore(Protocol):
         """Stop following the feed; a sync of it in progress ends first."""
         ...
 
+    def move(self, feed_id: int, url: str) -> bool:
+        """The feed's new address (it moved for good); False when another feed has it."""
+        ...
+
     def claim(self, feed_id: int) -> AbstractContextManager[FeedRecord | None]:
         """Hold the feed for one sync: its current record, or None when it is gone or
         another sync holds it (skip it then)."""
@@ -173,6 +177,14 @@ class SqliteFeedStore:
         with self._lock:
             self._sync_ended.wait_for(lambda: feed_id not in self._syncing)
             self._db.execute("DELETE FROM feeds WHERE feed_id=?", (feed_id,))
+
+    def move(self, feed_id: int, url: str) -> bool:
+        with self._lock:
+            try:
+                self._db.execute("UPDATE feeds SET url=? WHERE feed_id=?", (url, feed_id))
+            except sqlite3.IntegrityError:  # another feed has that address
+                return False
+        return True
 
     def synced(
         self,

@@ -25,6 +25,7 @@ from bot.settings import AlertsConfig, LinksConfig
 from index import Engine
 from index.news.desk import News
 from index.news.postgres_feeds import PostgresFeedStore
+from index.news.postgres_site_lines import PostgresSiteLines
 from index.store.postgres import PostgresStorage
 from qabot.config import Config
 from tests.support.bot_harness import ADMIN_ID, StartBot, until, visible
@@ -68,7 +69,12 @@ def desk(request: pytest.FixtureRequest, config: Config, tmp_path: Path) -> Iter
     if request.param == "postgres":
         pool = request.getfixturevalue("pool")
         engine = Engine(settings, embedder=FakeEmbedder(), storage=PostgresStorage(pool, 0.0))
-        news = News(engine, settings, feed_store=PostgresFeedStore(pool))
+        news = News(
+            engine,
+            settings,
+            feed_store=PostgresFeedStore(pool),
+            site_lines=PostgresSiteLines(pool),
+        )
     else:
         engine = Engine(settings, embedder=FakeEmbedder())
         news = News(engine, settings)

@@ -72,10 +72,15 @@ async def test_serve_process_answers_and_stops_cleanly_on_sigterm(tmp_path: Path
                     "help",
                     "sources",
                     "latest",
+                    "today",
+                    "digest",
                     "follow",
                     "following",
                     "unfollow",
                     "ask",
+                    "subscribe",
+                    "subscriptions",
+                    "unsubscribe",
                 ]
                 admin_scope = {"type": "chat", "chat_id": ADMIN}
                 assert "stats" in [c["command"] for c in emulator.commands(admin_scope)]

@@ -17,7 +17,10 @@ from tests.support.emulator import ApiCall, BotApiEmulator
 pytest_plugins = ("tests.support.bot_fixtures",)
 pytestmark = pytest.mark.model  # end to end: the bot over the real engine and model
 
-PUBLIC_MENU = ["start", "help", "sources", "latest", "follow", "following", "unfollow", "ask"]
+PUBLIC_MENU = [
+    *("start", "help", "sources", "latest", "today", "digest", "follow", "following"),
+    *("unfollow", "ask", "subscribe", "subscriptions", "unsubscribe"),
+]
 OUTAGE = 4.0  # seconds setMyCommands fails for
 
 

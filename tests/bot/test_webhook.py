@@ -122,6 +122,7 @@ async def test_webhook_answers_updates_with_the_secret_and_refuses_forged_ones(
         assert registered.params["secret_token"] == SECRET
         assert set(registered.params["allowed_updates"]) == {
             "message",
+            "channel_post",
             "callback_query",
             "inline_query",
         }
@@ -130,10 +131,15 @@ async def test_webhook_answers_updates_with_the_secret_and_refuses_forged_ones(
             "help",
             "sources",
             "latest",
+            "today",
+            "digest",
             "follow",
             "following",
             "unfollow",
             "ask",
+            "subscribe",
+            "subscriptions",
+            "unsubscribe",
         ]
 
         forged = queued_update(emulator, "Who is the special prosecutor?")

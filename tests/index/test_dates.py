@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from index.api import DocumentInfo
-from index.ingest.dates import time_filter
+from index.ingest.dates import digest_period, since_day, time_filter
 from index.search.fusion import ScoredChunk
 from index.search.recency import NEAR_TIE, break_near_ties
 from index.store.chunks import StoredChunk
@@ -121,3 +121,59 @@ def test_undated_documents_never_move() -> None:
     ranked = _ranked((0.7, "a"), (0.7, "b"), (0.7, "c"))
     assert [item.chunk.doc_id for item in break_near_ties(ranked, documents)] == ["a", "b", "c"]
     assert np.isfinite([item.score for item in ranked]).all()
+
+
+@pytest.mark.parametrize(
+    ("question", "start", "end"),
+    [
+        ("What happened yesterday?", D(2023, 1, 31), D(2023, 1, 31)),
+        ("What happened in the past 3 days?", D(2023, 1, 29), TODAY),
+        ("what happened today", TODAY, TODAY),
+        ("news from this week", D(2023, 1, 30), TODAY),
+        ("What’s new today?", TODAY, TODAY),
+        ("Any news since Monday?", D(2023, 1, 30), TODAY),
+        ("tell me the headlines from last week", D(2023, 1, 23), D(2023, 1, 29)),
+        ("What's the latest?", None, None),
+        ("Any news?", None, None),
+        ("What did I miss?", None, None),
+    ],
+)
+def test_questions_asking_for_a_periods_news_are_digests(
+    question: str, start: dt.date | None, end: dt.date | None
+) -> None:
+    period = digest_period(question, TODAY)
+    assert period is not None and (period.start, period.end) == (start, end)
+    assert period.newest_first or period.has_range
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What happened to the volcano yesterday?",
+        "What did Baldwin say last week?",
+        "What's the latest on the Rust trial?",
+        "What happened?",  # may follow up on the conversation
+        "What?",
+        "charges this week",
+    ],
+)
+def test_questions_about_something_are_not_digests(question: str) -> None:
+    assert digest_period(question, TODAY) is None
+
+
+@pytest.mark.parametrize(
+    ("when", "day"),
+    [
+        ("today", TODAY),
+        ("yesterday", D(2023, 1, 31)),
+        ("Monday", D(2023, 1, 30)),
+        ("2023-01-19", D(2023, 1, 19)),
+        ("19 January", D(2023, 1, 19)),
+        ("last week", D(2023, 1, 23)),
+        ("3 days", D(2023, 1, 29)),
+        ("2 weeks ago", D(2023, 1, 18)),
+        ("sometime", None),
+    ],
+)
+def test_digest_since_reads_days_as_people_write_them(when: str, day: dt.date | None) -> None:
+    assert since_day(when, TODAY) == day

@@ -18,7 +18,8 @@ from psycopg_pool import ConnectionPool
 
 from index import EngineSettings
 from index.api import Scope
-from index.news.feed_parsing import opml_feed_urls, parse_feed
+from index.news.feed_parsing import parse_feed
+from index.news.opml import opml_feed_urls
 from tests.support.news_server import NewsServer, Route, article_page, atom, news_server, rss
 from tests.support.news_support import STORIES, NewsDesk, news_desk, serve_feed, serve_story
 

@@ -118,7 +118,7 @@ def test_re_adding_a_changed_document_replaces_it(
 def test_removing_an_unknown_document_says_so(index_copy: Path, open_engine: OpenEngine) -> None:
     engine, _ = open_engine(index_copy)
 
-    with pytest.raises(UnknownDocument, match="no document with id 'nothing'"):
+    with pytest.raises(UnknownDocument, match="no document has the id or address 'nothing'"):
         engine.remove("nothing")
 
 

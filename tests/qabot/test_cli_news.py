@@ -14,7 +14,7 @@ import yaml
 
 from qabot.cli import main
 from tests.conftest import PROJECT_ROOT
-from tests.support.news_server import NewsServer, Route, news_server
+from tests.support.news_server import NewsServer, Route, news_server, rss
 from tests.support.news_support import serve_feed, serve_story
 
 pytestmark = pytest.mark.model  # the command line opens the real engine and model
@@ -113,3 +113,45 @@ def test_index_add_takes_files_and_links_together(
     assert out.count("\tshared\t") == 2
     code, _, err = run(capsys, "feeds", "add", str(opml), "--config", config)
     assert code == 1 and "not an RSS or Atom feed" in err
+
+
+def test_sync_failures_digests_export_and_removal_by_address(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, server: NewsServer
+) -> None:
+    config = str(write_config(tmp_path, allow_private=True))
+    items = [serve_story(server, path) for path in ("/news/volcano", "/news/bees", "/news/storm")]
+    feed = serve_feed(server, "/feed.xml", items, "The Test Times")
+    server.routes["/"] = Route(
+        f'<html><head><link rel="alternate" type="application/rss+xml" href="{feed}">'
+        "</head><body><p>Front page</p></body></html>".encode()
+    )
+    code, out, _ = run(capsys, "feeds", "add", server.url("/"), "--config", config)
+    assert code == 0 and f"following 1: The Test Times ({feed}, the feed" in out
+    server.routes["/empty.xml"] = Route(rss("Fine at first", []), "application/rss+xml")
+    assert run(capsys, "feeds", "add", server.url("/empty.xml"), "--config", config)[0] == 0
+    server.routes["/empty.xml"] = Route(b"", "application/rss+xml")
+
+    code, out, err = run(capsys, "feeds", "sync", "--config", config)
+    assert code == 1  # a feed failed; the others were synced and the summary printed
+    assert out.splitlines()[-1] == "3 new, 0 updated, 0 unchanged, 1 failed"
+    assert (out + err).count("empty body") == 1  # its line, and no second WARNING line
+    server.routes["/empty.xml"] = Route(rss("Fine again", []), "application/rss+xml")
+    code, out, _ = run(capsys, "feeds", "sync", "--config", config)
+    assert code == 0
+    assert out.splitlines()[-1] == "0 new, 0 updated, 3 unchanged, 0 failed (1 feed not modified)"
+
+    code, out, _ = run(capsys, "digest", "--since", "2023-01-30", "--config", config)
+    assert code == 0 and out.splitlines()[0] == "2 stories since 2023-01-30:"
+    assert "2023-01-31\tStorm floods Lisbon streets · The Test Times" in out
+    assert "A winter storm flooded streets in central Lisbon" in out
+    code, out, _ = run(capsys, "ask", "--json", "What's new?", "--config", config)
+    titles = [item["document"]["title"] for item in json.loads(out)["digest"]["items"]]
+    assert titles[0] == "Storm floods Lisbon streets" and len(titles) == 3
+
+    code, out, _ = run(capsys, "feeds", "export", "--config", config)
+    assert code == 0 and f'xmlUrl="{feed}"' in out and out.startswith("<?xml")
+
+    code, out, _ = run(capsys, "index", "add", server.url("/news/storm"), "--config", config)
+    assert code == 0 and out.startswith("already indexed ")
+    code, out, _ = run(capsys, "index", "remove", server.url("/news/storm"), "--config", config)
+    assert code == 0 and "removed" in out and "Storm floods Lisbon streets" in out

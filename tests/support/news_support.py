@@ -93,11 +93,13 @@ def news_desk(
         changes["fetch"] = {"allow_private_hosts": True, **sections["fetch"]}
     settings = base.with_changes(index={"dir": folder}, **changes)
     feeds: FeedStore
+    site_lines = None  # feeds.sqlite in the folder
     if pool is None:
         engine = Engine(settings, embedder=FakeEmbedder(), seed_default_corpus=False)
         feeds = SqliteFeedStore(folder / FEED_STORE_FILE)
     else:
         from index.news.postgres_feeds import PostgresFeedStore
+        from index.news.postgres_site_lines import PostgresSiteLines
         from index.store.postgres import PostgresStorage
 
         storage = PostgresStorage(pool, follow_seconds=0.0)
@@ -105,7 +107,8 @@ def news_desk(
             settings, embedder=FakeEmbedder(), seed_default_corpus=False, storage=storage
         )
         feeds = PostgresFeedStore(pool)
-    news = News(engine, settings, feed_store=feeds)
+        site_lines = PostgresSiteLines(pool)
+    news = News(engine, settings, feed_store=feeds, site_lines=site_lines)
     try:
         yield NewsDesk(engine, news, feeds)
     finally:

@@ -17,6 +17,13 @@ MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
 MAX_COMMANDS = 100
 _COMMAND_NAME = re.compile(r"[a-z0-9_]{1,32}")
 _DEFAULT_SCOPE = {"type": "default"}
+# The rights a ChatMemberAdministrator always carries (python-telegram-bot requires them).
+ADMIN_RIGHTS = (
+    *("can_be_edited", "is_anonymous", "can_manage_chat", "can_delete_messages"),
+    *("can_manage_video_chats", "can_restrict_members", "can_promote_members"),
+    *("can_change_info", "can_invite_users", "can_post_stories", "can_edit_stories"),
+    "can_delete_stories",
+)
 _TEXT_LIMITS = {"description": 512, "short_description": 120, "name": 64}
 
 
@@ -26,6 +33,21 @@ async def get_me(world: World, params: Params) -> JsonObject:
 
 async def get_chat(world: World, params: Params) -> JsonObject:
     return objects.chat_full_info(require_chat(world, params))
+
+
+async def get_chat_member(world: World, params: Params) -> JsonObject:
+    """A member's status: the chat's admins are administrators (a private chat's user is
+    its creator), anyone else a member."""
+    chat = require_chat(world, params)
+    user_id = params.integer("user_id")
+    if user_id is None:
+        raise bad_request("user_id not specified")
+    user = world.users.get(user_id) or objects.user(user_id, "Someone")
+    if chat["type"] == "private":
+        return {"status": "creator", "user": user, "is_anonymous": False}
+    if user_id in world.chat_admins.get(chat["id"], set()):
+        return {"status": "administrator", "user": user, **dict.fromkeys(ADMIN_RIGHTS, False)}
+    return {"status": "member", "user": user}
 
 
 async def get_file(world: World, params: Params) -> JsonObject:

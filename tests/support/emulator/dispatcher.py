@@ -15,6 +15,7 @@ HANDLERS: dict[str, Handler] = {
     "getMe": api_bot.get_me,
     "getChat": api_bot.get_chat,
     "getFile": api_bot.get_file,
+    "getChatMember": api_bot.get_chat_member,
     "setMyCommands": api_bot.set_my_commands,
     "getMyCommands": api_bot.get_my_commands,
     "deleteMyCommands": api_bot.delete_my_commands,

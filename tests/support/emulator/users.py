@@ -197,6 +197,31 @@ class UserActions:
         self._world.updates.push("inline_query", inline_query)
         return query_id
 
+    def chat_has_admins(self, chat_id: int, *user_ids: int) -> None:
+        """These users administer the group or channel (getChatMember says so)."""
+        self._world.chat_admins.setdefault(chat_id, set()).update(user_ids)
+
+    def channel_posts_text(
+        self, text: str, *, chat_id: int = -1_001_234_567_890, title: str = "Test Channel"
+    ) -> JsonObject:
+        """A post in a channel, as its admins make them: signed by the channel itself (no
+        `from`), delivered to the bot (an admin of it) as a channel_post update."""
+        world = self._world
+        chat = world.chats.setdefault(chat_id, {"id": chat_id, "type": "channel", "title": title})
+        message: JsonObject = {
+            "message_id": world.next_message_id(chat_id),
+            "sender_chat": chat,
+            "chat": chat,
+            "date": objects.now(),
+            "text": text,
+        }
+        found = objects.detect_entities(text)
+        if found:
+            message["entities"] = found
+        world.add_message(message, from_bot=False)
+        world.updates.push("channel_post", message)
+        return copy.deepcopy(message)
+
     def user_blocks_bot(self, chat_id: int = 1001) -> None:
         """From now on sending to this chat fails with 403 like for a user who blocked the bot."""
         self._world.blocked_chats.add(chat_id)

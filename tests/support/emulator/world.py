@@ -73,6 +73,7 @@ class World:
         self.users: dict[int, JsonObject] = {}
         self.chats: dict[int, JsonObject] = {}
         self.blocked_chats: set[int] = set()
+        self.chat_admins: dict[int, set[int]] = {}  # group or channel -> its admins' user ids
         self.messages: dict[MessageKey, StoredMessage] = {}
         self.files: dict[str, StoredFile] = {}
         self.updates = UpdateQueue()
