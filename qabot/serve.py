@@ -22,10 +22,8 @@ from bot.ops.metrics_server import MetricsServer
 from bot.ops.monitoring import Monitoring
 from bot.services import NewsOptions
 from bot.settings import MetricsConfig, TelegramConfig
-from bot.state.access import SlidingWindowLimiter
-from bot.state.memory import ConversationMemory
+from bot.state.memory import MemoryConversations, MemoryRateLimiter, MemorySeenUpdates
 from bot.state.protocols import AnswerLog, BotState, RateLimiters
-from bot.state.repeats import RecentUpdates
 from bot.state.sqlite_answers import FeedbackStore
 from bot.state.sqlite_follows import FollowStore
 from bot.transport.redact import install_log_redaction
@@ -129,9 +127,9 @@ def open_bot_state(
     if pool is None:
         return BotState(
             answers=FeedbackStore(settings.feedback_db),
-            conversations=ConversationMemory(limits.conversation_turns),
-            limiters=RateLimiters.per_minute(per_minute, lambda _, n: SlidingWindowLimiter(n)),
-            updates=RecentUpdates(),
+            conversations=MemoryConversations(limits.conversation_turns),
+            limiters=RateLimiters.per_minute(per_minute, lambda _, n: MemoryRateLimiter(n)),
+            updates=MemorySeenUpdates(),
             news=FollowStore(settings.feedback_db),
         )
     from bot.state.postgres import (

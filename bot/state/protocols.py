@@ -3,8 +3,7 @@
 By default they are kept by one process: the answer log in a SQLite file
 (`bot/state/sqlite_answers.py`), follows, alerts and link counts in the same file
 (`bot/state/sqlite_follows.py`), conversations, rate limits and seen updates in RAM
-(`bot/state/memory.py`, `bot/state/access.py`, `bot/state/repeats.py`). Several bot workers
-share them in PostgreSQL
+(`bot/state/memory.py`). Several bot workers share them in PostgreSQL
 (`bot/state/postgres.py`). The composition (`qabot/serve.py`) chooses which to pass in;
 nothing else in bot/ knows.
 """

@@ -5,13 +5,14 @@ In webhook mode Telegram sends an update again when it thinks the delivery faile
 person would get two answers. Polling never repeats an update (getUpdates' offset
 confirms them), so there this costs one lookup per update. With several workers the copy
 may reach another worker: the ids seen are then kept in the shared database
-(`bot.state.postgres.PostgresSeenUpdates`); this module's `RecentUpdates` keeps them in RAM.
+(`bot.state.postgres.PostgresSeenUpdates`), else in RAM (`bot.state.memory.MemorySeenUpdates`).
+With the durable inbox (webhook mode on PostgreSQL) the inbox itself keeps each update once
+(`bot/transport/inbox.py`) and this filter is not installed.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
 
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, BaseHandler, ContextTypes, TypeHandler
@@ -21,7 +22,6 @@ from bot.state.protocols import SeenUpdates
 logger = logging.getLogger(__name__)
 
 REPEAT_GROUP = -2  # before the gatekeeper: a repeat is not even refused twice
-REMEMBERED_UPDATES = 10_000  # Telegram gives up redelivering long before this many arrive
 
 
 class RepeatFilter:
@@ -37,20 +37,3 @@ class RepeatFilter:
         if self._seen.is_repeat(update.update_id):
             logger.info("Update %d was delivered again; handled once already", update.update_id)
             raise ApplicationHandlerStop
-
-
-class RecentUpdates:
-    """The last `remembered` update ids, in RAM (`bot.state.protocols.SeenUpdates`)."""
-
-    def __init__(self, remembered: int = REMEMBERED_UPDATES) -> None:
-        self._remembered = remembered
-        self._seen: OrderedDict[int, None] = OrderedDict()
-
-    def is_repeat(self, update_id: int) -> bool:
-        """Whether update_id was seen before; remembers it either way."""
-        if update_id in self._seen:
-            return True
-        self._seen[update_id] = None
-        if len(self._seen) > self._remembered:
-            self._seen.popitem(last=False)
-        return False

@@ -23,11 +23,11 @@ import numpy as np
 import pytest
 
 from index import Answer, Engine, IndexCorrupt, UnknownDocument
-from index.store import sqlite as store_module
 from index.ingest.chunking import chunk_text
 from index.ingest.documents import Document, parse_bytes
 from index.ingest.embedding import Embedder
 from index.snapshot.build import POINTER
+from index.store import sqlite as store_module
 from index.store.sqlite import STORE_FORMAT, SqliteChunkStore
 from tests.support.engine_support import (
     ARTICLES,
