@@ -14,6 +14,7 @@ from bot.state.protocols import (
     NewsState,
     RateLimiters,
     SeenUpdates,
+    StoreCalls,
 )
 from index.api import NewsDesk, QuestionAnswerer
 
@@ -37,9 +38,10 @@ class BotServices:
     answers: AnswerLog
     conversations: Conversations
     limiters: RateLimiters
-    updates: SeenUpdates
+    updates: SeenUpdates | None  # None: the durable inbox keeps each update once
     metrics: BotMetrics
     follows: NewsState
+    calls: StoreCalls  # how the handlers call the stores (inline, or off the event loop)
     news: NewsOptions | None = None
 
     @classmethod
@@ -61,5 +63,6 @@ class BotServices:
             updates=state.updates,
             metrics=metrics,
             follows=state.news,
+            calls=state.calls,
             news=news,
         )

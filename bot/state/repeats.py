@@ -17,7 +17,7 @@ import logging
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, BaseHandler, ContextTypes, TypeHandler
 
-from bot.state.protocols import SeenUpdates
+from bot.state.protocols import SeenUpdates, StoreCalls
 
 logger = logging.getLogger(__name__)
 
@@ -27,13 +27,14 @@ REPEAT_GROUP = -2  # before the gatekeeper: a repeat is not even refused twice
 class RepeatFilter:
     """The first handler of every update: a repeat goes no further."""
 
-    def __init__(self, seen: SeenUpdates) -> None:
+    def __init__(self, seen: SeenUpdates, calls: StoreCalls) -> None:
         self._seen = seen
+        self._calls = calls
 
     def handler(self) -> BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]:
         return TypeHandler(Update, self.check)
 
     async def check(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if self._seen.is_repeat(update.update_id):
+        if await self._calls.run(self._seen.is_repeat, update.update_id):
             logger.info("Update %d was delivered again; handled once already", update.update_id)
             raise ApplicationHandlerStop
