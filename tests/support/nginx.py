@@ -79,7 +79,7 @@ async def nginx_in_front(
     upstream_ports: Sequence[int],
     *,
     max_fails: int = 1,
-    fail_timeout: float = 1.0,
+    fail_timeout: int = 1,  # nginx takes whole seconds here
 ) -> AsyncIterator[str]:
     """nginx listening on 127.0.0.1:`port`, balancing `upstream_ports`; yields its URL."""
     binary = nginx_binary()

@@ -23,11 +23,18 @@ LONGEST_PAUSE = 3.0
 REQUEST_TIMEOUT = 10.0  # a slower answer counts as a failed delivery
 
 
+@dataclass(frozen=True)
+class Attempt:
+    started: float  # time.monotonic()
+    seconds: float  # until the answer (or the error)
+    outcome: str  # the HTTP status, or the transport error's name
+
+
 @dataclass
 class Delivery:
     update_id: int
     queued: float  # time.monotonic() when Telegram had it
-    attempts: list[tuple[float, str]] = field(default_factory=list)  # (when, status or error)
+    attempts: list[Attempt] = field(default_factory=list)
     delivered: float | None = None
 
 
@@ -64,9 +71,10 @@ class WebhookDelivery:
 
     @property
     def failed_attempts(self) -> int:
-        return sum(
-            1 for d in self.deliveries.values() for _, outcome in d.attempts if outcome != "200"
-        )
+        return sum(1 for attempt in self.attempts() if not attempt.outcome.startswith("2"))
+
+    def attempts(self) -> list[Attempt]:
+        return [attempt for d in self.deliveries.values() for attempt in d.attempts]
 
     async def _deliver(self, update: dict[str, Any], delivery: Delivery) -> None:
         pause = FIRST_PAUSE
@@ -79,7 +87,7 @@ class WebhookDelivery:
                     outcome = str(response.status_code)
                 except httpx.TransportError as error:
                     outcome = type(error).__name__
-            delivery.attempts.append((started, outcome))
+            delivery.attempts.append(Attempt(started, time.monotonic() - started, outcome))
             if outcome.startswith("2"):
                 delivery.delivered = time.monotonic()
                 return
