@@ -37,8 +37,8 @@ test: lint
 # tests that stop a shared server run after the others, alone; those also slow (the workers
 # behind nginx of tests/bot/test_scale.py) are left to `make test`.
 test-fast: setup
-	PYTHONPATH=$(CURDIR)/tests/no_model $(BIN)/pytest -m "not model and not alone" -n auto
-	PYTHONPATH=$(CURDIR)/tests/no_model $(BIN)/pytest -m "not model and alone and not slow"
+	PYTHONPATH=$(CURDIR)/tests/support/no_model $(BIN)/pytest -m "not model and not alone" -n auto
+	PYTHONPATH=$(CURDIR)/tests/support/no_model $(BIN)/pytest -m "not model and alone and not slow"
 
 eval: setup
 	$(BIN)/python -m benchmarks.quality --report docs/quality-run.md

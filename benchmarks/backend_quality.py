@@ -37,12 +37,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="qabot-backends-") as scratch:
         for backend in ("faiss", "qdrant"):
             # run_eval puts a qdrant collection beside the index, whatever the path says
-            changed = config.model_copy(
-                update={
-                    "retrieval": config.retrieval.model_copy(update={"backend": backend}),
-                    "qdrant": config.qdrant.model_copy(update={"path": Path(scratch)}),
-                }
+            engine = config.engine.with_changes(
+                retrieval={"backend": backend}, qdrant={"path": Path(scratch)}
             )
+            changed = config.model_copy(update={"engine": engine})
             reports[backend] = run_eval(
                 changed,
                 DATA / "questions.jsonl",

@@ -24,6 +24,7 @@ from benchmarks.workload import Plan, settings_for
 from index import Engine
 from index.ingest.embedding import TorchEmbedder
 from index.ingest.terms import tokens
+from index.store.saving import chunk_recipe
 from index.store.sqlite import SqliteChunkStore
 
 
@@ -154,10 +155,10 @@ def _squad_is_current(plan: Plan) -> bool:
         wanted = {doc_id_for(path.name) for path in plan.article_files()}
         if {doc.doc_id for doc in store.documents()} != wanted:
             return False
-        if store.get_meta("chunking") != json.dumps(settings.recipe):
+        if store.get_meta("chunking") != json.dumps(chunk_recipe(settings)):
             return False
         store.check()  # what Engine() checks first: damage or another store format
-        load_snapshot(plan.squad_index, store, settings.recipe)
+        load_snapshot(plan.squad_index, store, chunk_recipe(settings))
         return True
     except IndexCorrupt:
         return False
@@ -200,7 +201,7 @@ def incremental_add(plan: Plan, chunks: int) -> dict[str, Any]:
     store = SqliteChunkStore(index_dir / "chunks.sqlite")
     try:
         started = time.perf_counter()
-        build_snapshot(index_dir, store, settings.recipe, settings.retrieval.hnsw_threshold)
+        build_snapshot(index_dir, store, chunk_recipe(settings), settings.retrieval.hnsw_threshold)
         rebuild_seconds = time.perf_counter() - started
     finally:
         store.close()

@@ -112,7 +112,7 @@ def _serve_config(plan: Plan, base_url: str) -> Path:
     raw["index"]["default_corpus"] = str((ROOT / "corpus").resolve())
     raw["embedding"]["cache_dir"] = str((ROOT / "data" / "models").resolve())
     raw["telegram"]["base_url"] = base_url
-    raw["telegram"]["feedback_db"] = str((plan.work_dir / "serve-feedback.sqlite").resolve())
+    raw["telegram"]["state_db"] = str((plan.work_dir / "serve-feedback.sqlite").resolve())
     path = plan.work_dir / "serve-config.yaml"
     path.write_text(yaml.safe_dump(raw), encoding="utf-8")
     return path

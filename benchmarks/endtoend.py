@@ -33,11 +33,11 @@ REPLY_TIMEOUT = 120.0
 
 
 def bot_settings(base: Config, emulator: BotApiEmulator, feedback_db: Path) -> TelegramConfig:
-    return base.telegram_settings().model_copy(
+    return base.telegram.model_copy(
         update={
             "base_url": emulator.base_url,
             "base_file_url": emulator.base_file_url,
-            "feedback_db": feedback_db,
+            "state_db": feedback_db,
         }
     )
 

@@ -208,7 +208,7 @@ def write_config(work: Path, emulator: BotApiEmulator) -> Path:
     raw["index"]["default_corpus"] = str(ROOT / "corpus")
     raw["embedding"]["cache_dir"] = str(ROOT / "data" / "models")
     raw["telegram"]["base_url"] = emulator.base_url
-    raw["telegram"]["feedback_db"] = str(work / "feedback.sqlite")
+    raw["telegram"]["state_db"] = str(work / "feedback.sqlite")
     path = work / "config.yaml"
     path.write_text(yaml.safe_dump(raw), encoding="utf-8")
     return path

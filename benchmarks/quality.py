@@ -125,7 +125,7 @@ def main() -> None:
     args = parser.parse_args()
     config = load_config()
     report = run_eval(config, args.questions, args.corpus, limit=args.limit, progress=True)
-    embedder = create_embedder("onnx", config.path(config.embedding.cache_dir))
+    embedder = create_embedder("onnx", config.engine.embedding.cache_dir)
     baselines = run_baselines(args.questions, args.corpus, embedder, limit=args.limit)
     print(report.format())
     for name, figures in baselines.items():

@@ -26,6 +26,7 @@ from index.ingest.documents import Document
 from index.snapshot.build import Snapshot, build_snapshot, load_snapshot
 from index.store.chunks import NewChunk
 from index.store.originals import Originals
+from index.store.saving import chunk_recipe
 from index.store.sqlite import SqliteChunkStore
 
 SENTENCE_NOISE = 0.25  # norm of the noise added to a sentence vector (cosine to it ~0.97)
@@ -82,10 +83,10 @@ def corpus_is_current(
         return False
     store = SqliteChunkStore(index_dir / "chunks.sqlite")
     try:
-        if store.get_meta("chunking") != json.dumps(settings.recipe):
+        if store.get_meta("chunking") != json.dumps(chunk_recipe(settings)):
             return False
         store.check()  # what Engine() checks first: damage or another store format
-        load_snapshot(index_dir, store, settings.recipe)
+        load_snapshot(index_dir, store, chunk_recipe(settings))
         return store.counts()[1] == chunks
     except IndexCorrupt:
         return False
@@ -116,7 +117,7 @@ def finish_corpus(
     store = SqliteChunkStore(index_dir / "chunks.sqlite")
     try:
         expected = -(-chunks // CHUNKS_PER_DOCUMENT)
-        if store.get_meta("chunking") != json.dumps(settings.recipe) or store.counts() != (
+        if store.get_meta("chunking") != json.dumps(chunk_recipe(settings)) or store.counts() != (
             expected,
             chunks,
         ):
@@ -124,14 +125,14 @@ def finish_corpus(
         times = [p.stat().st_mtime for p in (index_dir / "documents").glob("*.json")]
         started = time.perf_counter()
         snapshot = build_snapshot(
-            index_dir, store, settings.recipe, settings.retrieval.hnsw_threshold
+            index_dir, store, chunk_recipe(settings), settings.retrieval.hnsw_threshold
         )
         snapshot_seconds = time.perf_counter() - started
         (index_dir / RECIPE).write_text(json.dumps(_recipe(pool, chunks)), encoding="utf-8")
     finally:
         store.close()
     store_seconds = max(times) - min(times)
-    kind = snapshot.search.kind
+    kind = snapshot.manifest.vector_kind
     return BuildTimes(chunks, expected, store_seconds, snapshot_seconds, kind), snapshot
 
 
@@ -152,7 +153,7 @@ def build_corpus(
     originals = Originals(index_dir / "documents")  # for its folder; files written below
     try:
         store.set_meta("initialized", "1")
-        store.set_meta("chunking", json.dumps(settings.recipe))
+        store.set_meta("chunking", json.dumps(chunk_recipe(settings)))
         started = time.perf_counter()
         documents = 0
         for document, new_chunks in synthesize(pool, chunks, np.random.default_rng(seed)):
@@ -168,13 +169,15 @@ def build_corpus(
             documents += 1
         stored = time.perf_counter()
         snapshot = build_snapshot(
-            index_dir, store, settings.recipe, settings.retrieval.hnsw_threshold
+            index_dir, store, chunk_recipe(settings), settings.retrieval.hnsw_threshold
         )
         done = time.perf_counter()
         (index_dir / RECIPE).write_text(json.dumps(_recipe(pool, chunks)), encoding="utf-8")
     finally:
         store.close()
-    times = BuildTimes(chunks, documents, stored - started, done - stored, snapshot.search.kind)
+    times = BuildTimes(
+        chunks, documents, stored - started, done - stored, snapshot.manifest.vector_kind
+    )
     return times, snapshot
 
 

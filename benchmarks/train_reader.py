@@ -847,8 +847,8 @@ def export_onnx(model: Any, target: Path) -> None:
 
 
 def fuse_and_quantize(exported: Path, fused: Path, int8: Path) -> Path:
-    """Fuse attention / GELU / layer norms (as index/ingest/embedding.py does), then int8 weights
-    with per-channel scales, stored as uint8 so every CPU computes the same integers
+    """Fuse attention / GELU / layer norms (as index/ingest/embedding.py does), then int8
+    weights with per-channel scales, in 7 bits so every CPU computes the same integers
     (index/ingest/exact_int8.py). Returns the graph that was quantized."""
     from index.ingest.exact_int8 import quantize_exact
 
@@ -1147,8 +1147,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "max_answer_tokens": recipe.max_answer_tokens,
         "null_threshold": threshold,
         "weights": (
-            "int8 per channel, stored as uint8 (value + 128, zero point 128): the same "
-            "integers on every CPU (index/ingest/exact_int8.py)"
+            "int8 per channel, 7 bits (|w| <= 64): the same integers on every CPU "
+            "(index/ingest/exact_int8.py)"
         ),
         "null_threshold_rule": (
             f"null_score - best span score above which a context is taken not to answer: "

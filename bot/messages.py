@@ -1,7 +1,7 @@
 """Everything the bot says in its own words, in one place.
 
 Constants are plain text without markup characters, so they are valid Telegram HTML as they
-are and can also be wrapped in render.Span. Functions escape whatever they interpolate.
+are and can also be wrapped in bot.view.html.Span. Functions escape whatever they interpolate.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def slow_down(seconds: float) -> str:
 
 def ask_me(titles: Sequence[str]) -> str:
     """What an empty question gets, in the bot and the CLI: what the articles are about.
-    Plain text (titles are not escaped): send it through render.plain_messages."""
+    Plain text (titles are not escaped): send it through bot.view.html.plain_messages."""
     if not titles:
         return "Ask me a question about the articles, once I have some."
     shown = ", ".join(f"“{title}”" for title in titles[:TITLES_IN_PROMPT])
@@ -91,8 +91,6 @@ def start(documents: int) -> str:
     )
 
 
-READING_LINK = "Reading the link…"
-LINK_USAGE = "Send me a link on its own and I'll read the article; then ask about it."
 ADD_USAGE = "Usage: /add URL — reads the page into the articles every chat shares."
 FOLLOW_USAGE = "Usage: /follow TOPIC, e.g. /follow the Rust shooting trial"
 UNFOLLOW_USAGE = (
@@ -116,7 +114,7 @@ def read_link(title: str, date: str | None) -> str:
 
 
 def link_failed(reason: str) -> str:
-    """Plain text (the reason is not escaped): send it through render.plain_messages."""
+    """Plain text (the reason is not escaped): send it through bot.view.html.plain_messages."""
     return f"I couldn't read that link: {reason}"
 
 

@@ -11,7 +11,7 @@ from bot.state.protocols import (
     AnswerLog,
     BotState,
     Conversations,
-    NewsState,
+    FollowState,
     RateLimiters,
     SeenUpdates,
     StoreCalls,
@@ -40,7 +40,7 @@ class BotServices:
     limiters: RateLimiters
     updates: SeenUpdates | None  # None: the durable inbox keeps each update once
     metrics: BotMetrics
-    follows: NewsState
+    follows: FollowState
     calls: StoreCalls  # how the handlers call the stores (inline, or off the event loop)
     news: NewsOptions | None = None
 
@@ -62,7 +62,7 @@ class BotServices:
             limiters=state.limiters,
             updates=state.updates,
             metrics=metrics,
-            follows=state.news,
+            follows=state.follows,
             calls=state.calls,
             news=news,
         )

@@ -2,8 +2,7 @@
 default is written here.
 
 They live in bot/ because only the bot reads them; `qabot/config.py` composes them with the
-engine's sections into the whole file. Paths may be relative: the caller resolves them
-before building the bot (`qabot.config.Config.telegram_settings`).
+engine's sections into the whole file, and resolves their relative paths as it reads it.
 """
 
 from __future__ import annotations
@@ -64,7 +63,8 @@ class TelegramConfig(Section):
     allowed_chat_ids: tuple[int, ...] = ()
     admin_user_ids: tuple[int, ...] = ()
     rate_limit_per_minute: int = Field(20, ge=1, le=10_000)
-    feedback_db: Path = Path("data/feedback.sqlite")
+    # the bot's own records with state.backend sqlite: answers, votes, follows, alerts, link counts
+    state_db: Path = Path("data/feedback.sqlite")
     concurrent_updates: int = Field(64, ge=1, le=1024)
     example_questions: tuple[str, ...] = ()
 

@@ -1,11 +1,12 @@
 """The engine: a persisted index of documents and the question-answering API over it.
 
 A small facade; each job is done by one collaborator:
-  QuestionPipeline (pipeline.py)  clean, repair, embed, search, score, compose
-  IndexWriter (writer.py)         add, replace, remove, re-embed documents
-  Reconciler (reconcile.py)       keep documents, chunk store and snapshot in line; repair
-  PublishedSnapshot (published.py) the snapshot questions read, switched atomically
-The folder's layers are described in files.py.
+  QuestionPipeline (answer/pipeline.py)      clean, repair, embed, search, score, compose
+  IndexWriter (writer.py)                    add, replace, remove, re-embed documents
+  Reconciler (snapshot/reconcile.py)         keep documents, chunk store and snapshot in
+                                             line; repair
+  PublishedSnapshot (snapshot/published.py)  the snapshot questions read, switched atomically
+The folder's layers are described in index/store/storage.py.
 """
 
 from __future__ import annotations
@@ -32,11 +33,13 @@ from index.ingest.documents import (
     parse_bytes,
 )
 from index.ingest.embedding import Embedder, LazyEmbedder
+from index.search.candidates import CandidateSearch, LocalSearch
+from index.search.index_view import IndexView
 from index.settings import EngineSettings
+from index.snapshot.build import Snapshot
 from index.snapshot.published import PublishedSnapshot
 from index.snapshot.reconcile import Reconciler
-from index.snapshot.view import IndexView
-from index.store.chunks import StoredDocument
+from index.store.saving import chunk_recipe
 from index.store.storage import LocalStorage, Storage
 from index.writer import IndexWriter
 
@@ -83,8 +86,9 @@ class Engine:
             reader = LazyReader()
         self.pipeline = QuestionPipeline(settings, fitted, self.embedder, reader)
         self._files = (storage or LocalStorage()).open(self.index_dir)
+        self._collection = collection
         published = PublishedSnapshot(
-            self.index_dir, settings.recipe, settings.retrieval.hnsw_threshold, collection
+            self.index_dir, chunk_recipe(settings), settings.retrieval.hnsw_threshold, collection
         )
         self._reconciler = Reconciler(
             settings, self._files, published, self.embedder, seed_default_corpus
@@ -144,9 +148,16 @@ class Engine:
 
     def current_view(self) -> IndexView:
         """What questions read now: the current snapshot (reloaded when another process
-        published a newer one) and the chunk store."""
+        published a newer one), the chunk store and the search over them."""
         snapshot = self._reconciler.current_snapshot()
-        return IndexView(snapshot, self._files.store)
+        return IndexView(snapshot, self._files.store, self._search(snapshot))
+
+    def _search(self, snapshot: Snapshot) -> CandidateSearch:
+        """The snapshot's own FAISS and BM25, or the Qdrant collection."""
+        if self._collection is not None:
+            return self._collection.search(snapshot.lexicon)
+        assert snapshot.vectors is not None and snapshot.bm25 is not None
+        return LocalSearch(snapshot.vectors, snapshot.bm25)
 
     def warm_up(self) -> None:
         """Load the model and answer once, so the first real question is not the slow one."""
@@ -155,7 +166,7 @@ class Engine:
     # ----- documents -------------------------------------------------------------------
 
     def documents(self) -> list[DocumentInfo]:
-        return [_info(doc) for doc in self._files.store.documents()]
+        return self._files.store.documents()
 
     def add_paths(self, paths: Sequence[str | Path], progress: bool = False) -> list[DocumentInfo]:
         """Add files or folders; every file is parsed before anything is stored."""
@@ -180,11 +191,11 @@ class Engine:
         return [info for info in self.documents() if info.doc_id in wanted]
 
     def remove(self, doc_id: str) -> DocumentInfo:
-        return _info(self._write(self._writer.remove, doc_id))
+        return self._write(self._writer.remove, doc_id)
 
     def remove_many(self, doc_ids: Sequence[str]) -> list[DocumentInfo]:
         """Remove several documents in one change (those already gone are skipped)."""
-        return [_info(doc) for doc in self._write(self._writer.remove_many, doc_ids)]
+        return self._write(self._writer.remove_many, doc_ids)
 
     def rebuild(self, progress: bool = False) -> IndexStats:
         """Re-chunk and re-embed every stored document, then rebuild the search index."""
@@ -213,19 +224,6 @@ class Engine:
         self._write_thread.shutdown(wait=True)
         self._executor.shutdown(wait=True)
         self._files.store.close()
-
-
-def _info(doc: StoredDocument) -> DocumentInfo:
-    return DocumentInfo(
-        doc.doc_id,
-        doc.title,
-        doc.source,
-        doc.date,
-        doc.chunks,
-        doc.content_hash,
-        url=doc.url,
-        collection=doc.collection,
-    )
 
 
 def _disk_usage(folder: Path) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -78,15 +79,49 @@ class ReadingConfidence:
     threshold: float
     direct_margin: float
     sentence_weight: float
+    # what of the question the passage read does not hold (index/answer/evidence.py)
+    missing_terms: float = 0.0
+    missing_names: float = 0.0
+    missing_numbers: float = 0.0
 
-    def probability(self, retrieval_probability: float, margin: float, span: float) -> float:
+    def probability(
+        self,
+        retrieval_probability: float,
+        margin: float,
+        span: float,
+        missing_terms: float = 0.0,
+        missing_names: float = 0.0,
+        missing_numbers: float = 0.0,
+    ) -> float:
         p = min(max(retrieval_probability, 1e-6), 1 - 1e-6)
         z = (
             self.bias
             + self.retrieval * math.log(p / (1 - p))
             + self.margin * margin
             + self.span * span
+            + self.missing_terms * missing_terms
+            + self.missing_names * missing_names
+            + self.missing_numbers * missing_numbers
         )
+        return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
+
+
+@dataclass(frozen=True)
+class DirectConfidence:
+    """Logistic model of "the direct answer shown is right" (it shares a word with the
+    answer a person would give), over the features of index/answer/direct.py, in their
+    order; a span below `threshold` is not shown in bold, the sentence is shown alone.
+
+    Fitted by `python -m benchmarks.reading_quality --fit` on the reader's calibration
+    articles, the threshold being the lowest that keeps wrong bold answers rare there
+    (docs/quality.md, "Nothing wrong in bold")."""
+
+    bias: float
+    weights: tuple[float, ...]
+    threshold: float
+
+    def probability(self, features: Sequence[float]) -> float:
+        z = self.bias + sum(w * x for w, x in zip(self.weights, features, strict=True))
         return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
 
 
@@ -95,15 +130,20 @@ class Fitted:
     weights: Weights
     confidence: Confidence
     reading: ReadingConfidence | None = None  # None: the reader never refuses
+    direct: DirectConfidence | None = None  # None: every direct answer within margin shows
 
     @classmethod
     def load(cls, path: Path = FITTED_FILE) -> Fitted:
         data = json.loads(path.read_text(encoding="utf-8"))
         reading = data.get("reading")
+        direct = data.get("direct")
         return cls(
             Weights(**data["weights"]),
             Confidence(**data["confidence"]),
             ReadingConfidence(**reading) if reading else None,
+            DirectConfidence(direct["bias"], tuple(direct["weights"]), direct["threshold"])
+            if direct
+            else None,
         )
 
     def save(self, path: Path = FITTED_FILE, about: str = "") -> None:
@@ -112,6 +152,7 @@ class Fitted:
             "weights": asdict(self.weights),
             "confidence": asdict(self.confidence),
             **({"reading": asdict(self.reading)} if self.reading else {}),
+            **({"direct": asdict(self.direct)} if self.direct else {}),
         }
         path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
@@ -120,4 +161,4 @@ class Fitted:
         if threshold is None:
             return self
         confidence = Confidence(**{**asdict(self.confidence), "threshold": threshold})
-        return Fitted(self.weights, confidence, self.reading)
+        return Fitted(self.weights, confidence, self.reading, self.direct)

@@ -1,8 +1,8 @@
 """The engine's settings, one typed section per concern; each default is written here once.
 
 `config.yaml` shows these defaults (a test keeps the two equal) and `qabot/config.py`
-composes them with the bot's section. Paths may be relative: `resolved(base)` anchors them
-to the config file's folder before the engine sees them.
+composes them with the bot's sections. Paths may be relative: the configuration anchors
+them to the config file's folder as it reads the file, before the engine sees them.
 """
 
 from __future__ import annotations
@@ -11,8 +11,6 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-
-from index.ingest.chunking import CHUNKER_VERSION
 
 
 class Section(BaseModel):
@@ -115,56 +113,6 @@ class EngineSettings(Section):
         ):
             raise ValueError("retrieval.backend qdrant needs one of qdrant.url and qdrant.path")
         return self
-
-    @property
-    def recipe(self) -> dict[str, int]:
-        """Everything that decides the stored chunks and their vectors: a change means
-        re-chunking and re-embedding. torch and onnx give the same vectors; int8 does not."""
-        recipe = {
-            "max_chars": self.chunking.max_chars,
-            "overlap_sentences": self.chunking.overlap_sentences,
-            "chunker_version": CHUNKER_VERSION,
-        }
-        if self.embedding.backend == "onnx-int8":
-            recipe["int8_vectors"] = 1
-        return recipe
-
-    def engine_section(self) -> EngineSettings:
-        """Only the engine's sections (a subclass, the full config, may carry others)."""
-        return EngineSettings(
-            index=self.index,
-            chunking=self.chunking,
-            embedding=self.embedding,
-            retrieval=self.retrieval,
-            answer=self.answer,
-            qdrant=self.qdrant,
-            fetch=self.fetch,
-            feeds=self.feeds,
-        )
-
-    def resolved(self, base: Path, index_dir: Path | None = None) -> EngineSettings:
-        """These settings with every path anchored at `base` (and another index folder)."""
-
-        def anchor(path: Path) -> Path:
-            return path if path.is_absolute() else (base / path).resolve()
-
-        corpus = self.index.default_corpus
-        index = self.index.model_copy(
-            update={
-                "dir": index_dir or anchor(self.index.dir),
-                "default_corpus": anchor(corpus) if corpus is not None else None,
-            }
-        )
-        embedding = self.embedding.model_copy(
-            update={"cache_dir": anchor(self.embedding.cache_dir)}
-        )
-        qdrant_path = self.qdrant.path
-        qdrant = self.qdrant.model_copy(
-            update={"path": anchor(qdrant_path) if qdrant_path is not None else None}
-        )
-        return self.engine_section().model_copy(
-            update={"index": index, "embedding": embedding, "qdrant": qdrant}
-        )
 
     def with_changes(self, **sections: dict[str, object]) -> EngineSettings:
         """A copy with some fields of some sections changed, e.g. retrieval={"top_k": 3}."""

@@ -11,13 +11,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from index.api import DocumentInfo
 from index.errors import UnknownDocument
 from index.ingest.documents import Document
 from index.ingest.embedding import Embedder
 from index.settings import ChunkingSettings
 from index.snapshot.published import PublishedSnapshot
 from index.snapshot.reconcile import Reconciler, forget_originals, remember_originals
-from index.store.chunks import StoredDocument
 from index.store.saving import embed_document, save_document, with_progress
 from index.store.storage import IndexFiles
 
@@ -66,7 +66,7 @@ class IndexWriter:
                         removed=np.asarray(removed, dtype=np.int64),
                     )
 
-    def remove_many(self, doc_ids: Sequence[str]) -> list[StoredDocument]:
+    def remove_many(self, doc_ids: Sequence[str]) -> list[DocumentInfo]:
         """Remove the documents that exist among `doc_ids`, publishing once."""
         with self._files.lock.held():
             self._reconciler.catch_up()
@@ -84,7 +84,7 @@ class IndexWriter:
             self._published.publish(store, removed=np.asarray(removed, dtype=np.int64))
             return found
 
-    def remove(self, doc_id: str) -> StoredDocument:
+    def remove(self, doc_id: str) -> DocumentInfo:
         with self._files.lock.held():
             self._reconciler.catch_up()
             store = self._files.store

@@ -10,21 +10,19 @@ import json
 import logging
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot import messages
 from qabot.config import Config, ConfigError, load_config
 
 if TYPE_CHECKING:
     from index import Answer, Engine
-    from index.api import FeedInfo, FeedSync
-    from index.news.desk import News
+    from index.api import FeedInfo, FeedSync, NewsDesk
     from qabot.factory import Backends
 
-NOT_FOUND = "I couldn't find that in the articles I have."
-CLOSEST = "The closest I found (it does not answer the question):"
 EMPTY_QUESTION_STATUS = 2  # like any other usage error: the message is on stderr
 CHAT_GREETING = (
     "Ask about the articles; follow-up questions are understood. Empty line or Ctrl-D quits."
@@ -314,7 +312,7 @@ def _chat(args: argparse.Namespace, config: Config) -> int:
                 break
             if not question:
                 break
-            answer = engine.answer(question, history[-config.answer.conversation_turns :])
+            answer = engine.answer(question, history[-config.engine.answer.conversation_turns :])
             _print_answer(answer, as_json=False, passages=1)
             if answer.confident:
                 history.append(Turn(question, answer.text))
@@ -322,13 +320,11 @@ def _chat(args: argparse.Namespace, config: Config) -> int:
 
 
 def _ask_me(engine: Engine) -> str:
-    from bot.messages import ask_me
-
-    return ask_me([document.title for document in engine.documents() if document.title])
+    return messages.ask_me([document.title for document in engine.documents() if document.title])
 
 
 def _print_answer(answer: Answer, as_json: bool, passages: int = 3) -> None:
-    text = answer.text if answer.confident else NOT_FOUND
+    text = answer.text if answer.confident else messages.NOT_FOUND
     if as_json:
         payload = {
             "question": answer.question,
@@ -346,10 +342,10 @@ def _print_answer(answer: Answer, as_json: bool, passages: int = 3) -> None:
         print(_bold(answer.direct))
     print(text)
     if not answer.confident and answer.topics:
-        print("The articles I have cover: " + "; ".join(answer.topics))
+        print(f"{messages.TOPICS_INTRO} " + "; ".join(answer.topics))
     shown = answer.passages[:passages] if answer.confident else []
     if answer.closest is not None:
-        print(f"\n{CLOSEST}")
+        print(f"\n{messages.CLOSEST}")
         shown = [answer.closest]
     for rank, passage in enumerate(shown, 1):
         dated = f", {passage.date}" if passage.date else ""
@@ -422,21 +418,20 @@ def _index_check(args: argparse.Namespace, config: Config) -> int:
 @contextmanager
 def _news(
     args: argparse.Namespace, config: Config, *, seed_default_corpus: bool = False
-) -> Iterator[tuple[Engine, News]]:
+) -> Iterator[tuple[Engine, NewsDesk]]:
     """The engine of `--index` and the links and feeds over it, closed at the end."""
     from qabot.factory import open_news
 
-    with _backends_and_engine(args, config, seed_default_corpus) as (backends, engine):
-        news = open_news(config, engine, backends)
-        try:
-            yield engine, news
-        finally:
-            news.close()
+    with (
+        _backends_and_engine(args, config, seed_default_corpus) as (backends, engine),
+        closing(open_news(config, engine, backends)) as news,
+    ):
+        yield engine, news
 
 
 def _feeds_add(args: argparse.Namespace, config: Config) -> int:
     """Each argument is a feed's address or an OPML file listing feeds."""
-    from index.news.feed_parsing import opml_feed_urls
+    from qabot.factory import feeds_listed_in
 
     addresses: list[str] = []
     for item in args.feeds:
@@ -447,7 +442,7 @@ def _feeds_add(args: argparse.Namespace, config: Config) -> int:
             if not path.is_file():
                 print(f"qabot: {item} is neither a web address nor an OPML file", file=sys.stderr)
                 return 1
-            addresses.extend(opml_feed_urls(path.read_bytes(), item))
+            addresses.extend(feeds_listed_in(path.read_bytes(), item))
     failed = 0
     with _news(args, config) as (_, news):
         for address in addresses:
@@ -553,9 +548,7 @@ def _eval(args: argparse.Namespace, config: Config) -> int:
 def _report(args: argparse.Namespace, config: Config) -> int:
     """What /stats and /unanswered show, from the bot's answer log."""
     import datetime as dt
-    from contextlib import closing
 
-    from bot import messages
     from bot.ops.reports import latency_line, unanswered, usage_report
     from qabot.factory import Backends
     from qabot.serve import open_answer_log
@@ -563,7 +556,7 @@ def _report(args: argparse.Namespace, config: Config) -> int:
     with closing(Backends.open(config)) as backends:
         log = open_answer_log(config, backends)
         if log is None:
-            path = config.telegram_settings().feedback_db
+            path = config.telegram.state_db
             print(f"qabot: no answers logged yet: `qabot serve` writes {path}", file=sys.stderr)
             return 1
         today = dt.datetime.now(dt.UTC).date()

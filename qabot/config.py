@@ -1,26 +1,43 @@
 """Configuration: `config.yaml` validated once into typed models.
 
-The engine's sections are `index.settings.EngineSettings`; the bot's are `telegram`,
-`metrics`, `links` and `alerts` (`bot.settings`). Each default is written once, in those
-models; config.yaml shows them. Errors name the bad key (e.g.
-`telegram.rate_limit_per_minute: ...`), so an operator can fix the file without reading
-code. Relative paths are resolved against the config file's folder, so the bot behaves
-the same whatever the working directory.
+`Config` is composed of sections: the engine's (`index.settings.EngineSettings`, whose
+sections `index`, `chunking`, ... the file writes at its top level beside the others), the
+bot's `telegram`, `metrics`, `links` and `alerts` (`bot.settings`), and the shared state's.
+Each default is written once, in those models; config.yaml shows them. Errors name the bad
+key (e.g. `telegram.rate_limit_per_minute: ...`), so an operator can fix the file without
+reading code. Relative paths are resolved once, as the file is read, against its folder,
+so the bot behaves the same whatever the working directory.
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
-from pydantic import Field, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from bot.settings import AlertsConfig, LinksConfig, MetricsConfig, TelegramConfig
 from index.settings import EngineSettings, Section
 
+log = logging.getLogger("qabot.config")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_PATH = PROJECT_ROOT / "config.yaml"
+ENGINE = "engine"  # the field holding the engine's sections (not a key of the file)
+# Keys that were renamed: (section, old name) -> new name. The old name is still read, with a
+# deprecation warning in the log, so existing config files keep working.
+RENAMED_KEYS = {("telegram", "feedback_db"): "state_db"}
 
 
 class ConfigError(Exception):
@@ -42,35 +59,92 @@ class StateSettings(Section):
     generation_check_seconds: float = Field(2.0, ge=0.0, le=3600.0)
 
 
-class Config(EngineSettings):
+class Config(Section):
     """The whole file: the engine's sections, the bot's, and the shared state's."""
 
+    model_config = ConfigDict(validate_default=True)  # default sections get their paths resolved
+
+    base_dir: Path = PROJECT_ROOT  # the config file's folder: relative paths start there
+    engine: EngineSettings = EngineSettings()
     telegram: TelegramConfig = TelegramConfig()
     metrics: MetricsConfig = MetricsConfig()
     state: StateSettings = StateSettings()
     links: LinksConfig = LinksConfig()
     alerts: AlertsConfig = AlertsConfig()
-    base_dir: Path = PROJECT_ROOT
 
-    def path(self, relative: Path) -> Path:
-        """Resolve a configured path against the config file's folder."""
-        return relative if relative.is_absolute() else (self.base_dir / relative).resolve()
+    @model_validator(mode="before")
+    @classmethod
+    def _read_file_layout(cls, raw: Any) -> Any:
+        """The file writes the engine's sections at its top level: gather them."""
+        if not isinstance(raw, dict):
+            return raw
+        raw = _renamed(raw)
+        engine = {name: raw[name] for name in EngineSettings.model_fields if name in raw}
+        rest = {name: value for name, value in raw.items() if name not in engine}
+        if ENGINE in rest:
+            raise ValueError(f"unknown section {ENGINE!r}")
+        return {**rest, ENGINE: engine} if engine else rest
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _resolve_paths(cls, value: Any, info: ValidationInfo) -> Any:
+        """Every relative path of every section, anchored at `base_dir` (validated first):
+        the one place paths are resolved."""
+        if not isinstance(value, BaseModel) or "base_dir" not in info.data:
+            return value
+        return _anchored(value, info.data["base_dir"])
+
+    @model_serializer(mode="wrap")
+    def _write_file_layout(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Dumped as the file writes it: the engine's sections at the top level."""
+        dumped: dict[str, Any] = handler(self)
+        return {**dumped.pop(ENGINE, {}), **dumped}
 
     def engine_settings(self, index_dir: Path | None = None) -> EngineSettings:
-        """The engine's sections with their paths resolved (and another index folder)."""
-        return self.resolved(self.base_dir, index_dir)
+        """The engine's sections (with another index folder)."""
+        if index_dir is None:
+            return self.engine
+        index = self.engine.index.model_copy(update={"dir": index_dir})
+        return self.engine.model_copy(update={"index": index})
 
-    def telegram_settings(self) -> TelegramConfig:
-        """The bot's section with its paths resolved."""
-        return self.telegram.model_copy(
-            update={"feedback_db": self.path(self.telegram.feedback_db)}
+
+def _renamed(raw: dict[str, Any]) -> dict[str, Any]:
+    """`raw` with renamed keys under their new names (each old one warned about)."""
+    for (section, old), new in RENAMED_KEYS.items():
+        values = raw.get(section)
+        if not isinstance(values, dict) or old not in values:
+            continue
+        if new in values:
+            raise ValueError(f"{section}.{old} is the old name of {section}.{new}: keep one")
+        log.warning(
+            "the setting %s.%s is deprecated: it is now called %s.%s (rename it in the "
+            "config file)",
+            section,
+            old,
+            section,
+            new,
         )
+        values = {(new if key == old else key): value for key, value in values.items()}
+        raw = {**raw, section: values}
+    return raw
+
+
+def _anchored(model: BaseModel, base: Path) -> BaseModel:
+    """`model` with each relative path (in it or its subsections) anchored at `base`."""
+    update: dict[str, Any] = {}
+    for name, value in model:
+        if isinstance(value, Path) and not value.is_absolute():
+            update[name] = (base / value).resolve()
+        elif isinstance(value, BaseModel):
+            update[name] = _anchored(value, base)
+    return model.model_copy(update=update)
 
 
 def _describe(error: ValidationError) -> str:
     lines = []
     for item in error.errors():
-        key = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        location = item["loc"][1:] if item["loc"][:1] == (ENGINE,) else item["loc"]
+        key = ".".join(str(part) for part in location) or "(top level)"
         lines.append(f"{key}: {item['msg']}")
     return "; ".join(lines)
 

@@ -18,9 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from index import Answer, Engine
-from index.errors import IngestError
-from index.ingest.documents import doc_id_for, iter_supported_files, load_file
 from qabot.config import Config
+from qabot.factory import doc_id_of, eval_collection, read_corpus
 
 BATCH_SIZE = 32
 LATENCY_SAMPLE = 200
@@ -180,7 +179,7 @@ def mark_unanswerable(
 
     def indexed(article: str) -> bool:
         return (
-            doc_id_for(f"{article}.txt") in known_ids
+            doc_id_of(f"{article}.txt") in known_ids
             or normalise(article.replace("_", " ")) in known_titles
         )
 
@@ -218,8 +217,6 @@ def run_eval(
         settings = config.engine_settings(folder).with_changes(index={"default_corpus": None})
         collection = None
         if settings.retrieval.backend == "qdrant":
-            from qabot.factory import eval_collection
-
             settings = settings.with_changes(qdrant={"url": None, "path": folder / "qdrant"})
             collection = eval_collection(settings.qdrant)
         engine = Engine(settings, collection=collection)
@@ -261,11 +258,8 @@ def _evaluate(
 
 def index_corpus(engine: Engine, corpus: Path, progress: bool = False) -> tuple[float, int]:
     """Add the corpus' files (skipping unchanged ones); (seconds spent, documents embedded)."""
-    files = iter_supported_files([corpus])
-    if not files:
-        raise IngestError(f"no .txt, .md, .html or .pdf files found in {corpus}")
+    parsed = read_corpus(corpus)
     stored = {doc.doc_id: doc.content_hash for doc in engine.documents()}
-    parsed = [load_file(path) for path in files]
     changed = [doc for doc in parsed if stored.get(doc.doc_id) != doc.content_hash]
     _ = engine.embedder  # load the model outside the timing: we measure indexing
     started = time.perf_counter()

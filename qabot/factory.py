@@ -1,5 +1,6 @@
 """Build the engine and its backends from validated configuration (the one place config
-meets `index/`).
+meets `index/`, and the one module of qabot/ that reaches past the engine's interface:
+`lint-imports` checks it).
 
 `Backends` opens what the configuration chose beyond the embedded default: the PostgreSQL
 pool (`state.backend: postgres`), shared by the engine's stores, the feed registry and the
@@ -16,7 +17,10 @@ from typing import TYPE_CHECKING
 
 from index.api import EngineObserver
 from index.engine import Engine
+from index.errors import IngestError
+from index.ingest.documents import Document, doc_id_for, iter_supported_files, load_file
 from index.news.desk import News
+from index.news.feed_parsing import opml_feed_urls
 from index.news.sqlite_feeds import FeedStore
 from index.settings import QdrantSettings
 from index.store.storage import Storage
@@ -47,8 +51,8 @@ class Backends:
 
             pool = open_pool(config.state)
         qdrant = None
-        if config.retrieval.backend == "qdrant":
-            qdrant = qdrant_client(config.engine_settings().qdrant)
+        if config.engine.retrieval.backend == "qdrant":
+            qdrant = qdrant_client(config.engine.qdrant)
         return cls(pool, qdrant)
 
     def collection(self, config: Config) -> QdrantCollection | None:
@@ -57,7 +61,7 @@ class Backends:
             return None
         from index.search.qdrant import QdrantCollection
 
-        return QdrantCollection(self.qdrant, config.qdrant.collection)
+        return QdrantCollection(self.qdrant, config.engine.qdrant.collection)
 
     def storage(self, config: Config) -> Storage | None:
         """Where the engine keeps documents and chunks; None: the index folder."""
@@ -119,7 +123,7 @@ def open_engine(
     """
     backends = backends or Backends()
     if (config.state.backend == "postgres" and backends.pool is None) or (
-        config.retrieval.backend == "qdrant" and backends.qdrant is None
+        config.engine.retrieval.backend == "qdrant" and backends.qdrant is None
     ):
         raise ValueError("the configuration names backends to open first (Backends.open)")
     return Engine(
@@ -140,3 +144,21 @@ def open_news(config: Config, engine: Engine, backends: Backends | None = None) 
     if config.state.backend == "postgres" and backends.pool is None:
         raise ValueError("the configuration names a database to open first (Backends.open)")
     return News(engine, engine.settings, feed_store=backends.feed_store())
+
+
+def feeds_listed_in(opml: bytes, source: str) -> list[str]:
+    """The feed addresses an OPML file lists (`qabot feeds add FILE`)."""
+    return opml_feed_urls(opml, source)
+
+
+def read_corpus(folder: Path) -> list[Document]:
+    """Every supported file below `folder`, parsed (`qabot eval` adds the changed ones)."""
+    files = iter_supported_files([folder])
+    if not files:
+        raise IngestError(f"no .txt, .md, .html or .pdf files found in {folder}")
+    return [load_file(path) for path in files]
+
+
+def doc_id_of(filename: str) -> str:
+    """The id a file of that name is stored under."""
+    return doc_id_for(filename)

@@ -25,8 +25,8 @@ from bot.settings import MetricsConfig, TelegramConfig
 from bot.state.calls import InlineCalls, ThreadCalls
 from bot.state.memory import MemoryConversations, MemoryRateLimiter, MemorySeenUpdates
 from bot.state.protocols import AnswerLog, BotState, RateLimiters
-from bot.state.sqlite_answers import FeedbackStore
-from bot.state.sqlite_follows import FollowStore
+from bot.state.sqlite_answers import SqliteAnswerLog
+from bot.state.sqlite_follows import SqliteFollowState
 from bot.transport.inbox import InboxRunner
 from bot.transport.redact import install_log_redaction
 from bot.transport.running import run_bot
@@ -37,7 +37,7 @@ from qabot.factory import Backends, open_engine, open_news
 if TYPE_CHECKING:
     from psycopg_pool import ConnectionPool
 
-    from index.ingest.embedding import Embedder
+    from qabot.factory import Embedder
 
 SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what setWebhook accepts as secret_token
 
@@ -61,7 +61,7 @@ def serve(config: Config, *, embedder: Embedder | None = None) -> int:
     """Run the bot until SIGINT/SIGTERM; returns the process exit status.
 
     `embedder` replaces the configured model (the tests' fake one, in worker processes)."""
-    settings = config.telegram_settings()
+    settings = config.telegram
     token = _from_environment(settings.token_env)
     if not token:
         print(NO_TOKEN_HELP.format(env=settings.token_env), file=sys.stderr)
@@ -106,7 +106,7 @@ def news_options(config: Config, desk: NewsDesk) -> NewsOptions:
         desk=desk,
         links=config.links,
         alerts=config.alerts,
-        sync_minutes=config.feeds.interval_minutes,
+        sync_minutes=config.engine.feeds.interval_minutes,
     )
 
 
@@ -151,16 +151,16 @@ def open_bot_state(
     the workers share and, in webhook mode, the durable inbox; without, one process's:
     answers, follows, alerts and link counts in a SQLite file, the rest in RAM, called inline.
 
-    `settings` must have its paths resolved (`Config.telegram_settings`).
+    `settings` must have its paths resolved (as `Config` resolves them).
     """
     per_minute = settings.rate_limit_per_minute
     if pool is None:
         return BotState(
-            answers=FeedbackStore(settings.feedback_db),
+            answers=SqliteAnswerLog(settings.state_db),
             conversations=MemoryConversations(limits.conversation_turns),
             limiters=RateLimiters.per_minute(per_minute, lambda _, n: MemoryRateLimiter(n)),
             updates=MemorySeenUpdates(),
-            news=FollowStore(settings.feedback_db),
+            follows=SqliteFollowState(settings.state_db),
             calls=InlineCalls(),
         )
     from bot.state.postgres import (
@@ -170,7 +170,7 @@ def open_bot_state(
         PostgresSeenUpdates,
     )
     from bot.state.postgres_delivery import PostgresFloodSlots, PostgresInbox
-    from bot.state.postgres_follows import PostgresNewsState
+    from bot.state.postgres_follows import PostgresFollowState
 
     inbox = PostgresInbox(pool) if settings.mode == "webhook" else None
     return BotState(
@@ -180,7 +180,7 @@ def open_bot_state(
             per_minute, lambda budget, n: PostgresRateLimiter(pool, budget, n)
         ),
         updates=None if inbox is not None else PostgresSeenUpdates(pool),
-        news=PostgresNewsState(pool),
+        follows=PostgresFollowState(pool),
         calls=ThreadCalls(pool.max_size),
         inbox=inbox,
         flood=PostgresFloodSlots(pool),
@@ -193,14 +193,14 @@ def open_answer_log(config: Config, backends: Backends) -> AnswerLog | None:
         from bot.state.postgres import PostgresAnswerLog
 
         return PostgresAnswerLog(backends.pool)
-    path = config.telegram_settings().feedback_db
-    return FeedbackStore(path) if path.is_file() else None
+    path = config.telegram.state_db
+    return SqliteAnswerLog(path) if path.is_file() else None
 
 
 def _secrets_of(config: Config) -> list[str | None]:
     """What the logs must never show beside the token: the database password, the
     Qdrant API key."""
-    found: list[str | None] = [_from_environment(config.qdrant.api_key_env)]
+    found: list[str | None] = [_from_environment(config.engine.qdrant.api_key_env)]
     if config.state.backend == "postgres":
         url = _from_environment(config.state.dsn_env)
         found += [url, urlsplit(url).password if url else None]

@@ -17,16 +17,10 @@ from bot.ops.reports import latency_line, unanswered, usage_report
 from bot.services import BotServices
 from bot.updates import NEW_MESSAGES, sender_id
 from bot.view.charts import usage_chart
-from bot.view.render import (
-    added_messages,
-    clean_text,
-    plain_messages,
-    removed_messages,
-    stats_caption,
-    unanswered_messages,
-)
+from bot.view.html import clean_text, plain_messages
+from bot.view.lists import added_messages, removed_messages, stats_caption, unanswered_messages
 from bot.view.sending import reply_parts
-from bot.view.typing import typing
+from bot.view.typing_indicator import typing
 from index.api import SUPPORTED_SUFFIXES, IngestError, UnknownDocument
 
 

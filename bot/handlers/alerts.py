@@ -25,7 +25,7 @@ from telegram.ext import ContextTypes
 from bot.services import BotServices
 from bot.state.protocols import Follow
 from bot.updates import visible_collections
-from bot.view.render import alert_messages
+from bot.view.answers import alert_messages
 from index.api import DocumentInfo, Scope
 
 logger = logging.getLogger(__name__)

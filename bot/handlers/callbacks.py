@@ -14,9 +14,9 @@ from bot.handlers.questions import QuestionHandlers
 from bot.services import BotServices
 from bot.state.protocols import StoredAnswer
 from bot.updates import seen_in
+from bot.view.answers import more_messages
 from bot.view.examples import example_questions
 from bot.view.keyboards import Action, ButtonPress, answer_keyboard, decode
-from bot.view.render import more_messages
 from bot.view.sending import reply_parts
 
 VOTES = {Action.UP: 1, Action.DOWN: -1}

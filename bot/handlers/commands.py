@@ -12,7 +12,7 @@ from bot.services import BotServices
 from bot.updates import NEW_MESSAGES, seen_in, sender_id
 from bot.view.examples import example_questions
 from bot.view.keyboards import examples_keyboard
-from bot.view.render import sources_messages
+from bot.view.lists import sources_messages
 from bot.view.sending import reply_parts
 
 

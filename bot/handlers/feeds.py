@@ -12,9 +12,10 @@ from bot import messages
 from bot.addressing import command_argument
 from bot.services import BotServices, NewsOptions
 from bot.updates import NEW_MESSAGES, sender_id
-from bot.view.render import clean_text, feeds_messages, plain_messages
+from bot.view.html import clean_text, plain_messages
+from bot.view.lists import feeds_messages
 from bot.view.sending import reply_parts
-from bot.view.typing import typing
+from bot.view.typing_indicator import typing
 from index.api import QabotError
 
 

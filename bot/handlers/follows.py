@@ -11,7 +11,8 @@ from bot import messages
 from bot.addressing import command_argument
 from bot.services import BotServices
 from bot.updates import NEW_MESSAGES, sender_id, visible_collections
-from bot.view.render import clean_text, following_messages, latest_messages
+from bot.view.html import clean_text
+from bot.view.lists import following_messages, latest_messages
 from bot.view.sending import reply_parts
 
 LATEST_SHOWN = 10

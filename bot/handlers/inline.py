@@ -15,7 +15,8 @@ from bot import messages
 from bot.asking import ask_and_record
 from bot.ops.metrics import Outcome
 from bot.services import BotServices
-from bot.view.render import answer_messages, clean_text, format_date, plain_preview
+from bot.view.answers import answer_messages
+from bot.view.html import clean_text, format_date, plain_preview
 from index.api import SHARED, Answer, Scope
 
 # An inline answer may be shared into any chat: it reads only the shared articles.

@@ -20,9 +20,9 @@ from bot.addressing import command_argument, is_addressed, question_of
 from bot.handlers.alerts import Alerts
 from bot.services import BotServices, NewsOptions
 from bot.updates import NEW_MESSAGES, sender_id
-from bot.view.render import format_date, plain_messages
+from bot.view.html import format_date, plain_messages
 from bot.view.sending import reply_parts
-from bot.view.typing import typing
+from bot.view.typing_indicator import typing
 from index.api import SHARED, AddedLink, QabotError, chat_collection
 
 # A message that is a link and nothing else (a mention of the bot aside).

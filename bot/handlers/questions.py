@@ -13,10 +13,11 @@ from bot.asking import ask_and_record
 from bot.ops.metrics import Outcome
 from bot.services import BotServices
 from bot.updates import NEW_MESSAGES, chat_scope, rate_key, seen_in
+from bot.view.answers import answer_messages
+from bot.view.html import clean_text, plain_messages
 from bot.view.keyboards import answer_keyboard
-from bot.view.render import answer_messages, clean_text, plain_messages
 from bot.view.sending import reply_parts
-from bot.view.typing import typing
+from bot.view.typing_indicator import typing
 from index.api import Answer, Turn
 
 

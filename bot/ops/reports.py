@@ -132,10 +132,6 @@ def group_questions(missed: Sequence[MissedQuestion]) -> list[QuestionGroup]:
     return sorted(groups, key=lambda group: -group.asked)
 
 
-def _same(text: str, other: str) -> bool:
-    return fuzz.token_sort_ratio(text, other) >= SAME_QUESTION
-
-
 def normalise(question: str) -> str:
     return " ".join(_NOT_WORD.sub(" ", question.casefold()).split())
 

@@ -1,7 +1,7 @@
 """Follows, the alerts sent for them, muted chats and the links each chat sent, in
 PostgreSQL, shared by every worker (`state.backend: postgres`).
 
-Implements `bot.state.protocols.NewsState` with bot/state/sqlite_follows.py's rules over the
+Implements `bot.state.protocols.FollowState` with bot/state/sqlite_follows.py's rules over the
 tables of migration 3 (qabot/migrations.py). What needs care is that two workers may act for
 one chat at once:
 - an alert is claimed in one transaction that first locks the chat's row of the day in
@@ -24,8 +24,8 @@ from bot.state.protocols import Follow, named_follows
 _FOLLOW_COLUMNS = "follow_id, chat_id, user_id, topic"
 
 
-class PostgresNewsState:
-    """`bot.state.protocols.NewsState` in PostgreSQL."""
+class PostgresFollowState:
+    """`bot.state.protocols.FollowState` in PostgreSQL."""
 
     def __init__(self, pool: ConnectionPool) -> None:
         self._pool = pool

@@ -291,7 +291,9 @@ class StoreCalls(Protocol):
     def close(self) -> None: ...
 
 
-class NewsState(Follows, LinkQuota, Protocol):
+class FollowState(Follows, LinkQuota, Protocol):
+    """What the bot keeps of each chat's news: its follows and alerts, and its link counts."""
+
     def close(self) -> None: ...
 
 
@@ -303,12 +305,12 @@ class BotState:
     conversations: Conversations
     limiters: RateLimiters
     updates: SeenUpdates | None  # None: the durable inbox keeps each update once
-    news: NewsState
+    follows: FollowState
     calls: StoreCalls
     inbox: Inbox | None = None  # webhook mode on PostgreSQL: the durable inbox
     flood: FloodSlots | None = None  # several workers: flood control they share
 
     def close(self) -> None:
         self.answers.close()
-        self.news.close()
+        self.follows.close()
         self.calls.close()

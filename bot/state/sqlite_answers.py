@@ -58,7 +58,7 @@ _IN_CHATS = "chat_id IS NOT NULL"
 _DOWNVOTED = "EXISTS (SELECT 1 FROM feedback f WHERE f.answer_id = a.answer_id AND f.vote = -1)"
 
 
-class FeedbackStore:
+class SqliteAnswerLog:
     """The answer log (`bot.state.protocols.AnswerLog`) in one SQLite file."""
 
     def __init__(self, path: Path) -> None:

@@ -1,8 +1,7 @@
 """Follows, the alerts sent for them, muted chats and the links each chat sent, in SQLite.
 
-Kept in the answer log's file (`telegram.feedback_db`), in tables of their own: one file
-holds the bot's memory. Implements `bot.state.protocols.Follows` and
-`bot.state.protocols.LinkQuota`.
+Kept in the answer log's file (`telegram.state_db`), in tables of their own: one file
+holds the bot's memory. Implements `bot.state.protocols.FollowState`.
 Calls are synchronous, like the answer log's: each is one short statement in WAL mode.
 """
 
@@ -40,7 +39,9 @@ CREATE TABLE IF NOT EXISTS links_read (
 """
 
 
-class FollowStore:
+class SqliteFollowState:
+    """The follows, alerts and link counts (`bot.state.protocols.FollowState`) in SQLite."""
+
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)

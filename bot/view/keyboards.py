@@ -1,7 +1,7 @@
 """Inline buttons and the short callback data they carry.
 
 Callback data holds only an action letter and a random answer id (or an example number);
-what a button does is looked up server-side (see feedback.FeedbackStore.find_answer), so
+what a button does is looked up server-side (see bot/state/protocols.py: AnswerLog.find_answer), so
 data forged by a client can at most point at something that does not match and is refused.
 """
 
@@ -14,7 +14,7 @@ from enum import StrEnum
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import messages
-from bot.view.render import plain_preview
+from bot.view.html import plain_preview
 
 EXAMPLE_BUTTON_CHARS = 60
 

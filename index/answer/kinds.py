@@ -25,6 +25,14 @@ from index.ingest.dates import MONTHS, WEEKDAYS
 class Kind(enum.Enum):
     TIME = "time"
     QUANTITY = "quantity"
+    PERSON = "person"  # or an organisation: "who"
+    PLACE = "place"  # "where"
+
+
+# A span not of these kinds refuses the question; PERSON and PLACE only weigh on whether
+# the direct answer is shown (index/answer/direct.py): "who" is often answered by a role
+# ("the armorer") and "where" by a thing ("on the set").
+REFUSING = frozenset({Kind.TIME, Kind.QUANTITY})
 
 
 # "When does/can/would X ...?" mostly asks for a condition ("When does immunodeficiency
@@ -39,6 +47,26 @@ _ASKS_TIME = re.compile(
 _ASKS_QUANTITY = re.compile(
     r"\bhow (many|much|old|long|far|large|big|high|tall|deep|wide|often|fast|heavy)\b"
     r"|\bwhat (percentage|percent|proportion|fraction|number|amount)\b",
+    re.IGNORECASE,
+)
+_ASKS_PERSON = re.compile(
+    r"^\s*(who|whom|whose)\b|\b(by whom|which (person|people|man|woman))\b", re.IGNORECASE
+)
+_ASKS_PLACE = re.compile(
+    r"^\s*where\b|\bin (what|which) (city|country|state|town|place)\b", re.IGNORECASE
+)
+_CAPITALISED = re.compile(r"\b[A-Z][\w'’.-]*")
+_PERSON_WORDS = re.compile(
+    r"\b(people|person|man|men|woman|women|king|queen|emperor|president|leader|army|"
+    r"government|council|court|church|company|family|members?|armou?rer|director|actor|"
+    r"prosecutors?|police|officials?|scientists?|students?|teachers?|soldiers?|children|"
+    r"parents?|wife|husband|son|daughter|mother|father|brother|sister|group|party|team)\b",
+    re.IGNORECASE,
+)
+_PLACE_WORDS = re.compile(
+    r"\b(city|country|state|town|village|island|river|sea|ocean|mountains?|coast|region|"
+    r"province|street|building|house|church|school|university|set|north|south|east|west|"
+    r"abroad|home|capital|border|area|land|continent|world)\b",
     re.IGNORECASE,
 )
 _UNITS = (
@@ -79,11 +107,19 @@ def asked_kind(question: str) -> Kind | None:
         return Kind.TIME
     if _ASKS_QUANTITY.search(question):
         return Kind.QUANTITY
+    if _ASKS_PERSON.search(question):
+        return Kind.PERSON
+    if _ASKS_PLACE.search(question):
+        return Kind.PLACE
     return None
 
 
 def fits(kind: Kind, span: str) -> bool:
     """Whether `span` holds a word of that kind (a digit, a month, "years", "several"...)."""
+    if kind is Kind.PERSON:
+        return _CAPITALISED.search(span) is not None or _PERSON_WORDS.search(span) is not None
+    if kind is Kind.PLACE:
+        return _CAPITALISED.search(span) is not None or _PLACE_WORDS.search(span) is not None
     words = _TIME_WORDS if kind is Kind.TIME else _QUANTITY_WORDS
     return words.search(span) is not None
 
@@ -91,4 +127,4 @@ def fits(kind: Kind, span: str) -> bool:
 def answers_kind(question: str, span: str) -> bool:
     """False when the question asks for a time or a quantity and `span` holds none."""
     kind = asked_kind(question)
-    return kind is None or fits(kind, span)
+    return kind not in REFUSING or fits(kind, span)

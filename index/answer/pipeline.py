@@ -16,16 +16,17 @@ from functools import lru_cache
 import numpy as np
 
 from index.answer.composition import ANSWER_POOL, AnswerComposer
+from index.answer.direct import FEATURES as DIRECT_FEATURES
 from index.answer.reading import PassageReading, Reader, chunks_to_read, read_passages
 from index.api import Answer, Scope, Turn
 from index.fitted import Fitted
 from index.ingest.embedding import Embedder, model_vocabulary
 from index.search.candidates import Candidates
 from index.search.fusion import Query, ScoredChunk, build_terms, is_follow_up, retrieve
+from index.search.index_view import IndexView
 from index.search.recency import break_near_ties, newest_relevant_first
 from index.search.scopes import Catalog, Focus, focus
 from index.settings import EngineSettings
-from index.snapshot.view import IndexView
 
 FOLLOW_UP_TURNS = 2  # earlier questions a follow-up may lean on
 FOLLOW_UP_MIX = 0.5  # weight of the earlier questions' vector in a follow-up's
@@ -57,8 +58,18 @@ class QuestionPipeline:
         self.fitted = fitted
         self._embedder = embedder
         self._reader = reader
+        if fitted.direct is not None and len(fitted.direct.weights) != len(DIRECT_FEATURES):
+            raise ValueError(
+                f"index/fitted.json's direct-answer model has {len(fitted.direct.weights)} "
+                f"weights for {len(DIRECT_FEATURES)} features (index/answer/direct.py): "
+                "re-fit it with `python -m benchmarks.reading_quality --fit`"
+            )
         self._composer = AnswerComposer(
-            settings.answer, settings.retrieval.top_k, fitted.confidence, fitted.reading
+            settings.answer,
+            settings.retrieval.top_k,
+            fitted.confidence,
+            fitted.reading,
+            fitted.direct,
         )
         self._catalog: tuple[str, Catalog] | None = None  # of the last snapshot read
 
@@ -104,8 +115,9 @@ class QuestionPipeline:
             else []
             for question, chunks in zip(questions, ranked, strict=True)
         ]
-        asked = [(question.text, question.query.vector) for question in questions]
-        return read_passages(self._reader, asked, chosen, view)
+        return read_passages(
+            self._reader, [_as_read(question) for question in questions], chosen, view
+        )
 
     def prepare(
         self,
@@ -144,7 +156,7 @@ class QuestionPipeline:
             for text, previous, vector in zip(texts, earlier, query_vectors, strict=True)
         ]
         allowed = [_allowed_chunks(focused_on, view) for focused_on in focused]
-        found = view.snapshot.search.find(queries, self.settings.retrieval.candidates, allowed)
+        found = view.search.find(queries, self.settings.retrieval.candidates, allowed)
         return [
             Question(
                 q,
@@ -176,6 +188,12 @@ class QuestionPipeline:
         if question.newest_first:
             return newest_relevant_first(ranked, view.documents, self.fitted.confidence)
         return break_near_ties(ranked, view.documents)
+
+
+def _as_read(question: Question) -> str:
+    """What the span reader reads as the question: a follow-up ("and what about Halls?")
+    after the question it follows, which says what is asked about Halls."""
+    return " ".join([*question.earlier[-1:], question.text])
 
 
 def _allowed_chunks(focused: Focus, view: IndexView) -> np.ndarray | None:

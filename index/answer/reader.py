@@ -1,8 +1,8 @@
 """Extractive span reader with a no-answer score: the exact words that answer a question.
 
 A small model (all-MiniLM-L6-v2 fine-tuned with start/end heads by
-`benchmarks/train_reader.py`, shipped as int8 ONNX with its weights stored as uint8, so every
-CPU computes the same integers: index/ingest/exact_int8.py) reads `[CLS] question [SEP] context
+`benchmarks/train_reader.py`, shipped as int8 ONNX with 7-bit weights, so every CPU
+computes the same integers: index/ingest/exact_int8.py) reads `[CLS] question [SEP] context
 [SEP]` and scores every span of the context; the `[CLS]` position scores "no answer" (SQuAD
 2.0 style), so a question the passages do not answer can be refused. Answer time needs
 onnxruntime and the bundled tokenizer only: no torch, nothing downloaded.

@@ -16,35 +16,19 @@ with retrieval's probability, the "I don't know" (index/fitted.py, `ReadingConfi
 from __future__ import annotations
 
 import math
-import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-import numpy as np
-
 from index.answer.reader import ReaderInput, Reading, Span
+from index.answer.texts import BACK_REFERENCE, REFERENT_SENTENCES, clean, is_heading
 from index.search.fusion import ScoredChunk, ScoredSentence
-from index.snapshot.view import IndexView
+from index.search.index_view import IndexView
 
 READ_CHARS = 500  # of a chunk read around its best sentence
-REFERENT_SENTENCES = 2  # "the same charges" may point two sentences back
-DIRECT_MAX_WORDS = 12  # a longer span is a passage, not a direct answer
 NO_SPAN = 10.0  # a sentence with no span among the reader's rivals: this far below the best
-# Words that make a sentence lean on the one before it.
-BACK_REFERENCE = re.compile(
-    r"^\s*[“\"‘']?(he|she|it|they|this|that|these|those|his|her|its|their|both|such|"
-    r"the former|the latter|there)\b|\bthe same\b|\b(also|too|as well|likewise|either)\b",
-    re.IGNORECASE,
-)
-# Questions that want an explanation, not a fact: no direct answer.
-_EXPLANATION = re.compile(
-    r"\b(why|how (do|does|did|is|are|was|were|can|could|should|would)|explain|describe|"
-    r"what (happens|happened) (when|if|after))\b",
-    re.IGNORECASE,
-)
 
 
 class Reader(Protocol):
@@ -75,13 +59,28 @@ class LazyReader:
 
 @dataclass(frozen=True)
 class PassageReading:
-    """One chunk as read: `context` = a sentence before + `chunk.text[begin:...]`."""
+    """One chunk as read: `context` = the sentences just before the read part (`prefix`,
+    in the article's order) + `chunk.text[begin:...]`."""
 
     item: ScoredChunk
     context: str
     offset: int  # where the chunk's text starts in `context`
     begin: int  # where the read part starts in the chunk's text
     reading: Reading
+    prefix: tuple[str, ...] = ()
+
+    def prefix_sentence_at(self, position: int) -> int | None:
+        """Which sentence of the prefix holds `position` of the context (None: not one)."""
+        start = 0
+        for number, sentence in enumerate(self.prefix):
+            if start <= position < start + len(sentence):
+                return number
+            start += len(sentence) + 1
+        return None
+
+    def prefix_bounds(self, number: int) -> tuple[int, int]:
+        start = sum(len(sentence) + 1 for sentence in self.prefix[:number])
+        return start, start + len(self.prefix[number])
 
     def sentences(self) -> list[ScoredSentence]:
         """The chunk's sentences inside the read part, in text order."""
@@ -111,7 +110,7 @@ class Choice:
     read: PassageReading
     sentence: ScoredSentence
     span: Span | None
-    lead: str  # the sentence before the read part, when the span lies in it
+    lead: tuple[str, ...]  # the sentences before the read part, from the span's one
 
     @property
     def within_one_sentence(self) -> bool:
@@ -120,7 +119,8 @@ class Choice:
             return False
         read = self.read
         if self.span.start < read.offset:
-            return self.span.end <= read.offset
+            number = read.prefix_sentence_at(self.span.start)
+            return number is not None and self.span.end <= read.prefix_bounds(number)[1]
         start = self.span.start - read.offset + read.begin
         end = self.span.end - read.offset + read.begin
         return self.sentence.start <= start and end <= self.sentence.end
@@ -140,34 +140,48 @@ def choose_sentence(readings: Sequence[PassageReading], weight: float) -> Choice
     best: tuple[float, Choice] | None = None
     for read in readings:
         for number, sentence in enumerate(read.sentences()):
+            if is_heading(read.item, sentence):
+                continue  # a heading says nothing; the span reader may still read it
             span = read.best_span_in(sentence, first=number == 0)
             relative = (span.score if span else top - NO_SPAN) - top
             score = sentence.score + weight * relative
             if best is None or score > best[0]:
-                lead = ""
+                lead: tuple[str, ...] = ()
                 if span is not None and span.start < read.offset:
-                    lead = read.context[: read.offset].strip()
+                    holder = read.prefix_sentence_at(span.start)
+                    lead = read.prefix[holder or 0 :]
                 best = (score, Choice(read, sentence, span, lead))
     return None if best is None else best[1]
 
 
 def read_passages(
     reader: Reader,
-    questions: Sequence[tuple[str, np.ndarray]],
+    questions: Sequence[str],
     chosen: Sequence[Sequence[ScoredChunk]],
     view: IndexView,
 ) -> list[list[PassageReading]]:
-    """Each question's chosen chunks as read (one reader call for the whole batch). A
-    question comes with its vector, which picks the sentence read before each chunk."""
-    plans: list[tuple[int, ScoredChunk, str, int, int]] = []
-    for number, items in enumerate(chosen):
-        for item in items:
-            context, offset, begin = _context(item, view, questions[number][1])
-            plans.append((number, item, context, offset, begin))
-    readings = reader.read([ReaderInput(questions[n][0], context) for n, _, context, _, _ in plans])
+    """Each question's chosen chunks as read, in one reader call for the whole batch."""
+    plans = [
+        (number, item, *_read_part(item, view))
+        for number, items in enumerate(chosen)
+        for item in items
+    ]
+    contexts = [
+        _joined(prefix, item.chunk.text[begin:end]) for _, item, prefix, begin, end in plans
+    ]
+    readings = reader.read(
+        [
+            ReaderInput(questions[plan[0]], context)
+            for plan, context in zip(plans, contexts, strict=True)
+        ]
+    )
     read: list[list[PassageReading]] = [[] for _ in questions]
-    for (number, item, context, offset, begin), reading in zip(plans, readings, strict=True):
-        read[number].append(PassageReading(item, context, offset, begin, reading))
+    for (number, item, prefix, begin, _), context, reading in zip(
+        plans, contexts, readings, strict=True
+    ):
+        read[number].append(
+            PassageReading(item, context, _joined_length(prefix), begin, reading, prefix)
+        )
     return read
 
 
@@ -182,38 +196,32 @@ def chunks_to_read(ranked: Sequence[ScoredChunk], pool: int) -> list[ScoredChunk
     return [best] if best is ranked[0] else [best, ranked[0]]
 
 
-def direct_answer(question: str, choice: Choice, max_margin: float) -> str | None:
-    """The chosen span as a direct answer: short, sure, for a question asking for a fact,
-    and inside one sentence (a span across sentences, "Rourke added. “But don't put the
-    blame on Alec Baldwin", is not an answer a person can read)."""
-    if choice.span is None or choice.margin > max_margin or _EXPLANATION.search(question):
-        return None
-    if not choice.within_one_sentence:
-        return None
-    text = choice.read.text(choice.span)
-    if len(text.split()) > DIRECT_MAX_WORDS:
-        return None
-    return text.strip(" ,;:.\"'“”‘’()") or None
-
-
 def surest(readings: Sequence[PassageReading]) -> PassageReading | None:
     """The reading whose best span beats its no-answer score by the most."""
     return min(readings, key=lambda read: read.reading.margin, default=None)
 
 
-def _context(item: ScoredChunk, view: IndexView, query: np.ndarray) -> tuple[str, int, int]:
-    """The text read for a chunk: (context, where the chunk part starts, where in the chunk).
+def _read_part(item: ScoredChunk, view: IndexView) -> tuple[tuple[str, ...], int, int]:
+    """What is read of a chunk: (the sentences just before the part, in order; where the part
+    starts and ends in the chunk's text).
 
-    Of the sentences just before the part, the one nearest the question goes first, as the
-    answer's referent is chosen (index/answer/composition.py): on the seed article the charges are
-    two sentences before "the same charges", and reading both sentences before made the
-    reader answer "Rust armorer"; reading the nearer-to-the-question one, the charges."""
-    text = item.chunk.text
+    The sentences before are the article's own, adjacent to the part, so the reader can follow
+    "the same charges" back to "two counts of involuntary manslaughter" two sentences before,
+    and nothing it answers from joins sentences the article keeps apart; a heading ends them."""
     begin, end = _around_best_sentence(item, READ_CHARS)
-    before = view.earlier_sentences(item.chunk, begin, REFERENT_SENTENCES)
-    referent = max(before, key=lambda pair: float(pair[1] @ query), default=None)
-    prefix = " ".join(referent[0].split()) + " " if referent else ""
-    return prefix + text[begin:end], len(prefix), begin
+    before = [
+        clean(text) for text, _ in view.earlier_sentences(item.chunk, begin, REFERENT_SENTENCES)
+    ]
+    return tuple(reversed(before)), begin, end
+
+
+def _joined(prefix: Sequence[str], part: str) -> str:
+    return " ".join([*prefix, part]) if prefix else part
+
+
+def _joined_length(prefix: Sequence[str]) -> int:
+    """Where the read part starts in the context after `prefix` and its spaces."""
+    return sum(len(sentence) + 1 for sentence in prefix)
 
 
 def _around_best_sentence(item: ScoredChunk, limit: int) -> tuple[int, int]:

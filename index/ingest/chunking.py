@@ -23,8 +23,7 @@ import blingfire
 CHUNKER_VERSION = 3  # bump when a change moves chunk or sentence boundaries
 # The model (all-MiniLM-L6-v2) was trained on texts of up to 128 word pieces, about 500
 # characters of English, and reads at most 256: a longer unit is blurred or cut off. Prose
-# rarely gets there (99.4 % of squad-dev-a's 4,834 sentences are shorter; the 29 longer ones
-# are mostly lists run together with semicolons), so only run-on text is cut.
+# rarely gets there, so only run-on text is cut (docs/quality.md, "Chunks and sentences").
 MAX_SENTENCE_CHARS = 500
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 _LINE = re.compile(r"[^\n]+")
@@ -143,6 +142,18 @@ def _is_heading(line: str) -> bool:
     line = line.strip()
     last = line.rstrip("\"'”’»)]")[-1:]
     return "\n" not in line and len(line) <= 120 and last not in ".!?:;,…"
+
+
+_BLANK_LINE_AFTER = re.compile(r"[ \t]*\n[ \t]*\n")
+
+
+def is_heading_in(text: str, start: int, end: int) -> bool:
+    """Whether `text[start:end]` (a sentence of `text`) is a heading: a paragraph of one short
+    line without final punctuation, which chunking keeps with the paragraph after it."""
+    line_start = text.rfind("\n", 0, start) + 1
+    if text[line_start:start].strip():
+        return False
+    return _BLANK_LINE_AFTER.match(text, end) is not None and _is_heading(text[start:end])
 
 
 def chunk_text(text: str, max_chars: int = 1000, overlap_sentences: int = 1) -> list[Chunk]:

@@ -180,15 +180,15 @@ def ensure_onnx_model(cache_dir: Path, quantized: bool = False) -> Path:
     Fusing attention, GELU and layer norms into onnxruntime's transformer kernels answers
     ~15% faster than the plain export (cosine 0.99999994) and is done once, not at each
     session start. int8 uses per-channel scales: per-tensor ones lose too much (cosine
-    0.961 mean vs 0.992, benchmarks/findings.md), and uint8 weights, whose arithmetic is
-    the same on every CPU (index/ingest/exact_int8.py); the file name changed with that, so a
-    cache from before, with int8 weights, is never used again.
+    0.961 mean vs 0.992, benchmarks/findings.md), and 7-bit weights, whose arithmetic is
+    the same on every CPU (index/ingest/exact_int8.py); the file name changed with that, so
+    a cache from before, with full-range int8 weights, is never used again.
     """
     weights = bundled_model_dir() / "model.safetensors"
     fingerprint = hashlib.sha256(weights.read_bytes()).hexdigest()[:16]
     exported = cache_dir / f"all-MiniLM-L6-v2-{fingerprint}.onnx"
     fused = exported.with_name(exported.stem + "-fused.onnx")
-    int8 = exported.with_name(exported.stem + "-fused-uint8.onnx")
+    int8 = exported.with_name(exported.stem + "-fused-int8-exact.onnx")
     steps = (0 if fused.is_file() else 2) + (1 if quantized and not int8.is_file() else 0)
     if steps == 0:
         return int8 if quantized else fused

@@ -1,17 +1,17 @@
 """int8 models whose integer arithmetic is the same on every CPU onnxruntime runs on.
 
-onnxruntime multiplies uint8 activations by *int8* weights with VPMADDUBSW on x86-64 CPUs
+onnxruntime multiplies uint8 activations by int8 weights with VPMADDUBSW on x86-64 CPUs
 without VNNI (AVX2-only machines): each pair of products is summed into int16 with
-saturation, so those CPUs compute some matmul results differently from a VNNI or ARM CPU,
-and the shipped reader's headline answer flipped on them (docs/quality.md, "The same answers
-on every CPU"). Its uint8 x uint8 path widens both operands to int16 before multiplying
-(VPMADDWD, exact), and VNNI and ARM's dot products are exact too. So quantized weights are
-stored as uint8: the same integers, shifted by 128 with the zero point shifted alike, give
-the same products once the zero point is taken off, on every CPU.
+saturation, so those CPUs computed some matmul results differently from a VNNI or ARM CPU,
+and the reader's headline answer flipped on them (docs/quality.md, "The same answers on
+every CPU"). With weights quantized to 7 bits (|w| <= 64, onnxruntime's `reduce_range`) no
+pair sum can reach the int16 limit, so every CPU computes the same integers, and the fast
+int8 paths (VNNI, VPMADDUBSW, ARM's dot products) are kept; uint8 weights are exact too but
+take a path about twice as slow on a VNNI CPU (docs/performance.md).
 
 `saturation_risks` proves the property of a model file without the other CPU: every
 quantized matmul must take uint8 activations and uint8 weights, or int8 weights small
-enough (|w| <= 64, onnxruntime's `reduce_range`) that no int16 pair sum can saturate.
+enough that no int16 pair sum can saturate.
 """
 
 from __future__ import annotations
@@ -94,35 +94,10 @@ def saturation_risks(model: Any) -> list[str]:
     return risks
 
 
-def unsigned_weights(model: Any) -> int:
-    """Store every int8 matmul weight of `model` as uint8 (value + 128, zero point + 128),
-    in place: the same integers once the zero point is removed, computed exactly on every
-    CPU. Returns how many weight tensors changed."""
-    from onnx import numpy_helper
-
-    initializers = {item.name: item for item in model.graph.initializer}
-    converted: set[str] = set()
-    for node in model.graph.node:
-        inputs = MATMULS.get(node.op_type)
-        if inputs is None or len(node.input) <= inputs.weight:
-            continue
-        weight_name = node.input[inputs.weight]
-        stored = initializers.get(weight_name)
-        if stored is None:
-            continue
-        if weight_name not in converted:
-            weight = numpy_helper.to_array(stored)
-            if weight.dtype != np.int8:
-                continue
-            stored.CopyFrom(numpy_helper.from_array(_shifted(weight), weight_name))
-            converted.add(weight_name)
-        _shift_zero_point(model, node, inputs, initializers, stored)
-    return len(converted)
-
-
 def quantize_exact(source: Path, target: Path) -> Path:
     """Dynamic int8 quantization with per-channel weight scales (per-tensor ones lose too
-    much on this model), stored as exact uint8 weights."""
+    much on this model) and 7-bit weights; refuses to write a model that could still
+    compute differently by CPU."""
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -131,51 +106,15 @@ def quantize_exact(source: Path, target: Path) -> Path:
         str(target),
         weight_type=QuantType.QInt8,
         per_channel=True,
+        reduce_range=True,
         # the fused operators are outside ONNX's shape inference: their outputs are float
         extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
     )
-    return make_exact(target)
-
-
-def make_exact(path: Path, target: Path | None = None) -> Path:
-    """Rewrite the model at `path` (or into `target`) with uint8 weights; check the result."""
-    import onnx
-
-    model = onnx.load(str(path))
-    unsigned_weights(model)
-    risks = saturation_risks(model)
+    risks = saturation_risks(onnx.load(str(target)))
     if risks:
-        raise ValueError(f"{path.name} can still compute differently by CPU: {risks[0]}")
-    destination = target or path
-    onnx.save(model, str(destination))
-    return destination
-
-
-def _shifted(values: np.ndarray) -> np.ndarray:
-    return (values.astype(np.int16) + 128).astype(np.uint8)
-
-
-def _shift_zero_point(
-    model: Any, node: Any, inputs: QuantizedInputs, initializers: dict[str, Any], weight: Any
-) -> None:
-    """Give `node` a uint8 zero point 128 above its int8 one (0 when it had none)."""
-    from onnx import numpy_helper
-
-    index = inputs.weight_zero_point
-    name = node.input[index] if len(node.input) > index else ""
-    stored = initializers.get(name) if name else None
-    if stored is not None:
-        zero = numpy_helper.to_array(stored)
-        if zero.dtype == np.int8:
-            stored.CopyFrom(numpy_helper.from_array(_shifted(zero), name))
-        return
-    name = f"{weight.name}_zero_point_uint8"
-    if name not in initializers:
-        initializers[name] = numpy_helper.from_array(np.array(128, dtype=np.uint8), name)
-        model.graph.initializer.append(initializers[name])
-    while len(node.input) <= index:
-        node.input.append("")
-    node.input[index] = name
+        target.unlink()
+        raise ValueError(f"{source.name} would compute differently by CPU: {risks[0]}")
+    return target
 
 
 def _is_quantized(op_type: str) -> bool:

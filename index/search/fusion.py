@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from index.fitted import Weights
 from index.ingest.terms import term_set, tokens
 from index.search.candidates import Candidates, Query
+from index.search.index_view import IndexView
 from index.snapshot.build import Snapshot
-from index.snapshot.view import IndexView
 from index.store.chunks import StoredChunk
 
 __all__ = ["Query", "ScoredChunk", "ScoredSentence", "build_terms", "is_follow_up", "retrieve"]

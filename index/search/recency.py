@@ -13,17 +13,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from index.api import DocumentInfo
 from index.fitted import Confidence
 from index.ingest.dates import parse_iso_date
 from index.search.fusion import ScoredChunk
-from index.store.chunks import StoredDocument
 
 # In fused-score units (index/search/fusion.py: a blend of cosines and term shares in 0..1).
 NEAR_TIE = 0.01
 
 
 def newest_relevant_first(
-    ranked: list[ScoredChunk], documents: Mapping[str, StoredDocument], confidence: Confidence
+    ranked: list[ScoredChunk], documents: Mapping[str, DocumentInfo], confidence: Confidence
 ) -> list[ScoredChunk]:
     """The passages that answer the question, newest article first; then the others."""
     answering = [item for item in ranked if _answers(item, confidence)]
@@ -33,7 +33,7 @@ def newest_relevant_first(
 
 
 def break_near_ties(
-    ranked: list[ScoredChunk], documents: Mapping[str, StoredDocument]
+    ranked: list[ScoredChunk], documents: Mapping[str, DocumentInfo]
 ) -> list[ScoredChunk]:
     """Each pair of neighbours from dated articles within NEAR_TIE: the newer first."""
     ordered = list(ranked)
@@ -58,7 +58,7 @@ def _answers(item: ScoredChunk, confidence: Confidence) -> bool:
     return probability >= confidence.threshold
 
 
-def _published(item: ScoredChunk, documents: Mapping[str, StoredDocument]) -> str:
+def _published(item: ScoredChunk, documents: Mapping[str, DocumentInfo]) -> str:
     """The article's date as YYYY-MM-DD ("" when undated): ISO dates sort as text."""
     document = documents.get(item.chunk.doc_id)
     day = parse_iso_date(document.date) if document is not None else None

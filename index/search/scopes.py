@@ -16,9 +16,8 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from index.api import Scope
+from index.api import DocumentInfo, Scope
 from index.ingest.dates import TimeFilter, parse_iso_date, time_filter
-from index.store.chunks import StoredDocument
 
 
 @dataclass(frozen=True)
@@ -30,7 +29,7 @@ class Catalog:
     dates: Mapping[str, dt.date]  # the dated documents' published days
 
     @classmethod
-    def of(cls, documents: Mapping[str, StoredDocument]) -> Catalog:
+    def of(cls, documents: Mapping[str, DocumentInfo]) -> Catalog:
         collections: dict[str, set[str]] = {}
         dates: dict[str, dt.date] = {}
         for document in documents.values():

@@ -7,8 +7,9 @@ model, the chunker settings, the store generation it was derived from and a chec
 file; any mismatch makes the snapshot stale and it is rebuilt from the chunk store.
 
 With `retrieval.backend: qdrant` the vectors and BM25 live in a Qdrant collection instead
-(index/search/qdrant.py, kept in step by index/snapshot/published.py) and the snapshot keeps the
-rest: lexicon, sentence table, chunk tokens.
+(`remote`: index/search/qdrant.py, kept in step by index/snapshot/published.py) and the
+snapshot keeps the rest: lexicon, sentence table, chunk tokens. The snapshot only holds
+these structures; searching them is index/search/'s.
 
 A snapshot also keeps every chunk's words as ids (`tokens.npz`), read only by the next
 publish, which then tokenizes just the new chunks. It is optional: a snapshot written
@@ -25,13 +26,12 @@ import shutil
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
+from index.api import DocumentInfo
 from index.errors import IndexCorrupt
 from index.ingest.embedding import DIMENSION, MODEL_NAME
-from index.search.candidates import CandidateSearch, LocalSearch
 from index.snapshot.bm25 import Bm25Index
 from index.snapshot.chunk_tokens import TOKENS_FILE, ChunkTokens
 from index.snapshot.faiss import FaissIndex
@@ -39,10 +39,7 @@ from index.snapshot.lexical_build import build_lexical
 from index.snapshot.lexicon import Lexicon
 from index.snapshot.sentences import SentenceTable
 from index.store.atomic import fsync_tree, write_text_atomic
-from index.store.chunks import ChunkStore, StoredDocument
-
-if TYPE_CHECKING:
-    from index.search.qdrant import QdrantCollection
+from index.store.chunks import ChunkStore
 
 log = logging.getLogger("qabot.index")
 FORMAT_VERSION = 2  # 2: sentence spans and vectors kept in the snapshot
@@ -69,12 +66,11 @@ class Manifest:
 class Snapshot:
     folder: Path
     manifest: Manifest
-    search: CandidateSearch
     lexicon: Lexicon
     sentences: SentenceTable
     # the documents of this generation, so answering never queries the store for them
-    documents: dict[str, StoredDocument] = field(default_factory=dict)
-    # the in-process indexes behind `search` (None with a Qdrant collection)
+    documents: dict[str, DocumentInfo] = field(default_factory=dict)
+    # the in-process vector and BM25 indexes (None when they live in a Qdrant collection)
     vectors: FaissIndex | None = None
     bm25: Bm25Index | None = None
 
@@ -100,27 +96,27 @@ def build_snapshot(
     previous: Snapshot | None = None,
     added: tuple[np.ndarray, np.ndarray] | None = None,
     removed: np.ndarray | None = None,
-    remote: QdrantCollection | None = None,
+    remote: bool = False,
 ) -> Snapshot:
     """Build the snapshot of the store's current generation and make it current.
 
     With `previous` and the ids added/removed since, a flat vector index is updated in
     place of being rebuilt; otherwise every vector is read back from the store. Likewise
     only chunks newer than `previous` are tokenized when it kept its chunks' tokens.
-    With a `remote` collection no vector or BM25 index is built here.
+    With `remote` vectors (a Qdrant collection) no vector or BM25 index is built here.
     """
     generation = store.generation
     folder = index_dir / f"snapshot-{generation}-{uuid.uuid4().hex[:8]}"
     folder.mkdir(parents=True)
     vectors = None
-    if remote is None:
+    if not remote:
         vectors = _vectors(store, hnsw_threshold, previous, added, removed)
         vectors.save(folder / "vectors.faiss")
     chunk_tokens = _chunk_tokens(store, previous)
     chunk_tokens.save(folder)
     chunk_ids = np.asarray(chunk_tokens.chunk_ids, dtype=np.int64)
     bm25, lexicon = None, None
-    if remote is None:
+    if not remote:
         bm25, lexicon = build_lexical(chunk_tokens)
         bm25.save(folder / "bm25")
     else:
@@ -143,20 +139,7 @@ def build_snapshot(
     write_text_atomic(index_dir / POINTER, folder.name)
     remove_other_snapshots(index_dir, keep=folder.name)
     documents = {d.doc_id: d for d in store.documents()}
-    search = _search(vectors, bm25, remote, lexicon)
-    return Snapshot(folder, manifest, search, lexicon, sentences, documents, vectors, bm25)
-
-
-def _search(
-    vectors: FaissIndex | None,
-    bm25: Bm25Index | None,
-    remote: QdrantCollection | None,
-    lexicon: Lexicon,
-) -> CandidateSearch:
-    if remote is not None:
-        return remote.search(lexicon)
-    assert vectors is not None and bm25 is not None
-    return LocalSearch(vectors, bm25)
+    return Snapshot(folder, manifest, lexicon, sentences, documents, vectors, bm25)
 
 
 def _vectors(
@@ -237,20 +220,23 @@ def load_snapshot(
     index_dir: Path,
     store: ChunkStore,
     chunking: dict[str, int],
-    remote: QdrantCollection | None = None,
+    remote: bool = False,
+    *,
+    behind: bool = False,
 ) -> Snapshot:
     """Load the current snapshot of the store and its documents; IndexCorrupt says why it
-    cannot be trusted."""
+    cannot be trusted. `behind`: one of an older store generation is loaded too (a shared
+    store that other workers change: the caller follows it)."""
     folder = current_folder(index_dir)
     manifest = _read_manifest(folder)
-    _check_manifest(manifest, store.generation, chunking)
-    if (manifest.vector_kind == QDRANT_KIND) != (remote is not None):
+    _check_manifest(manifest, store.generation, chunking, behind)
+    if (manifest.vector_kind == QDRANT_KIND) != remote:
         raise IndexCorrupt(f"the index in {folder} was built for another retrieval.backend")
     if _fingerprints(folder) != manifest.files:
         raise IndexCorrupt(f"files in {folder} do not match their manifest (truncated or changed)")
     vectors, bm25 = None, None
     try:
-        if remote is None:
+        if not remote:
             vectors = FaissIndex.load(folder / "vectors.faiss")
             bm25 = Bm25Index.load(folder / "bm25")
         lexicon = Lexicon.from_json((folder / "lexicon.json").read_text(encoding="utf-8"))
@@ -263,8 +249,7 @@ def load_snapshot(
     if sizes != {manifest.chunks}:
         raise IndexCorrupt(f"the index in {folder} is incomplete")
     documents = {d.doc_id: d for d in store.documents()}
-    search = _search(vectors, bm25, remote, lexicon)
-    return Snapshot(folder, manifest, search, lexicon, sentences, documents, vectors, bm25)
+    return Snapshot(folder, manifest, lexicon, sentences, documents, vectors, bm25)
 
 
 def current_folder(index_dir: Path) -> Path:
@@ -296,11 +281,15 @@ def _read_manifest(folder: Path) -> Manifest:
         raise IndexCorrupt(f"the index manifest in {folder} is incomplete ({exc})") from exc
 
 
-def _check_manifest(manifest: Manifest, store_generation: int, chunking: dict[str, int]) -> None:
+def _check_manifest(
+    manifest: Manifest, store_generation: int, chunking: dict[str, int], behind: bool
+) -> None:
     if manifest.model != MODEL_NAME or manifest.dimension != DIMENSION:
         raise IndexCorrupt(f"the index was built with {manifest.model}, not {MODEL_NAME}")
     if manifest.chunking != chunking:
         raise IndexCorrupt("the index was built with other chunking settings")
+    if behind and manifest.store_generation < store_generation:
+        return
     if manifest.store_generation != store_generation:
         raise IndexCorrupt(
             f"the index is of chunk store generation {manifest.store_generation}, the store is "

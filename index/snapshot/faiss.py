@@ -1,4 +1,5 @@
-"""Vector search behind a small interface, so FAISS can be swapped for a remote engine.
+"""The snapshot's chunk vectors in one FAISS index (a Qdrant collection replaces it with
+`retrieval.backend: qdrant`: index/search/qdrant.py).
 
 Below `hnsw_threshold` vectors the index is exact (flat inner product); above it, HNSW
 (M=32, efSearch 128: recall@10 ~0.96-0.99 on real embeddings at a fraction of the cost).
@@ -10,7 +11,7 @@ is rebuilt only once they are a sizeable share (rebuilding 1e6 vectors takes man
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import faiss
 import numpy as np
@@ -21,28 +22,6 @@ HNSW_M = 32
 HNSW_EF_SEARCH = 128
 HNSW_EF_CONSTRUCTION = 80
 _TOMBSTONES = ".removed.npy"  # beside the index file: ids removed from an HNSW index
-
-
-class VectorIndex(Protocol):
-    """What retrieval needs from a vector store (FAISS here; Qdrant/Milvus could fit)."""
-
-    kind: str
-
-    def __len__(self) -> int: ...
-
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]: ...
-
-    def search_within(
-        self, queries: np.ndarray, k: int, allowed: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]: ...
-
-    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None: ...
-
-    def reconstruct(self, chunk_ids: np.ndarray) -> np.ndarray: ...
-
-    def remove(self, ids: np.ndarray) -> None: ...
-
-    def save(self, path: Path) -> None: ...
 
 
 class FaissIndex:

@@ -13,15 +13,29 @@ from the store when it does not.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
 from index.snapshot.build import POINTER, Snapshot, build_snapshot, load_snapshot
 from index.store.chunks import ChunkStore
 
-if TYPE_CHECKING:
-    from index.search.qdrant import QdrantCollection
+
+class RemoteVectors(Protocol):
+    """Vectors and BM25 kept outside the snapshot, equal to the chunk store's chunks
+    (index/search/qdrant.py: `QdrantCollection`)."""
+
+    def apply(self, store: ChunkStore, added: np.ndarray, removed: np.ndarray) -> None:
+        """The writer's change: the added chunks (read from the store) in, the removed out."""
+        ...
+
+    def ensure_matches(self, store: ChunkStore) -> bool:
+        """Refill from the store when they diverged; whether they matched."""
+        ...
+
+    def refill(self, store: ChunkStore) -> None:
+        """Make them hold exactly the store's chunks."""
+        ...
 
 
 class PublishedSnapshot:
@@ -30,7 +44,7 @@ class PublishedSnapshot:
         folder: Path,
         recipe: dict[str, int],
         hnsw_threshold: int,
-        remote: QdrantCollection | None = None,
+        remote: RemoteVectors | None = None,
     ) -> None:
         self._folder = folder
         self._recipe = recipe
@@ -73,7 +87,7 @@ class PublishedSnapshot:
             previous=self._snapshot if changes else None,
             added=added,
             removed=removed,
-            remote=self._remote,
+            remote=self._remote is not None,
         )
         self._pointer_seen = self._pointer_mtime()
 
@@ -104,9 +118,12 @@ class PublishedSnapshot:
         added = store.vectors(np.setdiff1d(stored, held).tolist())
         self.publish(store, added=added, removed=removed, ours=False)
 
-    def load(self, store: ChunkStore) -> None:
-        """Switch to the snapshot on disk; IndexCorrupt says why it cannot be trusted."""
-        self._snapshot = load_snapshot(self._folder, store, self._recipe, self._remote)
+    def load(self, store: ChunkStore, *, behind: bool = False) -> None:
+        """Switch to the snapshot on disk; IndexCorrupt says why it cannot be trusted.
+        `behind`: also one of an older store generation (a shared store: `follow` it)."""
+        self._snapshot = load_snapshot(
+            self._folder, store, self._recipe, remote=self._remote is not None, behind=behind
+        )
         self._pointer_seen = self._pointer_mtime()
         if self._remote is not None:
             self._remote.ensure_matches(store)

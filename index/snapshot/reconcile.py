@@ -2,16 +2,22 @@
 
 Opening (and every change made by another process) reconciles the three: damage or
 staleness is reported in the log and repaired from the layer below, never used silently.
-A damaged chunk store is set aside for a post-mortem and rebuilt from the documents.
+A damaged chunk store is set aside for a post-mortem and rebuilt from the documents; what
+counts as damage is the store's to say (`ChunkStore.confirms_damage`). On a store shared by
+several workers a snapshot of an older generation is no damage (another worker wrote): it
+is followed, by whichever process needs it next, and a command run beside a live worker
+leaves the worker's folder alone.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import sqlite3
+import math
 import time
+from dataclasses import dataclass
 
+from index.api import DocumentInfo
 from index.errors import IndexCorrupt
 from index.ingest.documents import Document, iter_supported_files, load_file
 from index.ingest.embedding import Embedder
@@ -19,9 +25,9 @@ from index.settings import EngineSettings
 from index.snapshot.build import Snapshot, remove_other_snapshots
 from index.snapshot.published import PublishedSnapshot
 from index.store.atomic import remove_partials
-from index.store.chunks import ChunkStore, StoredDocument
+from index.store.chunks import ChunkStore
 from index.store.originals import FolderState
-from index.store.saving import embed_document, save_document
+from index.store.saving import chunk_recipe, embed_document, save_document
 from index.store.storage import IndexFiles
 
 log = logging.getLogger("qabot.index")
@@ -34,6 +40,24 @@ ORIGINALS_SEEN = "originals_fingerprint"
 REMOTE_CHECK_SECONDS = 30.0
 # Meta key of the store: set once the default corpus was put in (it is offered only once).
 DEFAULT_CORPUS_SEEDED = "default_corpus_seeded"
+
+
+@dataclass(frozen=True)
+class _Inspection:
+    """What reconciling found before changing anything."""
+
+    folder: FolderState  # the documents folder's fingerprint, taken first
+    stored: list[DocumentInfo]  # what the chunk store holds
+    new_store: bool  # never initialized: new, or lost or replaced
+    recipe_changed: bool  # chunked or embedded otherwise than the settings say
+    seed: bool  # the default corpus is due
+    in_line: bool  # the store holds exactly the folder's documents, as last recorded
+
+
+@dataclass(frozen=True)
+class _Repair:
+    originals: dict[str, Document]  # every stored document, as parsed
+    store_changed: bool  # documents dropped or embedded: the snapshot is stale
 
 
 class Reconciler:
@@ -50,7 +74,7 @@ class Reconciler:
         self._published = published
         self._embedder = embedder
         self._seed_default_corpus_wanted = seed_default_corpus
-        self._store_checked = 0.0  # time.monotonic() of the last look at a shared store
+        self._store_checked = -math.inf  # time.monotonic() of the last look at a shared store
         self._remote_checked = time.monotonic()  # ... and at the Qdrant collection
 
     def open(self) -> None:
@@ -60,7 +84,7 @@ class Reconciler:
             try:
                 self.reconcile()
             except IndexCorrupt as exc:
-                if not self._store_is_damaged(exc):
+                if not self._files.store.confirms_damage(exc):
                     raise
                 self._rebuild_damaged_store(exc)
 
@@ -89,7 +113,7 @@ class Reconciler:
         if self._published.changed_on_disk():
             self.reconcile()
         elif self._published.behind(self._files.store):
-            if self._files.follow_seconds is None:
+            if not self._shared():
                 self.reconcile()
             else:
                 generation = self._files.store.generation
@@ -135,62 +159,88 @@ class Reconciler:
         rewritten since. Every write deletes that record first, so a crash between writing
         a document and storing its chunks leaves none, and the next open compares all.
         """
-        store, originals_folder = self._files.store, self._files.originals
-        folder = originals_folder.fingerprint()  # before any is read: a later change shows
-        recipe = json.dumps(self._settings.recipe)
-        fresh_store = store.get_meta("initialized") is None
-        rechunk = store.get_meta("chunking") != recipe
+        found = self._inspect()
+        repaired = None if found.in_line else self._repair_store(found)
+        self._tidy()
+        stale = found.new_store or (repaired is not None and repaired.store_changed)
+        self._load_or_publish(rebuild=stale or self._first_snapshot_here())
+        if repaired is not None:
+            remember_originals(self._files.store, found.folder, repaired.originals)
+
+    def _inspect(self) -> _Inspection:
+        """What the store says of itself and of the documents folder, before any change."""
+        store = self._files.store
+        folder = self._files.originals.fingerprint()  # before any is read: a later change shows
+        new_store = store.get_meta("initialized") is None
+        recipe_changed = store.get_meta("chunking") != self._recipe()
         stored = store.documents()
         seed = self._seed_due(store, folder)
-        trusted = (
-            not fresh_store
-            and not rechunk
-            and not seed
+        in_line = (
+            not (new_store or recipe_changed or seed)
             and store.get_meta(ORIGINALS_SEEN) == folder.digest
             and {doc.doc_id for doc in stored} == folder.ids
         )
-        originals: dict[str, Document] | None = None
-        changed = False
-        if not trusted:
-            forget_originals(store)
-            originals = originals_folder.load_all()
-            if seed and not originals:
-                originals = self._seed_default_corpus()
-            elif fresh_store and originals:
-                log.warning(
-                    "the chunk store is new but %d stored document(s) exist (it was lost or "
-                    "replaced): embedding them again",
-                    len(originals),
-                )
-            store.set_meta("initialized", "1")
-            if rechunk:
-                if stored:
-                    log.warning(
-                        "chunking settings (or int8 embedding) changed: re-embedding every document"
-                    )
-                for doc in stored:
-                    store.remove_document(doc.doc_id)
-                store.set_meta("chunking", recipe)
-                stored = []
-            kept = self._drop_documents_without_original(originals, stored, folder.ids)
-            changed = len(kept) != len(stored)
-            changed |= self._embed_missing(originals, kept, expected=fresh_store or rechunk or seed)
-        remove_partials(self._files.folder)
-        originals_folder.tidy()
-        # a new worker on a shared store has no snapshot yet: building one is no repair
-        first_snapshot = self._files.follow_seconds is not None and not self._published.exists()
-        self._publish_or_load(rebuild=changed or fresh_store or first_snapshot)
-        if originals is not None:
-            remember_originals(store, folder, originals)
+        return _Inspection(folder, stored, new_store, recipe_changed, seed, in_line)
 
-    def _publish_or_load(self, rebuild: bool) -> None:
+    def _repair_store(self, found: _Inspection) -> _Repair:
+        """Make the store hold exactly the stored documents, chunked as the settings say."""
+        store = self._files.store
+        forget_originals(store)
+        originals = self._originals(found)
+        store.set_meta("initialized", "1")
+        stored = self._apply_recipe(found.stored) if found.recipe_changed else found.stored
+        kept = self._drop_documents_without_original(originals, stored, found.folder.ids)
+        expected = found.new_store or found.recipe_changed or found.seed
+        embedded = self._embed_missing(originals, kept, expected=expected)
+        return _Repair(originals, store_changed=len(kept) != len(found.stored) or embedded)
+
+    def _originals(self, found: _Inspection) -> dict[str, Document]:
+        """The stored documents (the default corpus, put in now, when it is due)."""
+        originals = self._files.originals.load_all()
+        if found.seed and not originals:
+            return self._seed_default_corpus()
+        if found.new_store and originals:
+            log.warning(
+                "the chunk store is new but %d stored document(s) exist (it was lost or "
+                "replaced): embedding them again",
+                len(originals),
+            )
+        return originals
+
+    def _apply_recipe(self, stored: list[DocumentInfo]) -> list[DocumentInfo]:
+        """Chunking settings (or int8 embedding) changed: drop every document's chunks, to
+        be embedded again from its original. The documents still stored: none."""
+        store = self._files.store
+        if stored:
+            log.warning(
+                "chunking settings (or int8 embedding) changed: re-embedding every document"
+            )
+        for doc in stored:
+            store.remove_document(doc.doc_id)
+        store.set_meta("chunking", self._recipe())
+        return []
+
+    def _tidy(self) -> None:
+        """Delete what interrupted writes left in the folder and among the documents."""
+        remove_partials(self._files.folder)
+        self._files.originals.tidy()
+
+    def _first_snapshot_here(self) -> bool:
+        """A new worker on a shared store has no snapshot yet: building one is no repair."""
+        return self._shared() and not self._published.exists()
+
+    def _load_or_publish(self, rebuild: bool) -> None:
+        """Build the store's snapshot when it changed, else load the one on disk (rebuilt,
+        with a warning, when it cannot be trusted). On a shared store a snapshot of an
+        older generation is no damage: other workers wrote, and it is followed (`catch_up`)
+        when a question or a change needs it, by this process, not rebuilt now."""
         store = self._files.store
         if rebuild:
             log.info("building the search index")
             self._published.publish(store)
             return
         try:
-            self._published.load(store)
+            self._published.load(store, behind=self._shared())
         except IndexCorrupt as exc:
             log.warning("rebuilding the search index: %s", exc)
             self._published.publish(store)
@@ -199,9 +249,16 @@ class Reconciler:
         assert snapshot is not None
         remove_other_snapshots(self._files.folder, keep=snapshot.folder.name)
 
+    def _shared(self) -> bool:
+        """Whether other workers write the store (a database), so it moves on without us."""
+        return self._files.follow_seconds is not None
+
+    def _recipe(self) -> str:
+        return json.dumps(chunk_recipe(self._settings))
+
     def _drop_documents_without_original(
-        self, originals: dict[str, Document], stored: list[StoredDocument], files: frozenset[str]
-    ) -> list[StoredDocument]:
+        self, originals: dict[str, Document], stored: list[DocumentInfo], files: frozenset[str]
+    ) -> list[DocumentInfo]:
         """Drop stored documents whose original was deleted; return the ones kept. One whose
         file (its id among `files`) is merely unreadable (reported when loading) keeps its
         chunks: damage must not lose an article."""
@@ -214,7 +271,7 @@ class Reconciler:
         return [doc for doc in stored if doc.doc_id in on_disk]
 
     def _embed_missing(
-        self, originals: dict[str, Document], stored: list[StoredDocument], expected: bool
+        self, originals: dict[str, Document], stored: list[DocumentInfo], expected: bool
     ) -> bool:
         hashes = {doc.doc_id: doc.content_hash for doc in stored}
         missing = [d for d in originals.values() if hashes.get(d.doc_id) != d.content_hash]
@@ -249,17 +306,6 @@ class Reconciler:
         self._files.store.set_meta(DEFAULT_CORPUS_SEEDED, "1")
         log.info("indexed the default corpus: %d document(s) from %s", len(documents), corpus)
         return {document.doc_id: document for document in documents}
-
-    def _store_is_damaged(self, error: IndexCorrupt) -> bool:
-        """Whether an error met while opening is damage in the chunk store: a read failed in
-        SQLite and its full check (which opening skips on a large store) confirms it."""
-        if not isinstance(error.__cause__, sqlite3.DatabaseError):
-            return False
-        try:
-            self._files.store.check(full=True)
-        except IndexCorrupt:
-            return True
-        return False
 
     def _rebuild_damaged_store(self, exc: IndexCorrupt) -> None:
         """Replace the open store, found damaged, by one rebuilt from the stored documents."""

@@ -1,14 +1,14 @@
 """Every chunk's sentence spans and vectors, as arrays a question reads without SQL.
 
-Answering scores the sentences of ~50-80 candidate chunks per question. Reading their
-vectors from SQLite cost 4-25 ms per question (benchmarks/findings.md), so each snapshot
-keeps them as one float32 matrix in a file, with the spans and per-chunk row ranges beside
-it in memory. A question reads its candidates' rows with a few `pread` calls: a chunk's
-rows are contiguous. (Memory-mapping the file instead let the rows questions touch pile up
-in the process's memory: +2.3 GB after 400 questions at 1e6 chunks; read like this they
-stay in the OS page cache, which the OS can reclaim.) Rows follow chunk-id order,
-the order of the BM25 corpus, and new chunks always have the largest ids (the store's
-AUTOINCREMENT), so an addition appends rows and a removal drops ranges.
+Answering scores the sentences of every candidate chunk of a question, and reading their
+vectors from SQLite per question was too slow, so each snapshot keeps them as one float32
+matrix in a file, with the spans and per-chunk row ranges beside it in memory. A question
+reads its candidates' rows with a few `pread` calls: a chunk's rows are contiguous. They are
+read, not memory-mapped, so the rows questions touch stay in the OS page cache, which the
+OS can reclaim, instead of piling up in the process (docs/performance.md, "Why the snapshot
+keeps the sentence vectors", has the figures). Rows follow chunk-id order, the order of the
+BM25 corpus, and new chunks always have the largest ids (the store's AUTOINCREMENT), so an
+addition appends rows and a removal drops ranges.
 """
 
 from __future__ import annotations

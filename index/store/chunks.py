@@ -19,21 +19,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from index.api import SHARED
+from index.api import SHARED, DocumentInfo
 from index.errors import IndexCorrupt
 from index.ingest.embedding import DIMENSION
-
-
-@dataclass(frozen=True)
-class StoredDocument:
-    doc_id: str
-    title: str
-    date: str | None  # published, YYYY-MM-DD
-    source: str
-    content_hash: str
-    chunks: int
-    url: str | None = None  # canonical web address, for documents read from the web
-    collection: str = SHARED
 
 
 @dataclass(frozen=True)
@@ -79,11 +67,32 @@ class SentenceRows:
         )
 
 
+def document_of(row: Sequence[Any]) -> DocumentInfo:
+    """A stored document (the one shape callers see, `index.api.DocumentInfo`) from a
+    fetched (doc_id, title, date, source, content_hash, chunks, url, collection) row."""
+    doc_id, title, date, source, content_hash, chunks, url, collection = row
+    return DocumentInfo(
+        doc_id=doc_id,
+        title=title,
+        source=source,
+        date=date,
+        chunks=chunks,
+        content_hash=content_hash,
+        url=url,
+        collection=collection,
+    )
+
+
 class ChunkStore(Protocol):
     def close(self) -> None: ...
 
     def check(self, full: bool | None = None) -> None:
         """Raise IndexCorrupt when the store cannot be trusted (full: read all of it)."""
+        ...
+
+    def confirms_damage(self, error: IndexCorrupt) -> bool:
+        """Whether `error`, met while reading the store, is damage to it (then `set_aside`)
+        rather than a stale snapshot or a missing file: a full check confirms it."""
         ...
 
     def set_aside(self, reason: IndexCorrupt) -> ChunkStore:
@@ -99,7 +108,7 @@ class ChunkStore(Protocol):
 
     def delete_meta(self, key: str) -> None: ...
 
-    def documents(self) -> list[StoredDocument]: ...
+    def documents(self) -> list[DocumentInfo]: ...
 
     def replace_document(
         self,

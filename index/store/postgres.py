@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 from psycopg_pool import ConnectionPool
 
+from index.api import DocumentInfo
 from index.errors import IndexCorrupt
 from index.ingest.documents import Document
 from index.ingest.embedding import DIMENSION
@@ -31,7 +32,7 @@ from index.store.chunks import (
     NewChunk,
     SentenceRows,
     StoredChunk,
-    StoredDocument,
+    document_of,
 )
 from index.store.locking import WriteLock
 from index.store.originals import FolderState
@@ -184,6 +185,10 @@ class PostgresChunkStore:
         if found is None or found[0] != len(TABLES):
             raise IndexCorrupt("the database has no qabot tables: run `qabot db upgrade`")
 
+    def confirms_damage(self, error: IndexCorrupt) -> bool:
+        """Never: damage inside a database server is for its own tools."""
+        return False
+
     def set_aside(self, reason: IndexCorrupt) -> ChunkStore:
         """A shared database is never moved aside by one worker: the reason stands."""
         raise reason
@@ -210,14 +215,14 @@ class PostgresChunkStore:
         with self._pool.connection() as conn:
             conn.execute("DELETE FROM index_meta WHERE key = %s", (key,))
 
-    def documents(self) -> list[StoredDocument]:
+    def documents(self) -> list[DocumentInfo]:
         with self._pool.connection() as conn:
             rows = conn.execute(
                 "SELECT d.doc_id, d.title, d.date, d.source, d.content_hash, count(c.chunk_id), "
                 "d.url, d.collection FROM documents d LEFT JOIN chunks c USING (doc_id) "
                 "GROUP BY d.doc_id ORDER BY d.added_at, d.doc_id"
             ).fetchall()
-        return [StoredDocument(*row) for row in rows]
+        return [document_of(row) for row in rows]
 
     def replace_document(
         self,

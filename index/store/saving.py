@@ -10,11 +10,24 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from index.ingest.chunking import chunk_text
+from index.ingest.chunking import CHUNKER_VERSION, chunk_text
 from index.ingest.documents import Document
 from index.ingest.embedding import DIMENSION, Embedder
-from index.settings import ChunkingSettings
+from index.settings import ChunkingSettings, EngineSettings
 from index.store.chunks import ChunkStore, NewChunk
+
+
+def chunk_recipe(settings: EngineSettings) -> dict[str, int]:
+    """Everything that decides the stored chunks and their vectors: a change means
+    re-chunking and re-embedding. torch and onnx give the same vectors; int8 does not."""
+    recipe = {
+        "max_chars": settings.chunking.max_chars,
+        "overlap_sentences": settings.chunking.overlap_sentences,
+        "chunker_version": CHUNKER_VERSION,
+    }
+    if settings.embedding.backend == "onnx-int8":
+        recipe["int8_vectors"] = 1
+    return recipe
 
 
 def embed_document(

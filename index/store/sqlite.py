@@ -20,9 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
+from index.api import DocumentInfo
 from index.errors import IndexCorrupt
 from index.ingest.embedding import DIMENSION
-from index.store.chunks import SHARED, NewChunk, SentenceRows, StoredChunk, StoredDocument
+from index.store.chunks import SHARED, NewChunk, SentenceRows, StoredChunk, document_of
 
 log = logging.getLogger("qabot.index")
 # PRAGMA user_version; bump when the schema or a column's meaning changes, and migrate the
@@ -89,6 +90,17 @@ class SqliteChunkStore:
             return store
         except IndexCorrupt as exc:
             return _set_aside(path, exc, store)
+
+    def confirms_damage(self, error: IndexCorrupt) -> bool:
+        """A read failed in SQLite and the full check (which opening skips on a large
+        store) finds damage too."""
+        if not isinstance(error.__cause__, sqlite3.DatabaseError):
+            return False
+        try:
+            self.check(full=True)
+        except IndexCorrupt:
+            return True
+        return False
 
     def set_aside(self, reason: IndexCorrupt) -> SqliteChunkStore:
         return _set_aside(self.path, reason, self)
@@ -164,14 +176,14 @@ class SqliteChunkStore:
         with self._lock:
             self._db.execute("DELETE FROM meta WHERE key=?", (key,))
 
-    def documents(self) -> list[StoredDocument]:
+    def documents(self) -> list[DocumentInfo]:
         query = """SELECT d.doc_id, d.title, d.date, d.source, d.content_hash, COUNT(c.chunk_id),
                           d.url, d.collection
                    FROM documents d LEFT JOIN chunks c USING (doc_id)
                    GROUP BY d.doc_id ORDER BY d.added_at, d.rowid"""
         with self._lock:
             rows = self._db.execute(query).fetchall()
-        return [StoredDocument(*row) for row in rows]
+        return [document_of(row) for row in rows]
 
     def replace_document(
         self,

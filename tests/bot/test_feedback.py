@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.state.protocols import AnswerLog, DayCounts
-from bot.state.sqlite_answers import FeedbackStore
+from bot.state.sqlite_answers import SqliteAnswerLog
 from bot.view.keyboards import Action, ButtonPress, decode, encode
 from index.api import Answer, Passage
 
@@ -28,7 +28,7 @@ def passage(number: int) -> Passage:
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AnswerLog]:
     opened: AnswerLog
     if request.param == "sqlite":
-        opened = FeedbackStore(tmp_path / "sub" / "feedback.sqlite")
+        opened = SqliteAnswerLog(tmp_path / "sub" / "feedback.sqlite")
     else:
         from bot.state.postgres import PostgresAnswerLog
 
@@ -78,7 +78,7 @@ def test_votes_are_one_per_person_and_stats_add_up(store: AnswerLog) -> None:
 
 
 def test_the_sqlite_log_is_readable_by_hand(tmp_path: Path) -> None:
-    store = FeedbackStore(tmp_path / "sub" / "feedback.sqlite")
+    store = SqliteAnswerLog(tmp_path / "sub" / "feedback.sqlite")
     first = store.record_answer(answer(), chat_id=5, user_id=7, latency_ms=10.0)
     store.record_vote(first, 7, -1)
     store.close()
@@ -114,9 +114,9 @@ def test_committed_feedback_survives_sigkill(tmp_path: Path) -> None:
     writer = (
         "import sys\n"
         "from pathlib import Path\n"
-        "from bot.state.sqlite_answers import FeedbackStore\n"
+        "from bot.state.sqlite_answers import SqliteAnswerLog\n"
         "from index.api import Answer\n"
-        f"store = FeedbackStore(Path({str(path)!r}))\n"
+        f"store = SqliteAnswerLog(Path({str(path)!r}))\n"
         "for n in range(50):\n"
         "    answer_id = store.record_answer(Answer(f'q{n}?', 'a.', True, []),"
         " chat_id=1, user_id=n, latency_ms=5.0)\n"
@@ -138,7 +138,7 @@ def test_committed_feedback_survives_sigkill(tmp_path: Path) -> None:
     assert process.returncode == -signal.SIGKILL  # killed, not ended by itself
     assert process.stdin is not None
     process.stdin.close()
-    reopened = FeedbackStore(path)
+    reopened = SqliteAnswerLog(path)
     try:
         stats = reopened.stats()
         assert stats.questions == 50

@@ -1,4 +1,4 @@
-"""Follows, alerts, muted chats and link counts (`bot.state.protocols.NewsState`), on both
+"""Follows, alerts, muted chats and link counts (`bot.state.protocols.FollowState`), on both
 implementations: SQLite (bot/state/sqlite_follows.py, one process) and PostgreSQL
 (bot/state/postgres_follows.py, shared by workers; skipped without a test server,
 tests/support/postgres_fixtures.py).
@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.state.protocols import NewsState
-from bot.state.sqlite_follows import FollowStore
+from bot.state.protocols import FollowState
+from bot.state.sqlite_follows import SqliteFollowState
 from index.api import EngineLimits
 from qabot.config import Config, StateSettings
 from qabot.serve import open_bot_state
@@ -26,27 +26,27 @@ from qabot.serve import open_bot_state
 pytest_plugins = ("tests.support.postgres_fixtures",)
 
 DAY = dt.date(2023, 1, 30)
-OpenState = Callable[[], NewsState]
+OpenState = Callable[[], FollowState]
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def open_state(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OpenState]:
     """open_state() -> one more worker's view of the same state, closed after the test
     (with PostgreSQL, each on a connection pool of its own, as separate processes)."""
-    opened: list[NewsState] = []
+    opened: list[FollowState] = []
     pools = []
 
-    def open_one() -> NewsState:
-        state: NewsState
+    def open_one() -> FollowState:
+        state: FollowState
         if request.param == "sqlite":
-            state = FollowStore(tmp_path / "feedback.sqlite")
+            state = SqliteFollowState(tmp_path / "feedback.sqlite")
         else:
-            from bot.state.postgres_follows import PostgresNewsState
+            from bot.state.postgres_follows import PostgresFollowState
             from qabot.database import open_pool
 
             pool = open_pool(request.getfixturevalue("postgres_state"))
             pools.append(pool)
-            state = PostgresNewsState(pool)
+            state = PostgresFollowState(pool)
         opened.append(state)
         return state
 
@@ -129,7 +129,7 @@ def test_links_are_counted_per_chat_and_day(open_state: OpenState) -> None:
 
 
 def race(
-    workers: list[NewsState], rounds: int, claim: Callable[[NewsState, int, int], bool]
+    workers: list[FollowState], rounds: int, claim: Callable[[FollowState, int, int], bool]
 ) -> list[list[bool]]:
     """Each round, claim(worker, round, n) by one thread per worker, released together by a
     barrier; each round's outcomes."""
@@ -158,7 +158,7 @@ def test_workers_claiming_one_alert_at_once_send_it_once(open_state: OpenState) 
 def test_workers_claiming_alerts_at_once_keep_the_daily_cap(open_state: OpenState) -> None:
     workers = [open_state() for _ in range(6)]
 
-    def claim(state: NewsState, round_: int, n: int) -> bool:
+    def claim(state: FollowState, round_: int, n: int) -> bool:
         return state.claim_alert(5, f"doc{round_}-{n}", DAY + dt.timedelta(days=round_), 2)
 
     outcomes = race(workers, 5, claim)
@@ -168,7 +168,7 @@ def test_workers_claiming_alerts_at_once_keep_the_daily_cap(open_state: OpenStat
 def test_workers_counting_links_at_once_keep_the_daily_quota(open_state: OpenState) -> None:
     workers = [open_state() for _ in range(6)]
 
-    def claim(state: NewsState, round_: int, _: int) -> bool:
+    def claim(state: FollowState, round_: int, _: int) -> bool:
         return state.claim_link(5, DAY + dt.timedelta(days=round_), 3)
 
     outcomes = race(workers, 5, claim)
@@ -183,13 +183,11 @@ def test_the_composition_keeps_every_worker_s_news_state_in_the_database(
     tables, and no SQLite file beside the answer log holds any of it."""
     from qabot.database import open_pool
 
-    settings = config.telegram_settings().model_copy(
-        update={"feedback_db": tmp_path / "feedback.sqlite"}
-    )
+    settings = config.telegram.model_copy(update={"state_db": tmp_path / "feedback.sqlite"})
     limits = EngineLimits(max_question_chars=500, max_document_bytes=1_000, conversation_turns=3)
     pools = [open_pool(postgres_state) for _ in range(2)]
     states = [open_bot_state(settings, limits, pool) for pool in pools]
-    one, two = (state.news for state in states)
+    one, two = (state.follows for state in states)
     try:
         one.follow(5, 7, "volcanoes")
         assert [f.topic for f in two.followers()] == ["volcanoes"]

@@ -7,17 +7,9 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.view.render import (
-    MAX_MESSAGE_CHARS,
-    Span,
-    answer_messages,
-    clean_text,
-    more_messages,
-    not_found_messages,
-    pack,
-    plain_preview,
-    sources_messages,
-)
+from bot.view.answers import answer_messages, more_messages, not_found_messages
+from bot.view.html import MAX_MESSAGE_CHARS, Span, clean_text, pack, plain_preview
+from bot.view.lists import sources_messages
 from index.api import Answer, DocumentInfo, Passage
 from tests.support.emulator.html_check import parse_telegram_html, utf16_len, validate_telegram_html
 

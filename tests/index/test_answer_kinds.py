@@ -18,7 +18,8 @@ from index.answer.kinds import Kind, answers_kind, asked_kind, fits
         ("How many counts does Baldwin face?", Kind.QUANTITY),
         ("how long is halls probation", Kind.QUANTITY),
         ("What percentage of teachers are women?", Kind.QUANTITY),
-        ("Who is the special prosecutor?", None),
+        ("Who is the special prosecutor?", Kind.PERSON),
+        ("Where was the Rust set?", Kind.PLACE),
         ("What charges does Gutierrez Reed face?", None),
         # A "when" clause before the ask does not ask for a time.
         ("When violence is used, what is civil disobedience called?", None),
@@ -59,6 +60,16 @@ def test_spans_of_the_kind_fit(kind: Kind, span: str) -> None:
 )
 def test_a_span_of_another_kind_does_not_answer(question: str, span: str) -> None:
     assert not answers_kind(question, span)
+
+
+def test_who_and_where_weigh_on_bold_answers_but_never_refuse() -> None:
+    """A person or a place is often a role or a thing ("the armorer", "on the set"): their
+    kind only weighs on whether a direct answer is shown (index/answer/direct.py)."""
+    assert fits(Kind.PERSON, "Andrea Reed") and fits(Kind.PERSON, "the armorer")
+    assert not fits(Kind.PERSON, "six months of probation")
+    assert fits(Kind.PLACE, "New Mexico") and not fits(Kind.PLACE, "a prop gun")
+    assert answers_kind("Who is the special prosecutor?", "six months of probation")
+    assert answers_kind("Where was the Rust set?", "a prop gun")
 
 
 def test_a_question_asking_for_no_kind_takes_any_span() -> None:

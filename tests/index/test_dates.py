@@ -8,10 +8,11 @@ import datetime as dt
 import numpy as np
 import pytest
 
+from index.api import DocumentInfo
 from index.ingest.dates import time_filter
 from index.search.fusion import ScoredChunk
 from index.search.recency import NEAR_TIE, break_near_ties
-from index.store.chunks import StoredChunk, StoredDocument
+from index.store.chunks import StoredChunk
 
 TODAY = dt.date(2023, 2, 1)  # a Wednesday
 D = dt.date
@@ -94,9 +95,11 @@ def _ranked(*scores_and_docs: tuple[float, str]) -> list[ScoredChunk]:
     ]
 
 
-def _documents(**dates: str | None) -> dict[str, StoredDocument]:
+def _documents(**dates: str | None) -> dict[str, DocumentInfo]:
     return {
-        doc_id: StoredDocument(doc_id, doc_id, date, doc_id, "hash", 1)
+        doc_id: DocumentInfo(
+            doc_id=doc_id, title=doc_id, source=doc_id, date=date, chunks=1, content_hash="hash"
+        )
         for doc_id, date in dates.items()
     }
 

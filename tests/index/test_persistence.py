@@ -18,6 +18,7 @@ from index.ingest.documents import Document, parse_bytes
 from index.snapshot.build import FORMAT_VERSION, POINTER
 from index.store.atomic import write_text_atomic
 from index.store.originals import Originals
+from index.store.saving import chunk_recipe
 from index.store.sqlite import STORE_FORMAT
 from tests.support.engine_support import (
     ARTICLES,
@@ -219,7 +220,7 @@ def test_changed_chunking_settings_re_chunk_every_document(
         )
 
     assert "chunking settings (or int8 embedding) changed" in index_warnings(caplog)
-    assert manifest_of(index_copy)["chunking"] == engine.settings.recipe
+    assert manifest_of(index_copy)["chunking"] == chunk_recipe(engine.settings)
     chunks = stored_chunk_texts(index_copy)
     assert max(len(text) for text in chunks) <= 120
     assert set(chunks) <= set(embedder.texts)  # every document was chunked and embedded anew
@@ -239,7 +240,7 @@ def test_switching_to_int8_vectors_and_back_re_embeds_every_document(
 
     back, embedder = open_engine(index_copy, embedding={"backend": "onnx"})
     assert set(stored_chunk_texts(index_copy)) <= set(embedder.texts)
-    assert manifest_of(index_copy)["chunking"] == back.settings.recipe
+    assert manifest_of(index_copy)["chunking"] == chunk_recipe(back.settings)
     for (question, fact), answer in zip(QUESTIONS.values(), answers_of(back), strict=True):
         assert fact in answer.text, question
 

@@ -7,8 +7,15 @@ worker that starts later builds its index from the database without embedding an
 
 from __future__ import annotations
 
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import psycopg
 import pytest
+import yaml
 from psycopg_pool import ConnectionPool
 
 from index import Engine, EngineSettings
@@ -18,6 +25,7 @@ from index.store.postgres import PostgresStorage
 from qabot.config import StateSettings
 from qabot.database import DatabaseUnavailable, open_pool, schema_state, upgrade
 from qabot.migrations import MIGRATIONS
+from tests.conftest import PROJECT_ROOT
 from tests.support.engine_support import (
     ARTICLES,
     EXTRA_ARTICLE,
@@ -128,6 +136,78 @@ def test_a_worker_checks_the_generation_only_every_so_often(open_worker) -> None
     question, fact = EXTRA_QUESTION
     assert fact not in slow.answer(question).text  # not looked again within the hour
     assert "glaciers" in {d.doc_id for d in slow.documents()}  # listing reads the store
+
+
+def snapshot_state(folder: Path) -> tuple[str, int, list[str]]:
+    """The folder's CURRENT pointer (text and time) and its snapshot folders."""
+    pointer = folder / "CURRENT"
+    snapshots = sorted(path.name for path in folder.glob("snapshot-*"))
+    return pointer.read_text(encoding="utf-8"), pointer.stat().st_mtime_ns, snapshots
+
+
+def test_a_command_beside_a_live_worker_leaves_its_folder_alone(
+    open_worker, database_url: str, tmp_path: Path
+) -> None:
+    """`qabot index list` run with a live worker's configuration (its folder, the shared
+    database) while another worker's change left that worker's snapshot behind the store:
+    a snapshot behind a shared store is followed when a question needs it, not damage. So
+    the command neither rebuilds the worker's folder nor warns of an interrupted update."""
+    worker, _ = open_worker("worker", follow_seconds=3600)
+    add_articles(worker)
+    worker.answer("warm up")
+    other, _ = open_worker("other")
+    name, text = EXTRA_ARTICLE
+    other.add_bytes(name, text.encode())
+    before = snapshot_state(worker.index_dir)
+    config = tmp_path / "config.yaml"
+    settings = {
+        "index": {"dir": str(worker.index_dir), "default_corpus": None},
+        "answer": {"reader": False},
+        "state": {"backend": "postgres"},
+    }
+    config.write_text(yaml.safe_dump(settings), encoding="utf-8")
+
+    listed = subprocess.run(
+        [sys.executable, "-m", "qabot.cli", "index", "list", "--config", str(config)],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "QABOT_DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stderr == ""  # no warning: nothing was damaged
+    assert "glaciers" in listed.stdout  # the store's documents, the other worker's included
+    assert snapshot_state(worker.index_dir) == before  # not rebuilt, not replaced
+    assert all(
+        fact in view.text
+        for view, (_, fact) in zip(answers_of(worker), QUESTIONS.values(), strict=True)
+    )
+
+
+def test_a_process_opening_a_snapshot_behind_the_shared_store_follows_it_quietly(
+    open_worker, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Another engine on a worker's folder (`qabot ask` with its configuration): the
+    snapshot it finds is behind the store; its first question follows the store, however
+    long the worker's check interval, and nothing is called damage."""
+    worker, _ = open_worker("worker", follow_seconds=3600)
+    add_articles(worker)
+    other, _ = open_worker("other")
+    name, text = EXTRA_ARTICLE
+    other.add_bytes(name, text.encode())
+    caplog.set_level(logging.INFO, logger="qabot.index")
+    caplog.clear()
+
+    beside, embedder = open_worker("worker", follow_seconds=3600)
+    question, fact = EXTRA_QUESTION
+
+    assert fact in beside.answer(question).text
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert "following the shared index" in caplog.text
+    assert not any("Switzerland" in embedded for embedded in embedder.texts)  # from the store
 
 
 def test_writes_from_two_workers_interleave_without_losing_either(open_worker) -> None:

@@ -85,7 +85,7 @@ def test_it_answers_from_the_collection_and_keeps_no_vector_index_of_its_own(
         assert fact in view.text
     snapshot = engine.current_view().snapshot
     assert snapshot.vectors is None and snapshot.bm25 is None
-    assert snapshot.search.kind == "qdrant"
+    assert engine.current_view().search.kind == "qdrant"
     assert not (snapshot.folder / "vectors.faiss").exists()
     assert point_ids(collection) == stored_ids(engine)
     faiss_engine, _ = open_engine(engine.index_dir.parent / "faiss")

@@ -128,7 +128,7 @@ def sources(engine: Engine, question: str, scope: Scope | None = None) -> set[st
 
 def test_unscoped_the_crowd_fills_every_candidate(engine: Engine) -> None:
     """The premise of the tests below: without a scope the target is not found at all."""
-    kind = engine.current_view().snapshot.search.kind  # "flat" (FAISS) or "qdrant"
+    kind = engine.current_view().search.kind  # "flat" (FAISS) or "qdrant"
     assert (kind == "qdrant") == (engine.settings.retrieval.backend == "qdrant")
     answer = engine.answer(QUESTION, scope=Scope(today=TODAY))
     assert answer.confident and "blankets" in answer.text

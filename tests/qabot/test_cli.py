@@ -77,7 +77,8 @@ def test_a_near_miss_is_refused_with_the_closest_passage_and_off_topic_without(
 ) -> None:
     code, out, _ = run(capsys, "ask", "Which studio produced Rust?", "--index", str(index_dir))
     assert code == 0 and out.startswith("I couldn't find that in the articles I have.")
-    closest = out.index("The closest I found (it does not answer the question):")
+    # the bot's own words (bot/messages.py), the one source of the refusal's wording
+    closest = out.index("The closest I found (it does not answer your question):")
     assert "[1] Mickey Rourke Stands Firm" in out[closest:]
     code, out, _ = run(capsys, "ask", "Who won the 2022 World Cup?", "--index", str(index_dir))
     assert out.startswith("I couldn't find that") and "closest" not in out and "[1]" not in out
@@ -266,7 +267,7 @@ def test_a_first_run_says_only_what_it_prepares_and_a_second_run_nothing(tmp_pat
 def test_report_prints_the_days_and_the_missed_questions(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    from bot.state.sqlite_answers import FeedbackStore
+    from bot.state.sqlite_answers import SqliteAnswerLog
     from index.api import Answer
 
     log_path = tmp_path / "feedback.sqlite"
@@ -275,7 +276,7 @@ def test_report_prints_the_days_and_the_missed_questions(
     code, _, err = run(capsys, "report", "--config", str(config))
     assert code == 1 and "no answers logged yet" in err
 
-    with contextlib.closing(FeedbackStore(log_path)) as log:
+    with contextlib.closing(SqliteAnswerLog(log_path)) as log:
         found = Answer(SEED_QUESTION, "Involuntary manslaughter.", confident=True)
         answer_id = log.record_answer(found, chat_id=7, user_id=7, latency_ms=40.0)
         log.record_vote(answer_id, user_id=7, vote=1)

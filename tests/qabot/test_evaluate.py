@@ -113,7 +113,7 @@ def test_eval_scores_an_easy_question_set(report: EvalReport) -> None:
     assert report.passage_hit_at_1 == 1.0
     assert report.mrr == 1.0
     assert report.answer_hit == 1.0  # each of the five easy questions, its answer shown
-    assert 40 < report.answer_chars <= Config().answer.max_chars
+    assert 40 < report.answer_chars <= Config().engine.answer.max_chars
     assert report.false_refusal == 0.0
     assert report.no_answer_accuracy == 1.0  # the football question is refused
     assert [o.question.id for o in report.outcomes if not o.answer_hit] == ["6"]
@@ -155,7 +155,7 @@ def test_articles_restrict_the_questions_not_the_corpus(dataset: tuple[Path, Pat
 @pytest.mark.model
 def test_baselines_rank_the_gold_paragraph_first(dataset: tuple[Path, Path]) -> None:
     questions, corpus = dataset
-    embedder = create_embedder("onnx", Config().path(Config().embedding.cache_dir))
+    embedder = create_embedder("onnx", Config().engine.embedding.cache_dir)
     figures = run_baselines(questions, corpus, embedder)
     assert set(figures) == {"bm25", "dense", "fused"}
     for name in ("bm25", "fused"):

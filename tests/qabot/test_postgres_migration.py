@@ -22,7 +22,7 @@ import pytest
 from psycopg_pool import ConnectionPool
 
 from bot.state.postgres import PostgresAnswerLog, PostgresConversations
-from bot.state.postgres_follows import PostgresNewsState
+from bot.state.postgres_follows import PostgresFollowState
 from index import Engine, EngineSettings
 from index.api import Answer, Passage, Scope, Turn, chat_collection
 from index.ingest.documents import parse_bytes
@@ -251,7 +251,7 @@ def test_a_version_2_database_gains_the_news_tables_keeping_links_and_collection
 
 def _news_state_works(pool: ConnectionPool) -> None:
     """Migration 3's tables take what the bot and the feed registry write."""
-    news = PostgresNewsState(pool)
+    news = PostgresFollowState(pool)
     news.follow(CHAT, 7, "glaciers")
     assert [f.topic for f in news.followers()] == ["glaciers"]
     day = dt.date(2023, 2, 1)

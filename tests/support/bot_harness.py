@@ -46,8 +46,8 @@ class BotUnderTest:
     pool: Any = None  # the database of the bot's state (state.backend: postgres), if any
 
     @property
-    def feedback_db(self) -> Path:
-        return self.config.path(self.config.telegram.feedback_db)
+    def state_db(self) -> Path:
+        return self.config.telegram.state_db
 
     def rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         """A query of the bot's state: its SQLite file, or its database (whose placeholders
@@ -55,7 +55,7 @@ class BotUnderTest:
         if self.pool is not None:
             with self.pool.connection() as conn:
                 return [tuple(row) for row in conn.execute(sql, params).fetchall()]
-        with contextlib.closing(sqlite3.connect(self.feedback_db)) as db:
+        with contextlib.closing(sqlite3.connect(self.state_db)) as db:
             return db.execute(sql, params).fetchall()
 
     async def ask(self, text: str, *, chat_id: int = CHAT, **sender: Any) -> dict[str, Any]:
@@ -126,13 +126,13 @@ async def running_bot(
             update={
                 "base_url": emulator.base_url,
                 "base_file_url": emulator.base_file_url,
-                "feedback_db": tmp_path / "feedback.sqlite",
+                "state_db": tmp_path / "feedback.sqlite",
                 "admin_user_ids": [ADMIN_ID],
                 **telegram,
             }
         )
         config = base_config.model_copy(update={"telegram": telegram_config})
-        settings = config.telegram_settings()
+        settings = config.telegram
         state = open_bot_state(settings, engine.limits, pool)
         if conversations is not None:
             state = dataclasses.replace(state, conversations=conversations)
@@ -171,7 +171,7 @@ def write_serve_config(
         "embedding": {"cache_dir": str(root / "data" / "models")},
         "telegram": {
             "base_url": emulator.base_url,
-            "feedback_db": str(tmp_path / "feedback.sqlite"),
+            "state_db": str(tmp_path / "feedback.sqlite"),
             **telegram,
         },
         "metrics": {"port": metrics_port},

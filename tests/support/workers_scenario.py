@@ -326,7 +326,7 @@ def write_worker_config(worker: Worker, emulator: BotApiEmulator, corpus: Path, 
         "embedding": {"cache_dir": str(ROOT / "data" / "models")},
         "telegram": {
             "base_url": emulator.base_url,
-            "feedback_db": str(worker.folder / "feedback.sqlite"),
+            "state_db": str(worker.folder / "state.sqlite"),
             "mode": "webhook",
             "webhook": {
                 "listen": "127.0.0.1",
