@@ -11,6 +11,8 @@ was. What the person gets:
   was sent yet (`StateUnavailable` before the reply started): the inbox handles the update
   again once the database is back, so they get the answer late, once;
 - nothing, when another worker took the update over (`ClaimLost`): that worker replies;
+- nobody, for a job (the feed sync) that met a database outage: one line at WARNING, no
+  traceback; it runs again at its next time;
 - otherwise the apology, once.
 
 Logs go through the token-redacting record factory (bot.transport.redact), so neither the
@@ -45,6 +47,8 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     elif ticket is not None and ticket.retryable and _caused_by(error, StateUnavailable):
         ticket.retry_later = True
         logger.warning("The database is out while handling %s; it is handled again later", where)
+    elif update is None and _caused_by(error, StateUnavailable):  # a job: it runs again
+        logger.warning("The database is out during %s: %s", where, error)
     elif isinstance(error, Forbidden):
         logger.info("Cannot reach %s: %s", where, error)  # blocked by the user, kicked...
     else:

@@ -12,6 +12,7 @@ two cores and a minute to start; the composition is `qabot serve`'s own.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,15 @@ async def test_three_workers_behind_nginx_answer_every_question_once(
     assert report.failed_posts > 0  # the outage refused deliveries (503) ...
     assert report.redelivered > 0  # ... which Telegram delivered again
     assert set(report.exit_codes) == {0}  # every SIGTERM finished what it held and exited
+    # a balancer saw the workers unready while the database was out, never dead
+    assert report.unready_during_outage == {"A", "B", "C"}
+    assert report.not_alive_during_outage == 0
+    # the answered update POSTed again to each worker: no second answer, one INFO line each
+    assert report.redeliveries_logged >= 3
+    for name, log in report.logs.items():  # one start-up line at INFO, without -v
+        assert re.search(r"INFO bot.app: @\w+ serving 12 articles", log), name
+        # the outage is a WARNING a person can read, never an ERROR's traceback
+        assert " ERROR " not in log and "Traceback" not in log, name
     # the article sent to worker A is answered by the others within seconds
     assert set(report.document_seconds) == {"B", "C"}
     assert all(seconds < 30 for seconds in report.document_seconds.values())

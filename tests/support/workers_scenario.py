@@ -195,6 +195,9 @@ class Report:
     document_seconds: dict[str, float] = field(default_factory=dict)  # worker -> seconds
     document_added_seconds: float | None = None  # until worker A said "Added"
     exit_codes: list[int] = field(default_factory=list)  # of every SIGTERMed worker
+    unready_during_outage: set[str] = field(default_factory=set)  # /healthz said 503
+    not_alive_during_outage: int = 0  # /livez answers other than 200
+    redeliveries_logged: int = 0  # "delivered again" lines at INFO
     events: list[tuple[float, str]] = field(default_factory=list)
     wall_seconds: float = 0.0
     logs: dict[str, str] = field(default_factory=dict)
@@ -421,6 +424,7 @@ class Scenario:
                 self._started = time.monotonic()
                 questions = people_questions(plan)
                 sent: dict[int, Question] = {}
+                payloads: list[dict[str, Any]] = []
                 events = asyncio.gather(self._kill_and_restart(), self._outage(), self._rolling())
                 for question, at in zip(questions, send_times(plan, len(questions)), strict=True):
                     await self._at(at)
@@ -429,12 +433,14 @@ class Scenario:
                     )
                     update = emulator.take_update()
                     sent[int(update["update_id"])] = question
+                    payloads.append(update)
                     telegram.send(update)
                 self.event(f"all {len(questions)} questions sent")
                 await events
                 await self._until_answered(emulator, questions, plan.answer_timeout)
                 self.event("answers settled")
                 await telegram.drained(timeout=30)
+                await self._deliver_again(payloads[0])
                 await self._document_through_one_worker(emulator)
                 self.report.wall_seconds = time.monotonic() - self._started
                 self._tally(emulator, questions, sent, telegram)
@@ -466,7 +472,7 @@ class Scenario:
         await self._at(self.plan.outage_at)
         await asyncio.to_thread(self._cluster, "stop")
         self.event("PostgreSQL stopped")
-        await asyncio.sleep(self.plan.outage_seconds)
+        await self._watch_health(self.plan.outage_seconds)
         await asyncio.to_thread(self._cluster, "start")
         self.event("PostgreSQL started")
 
@@ -481,6 +487,35 @@ class Scenario:
             await worker.start()
             await worker.ready()
             self.event(f"worker {worker.name} restarted")
+
+    async def _watch_health(self, seconds: float) -> None:
+        """What a balancer asking each worker sees meanwhile: /healthz (readiness) should
+        say 503 once a worker noticed, /livez (liveness) 200 throughout."""
+        loop = asyncio.get_running_loop()
+        until = loop.time() + seconds
+        async with httpx.AsyncClient(timeout=1) as client:
+            while loop.time() < until:
+                for worker in self.workers:
+                    base = f"http://127.0.0.1:{worker.metrics_port}"
+                    with contextlib.suppress(httpx.TransportError):  # restarting
+                        ready = await client.get(f"{base}/healthz")
+                        alive = await client.get(f"{base}/livez")
+                        if ready.status_code == 503:
+                            self.report.unready_during_outage.add(worker.name)
+                        if alive.status_code != 200:
+                            self.report.not_alive_during_outage += 1
+                await asyncio.sleep(0.2)
+
+    async def _deliver_again(self, update: dict[str, Any]) -> None:
+        """An update answered long ago POSTed again to every worker (Telegram lost our
+        200): it is answered no second time (the tally counts), and logged at INFO."""
+        async with httpx.AsyncClient(timeout=10) as client:
+            for worker in self.workers:
+                response = await client.post(
+                    worker.webhook, json=update, headers={SECRET_HEADER: SECRET}
+                )
+                assert response.status_code == 200, response.text
+        await asyncio.sleep(1.5)  # a second answer would be out by now
 
     @contextlib.asynccontextmanager
     async def _sampling_memory(self) -> AsyncIterator[None]:
@@ -597,6 +632,7 @@ class Scenario:
         logs = "\n".join(worker.log() for worker in self.workers)
         report.in_doubt = len(re.findall(r"not sent again", logs))
         report.taken_over = len(re.findall(r"taken over from", logs))
+        report.redeliveries_logged = len(re.findall(r"INFO .* was delivered again", logs))
         report.redelivered = sum(len(d.attempts) > 1 for d in telegram.deliveries.values())
         attempts = telegram.attempts()
         report.posts = len(attempts)
@@ -647,6 +683,8 @@ def summary(report: Report) -> dict[str, Any]:
         "document_added_s": report.document_added_seconds,
         "document_answered_s": report.document_seconds,
         "exit_codes": Counter(report.exit_codes),
+        "unready_during_outage": sorted(report.unready_during_outage),
+        "redeliveries_logged": report.redeliveries_logged,
         "wall_s": round(report.wall_seconds, 1),
         "events": report.events,
     }
