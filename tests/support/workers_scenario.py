@@ -151,7 +151,7 @@ class Plan:
     people: int = 30
     questions_each: int = 10  # each about another article: at most len(ARTICLES)
     per_second: float = 10.0
-    burst: int = 60  # questions sent at once at burst_at
+    burst: int = 120  # questions sent at once at burst_at: 4 s of the bot's budget
     burst_at: float = 2.5
     workers: int = 3
     kill_at: float | None = 3.0
@@ -230,6 +230,26 @@ def people_questions(plan: Plan) -> list[Question]:
     return questions
 
 
+FAKE_MODEL = ("-m", "tests.support.fake_worker")
+REAL_MODEL = (
+    "-c",
+    "import sys; from qabot.config import load_config; from qabot.serve import serve; "
+    "sys.exit(serve(load_config(sys.argv[1])))",
+)
+
+
+@dataclass(frozen=True)
+class WorkerCode:
+    """The qabot the workers run: this checkout's, or for a baseline an older one unpacked
+    in `root` (benchmarks/workers.py --baseline) and started by `entry`. One from before
+    the durable inbox (`before_inbox`) has no telegram.inbox settings and names its
+    answer log telegram.feedback_db."""
+
+    root: Path = ROOT
+    entry: tuple[str, ...] | None = None  # None: FAKE_MODEL or REAL_MODEL, as Plan says
+    before_inbox: bool = False
+
+
 @dataclass
 class Worker:
     """One `qabot serve` process and where it listens; restarted in place."""
@@ -239,7 +259,8 @@ class Worker:
     port: int
     metrics_port: int
     environment: dict[str, str]
-    fake_model: bool
+    root: Path
+    entry: tuple[str, ...]
     process: asyncio.subprocess.Process | None = None
     peak_rss: float = 0.0
     runs: int = 0
@@ -253,24 +274,15 @@ class Worker:
         return f"http://127.0.0.1:{self.port}/telegram"
 
     async def start(self) -> None:
-        entry = (
-            ["-m", "tests.support.fake_worker"]
-            if self.fake_model
-            else [
-                "-c",
-                "import sys; from qabot.config import load_config; from qabot.serve import serve; "
-                "sys.exit(serve(load_config(sys.argv[1])))",
-            ]
-        )
         self.runs += 1
         log = self.log_path.open("ab")
         log.write(f"----- run {self.runs} -----\n".encode())
         log.flush()
         self.process = await asyncio.create_subprocess_exec(
             sys.executable,
-            *entry,
+            *self.entry,
             str(self.folder / "config.yaml"),
-            cwd=ROOT,
+            cwd=self.root,
             env={**os.environ, "HF_HUB_OFFLINE": "1", **self.environment},
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -323,7 +335,9 @@ def write_corpus(folder: Path) -> Path:
     return folder
 
 
-def write_worker_config(worker: Worker, emulator: BotApiEmulator, corpus: Path, plan: Plan) -> None:
+def write_worker_config(
+    worker: Worker, emulator: BotApiEmulator, corpus: Path, plan: Plan, code: WorkerCode
+) -> None:
     settings: dict[str, Any] = {
         "index": {"dir": str(worker.folder / "index"), "default_corpus": str(corpus)},
         "embedding": {"cache_dir": str(ROOT / "data" / "models")},
@@ -344,6 +358,10 @@ def write_worker_config(worker: Worker, emulator: BotApiEmulator, corpus: Path, 
     }
     if plan.fake_model:
         settings["answer"] = {"reader": False}  # the span reader is a model too
+    if code.before_inbox:
+        telegram = settings["telegram"]
+        del telegram["inbox"]
+        telegram["feedback_db"] = telegram.pop("state_db")
     (worker.folder / "config.yaml").write_text(yaml.safe_dump(settings), encoding="utf-8")
 
 
@@ -364,8 +382,10 @@ class Scenario:
         folder: Path,
         database_url: str,
         restart_database: Callable[[str], None],
+        code: WorkerCode = WorkerCode(),
     ) -> None:
         self.plan = plan
+        self.code = code
         self.folder = folder
         self.database_url = database_url
         self._cluster = restart_database  # "stop" | "start"
@@ -396,9 +416,10 @@ class Scenario:
                         ports[2 * number],
                         ports[2 * number + 1],
                         environment,
-                        plan.fake_model,
+                        self.code.root,
+                        self.code.entry or (FAKE_MODEL if plan.fake_model else REAL_MODEL),
                     )
-                    write_worker_config(worker, emulator, corpus, plan)
+                    write_worker_config(worker, emulator, corpus, plan, self.code)
                     self.workers.append(worker)
                 try:
                     await self._run(emulator, ports[-1])
