@@ -161,7 +161,6 @@ class Plan:
     rolling_at: float | None = 18.0
     lease_seconds: float = 3.0  # telegram.inbox.lease_seconds: how soon a killed worker's
     # updates are taken over (the default, 10 s, would overlap the outage here)
-    fake_model: bool = True  # tests/support/fake_embedder.py instead of the real model
     answer_timeout: float = 90.0  # after the last event, how long the last answers may take
 
 
@@ -230,12 +229,9 @@ def people_questions(plan: Plan) -> list[Question]:
     return questions
 
 
-FAKE_MODEL = ("-m", "tests.support.fake_worker")
-REAL_MODEL = (
-    "-c",
-    "import sys; from qabot.config import load_config; from qabot.serve import serve; "
-    "sys.exit(serve(load_config(sys.argv[1])))",
-)
+# `qabot serve` with the fake embedder (tests/support/fake_worker.py): about delivery, not
+# answers' quality, and three real models would take most of two cores and a minute to load
+FAKE_MODEL_SERVE = ("-m", "tests.support.fake_worker")
 
 
 @dataclass(frozen=True)
@@ -246,7 +242,7 @@ class WorkerCode:
     answer log telegram.feedback_db."""
 
     root: Path = ROOT
-    entry: tuple[str, ...] | None = None  # None: FAKE_MODEL or REAL_MODEL, as Plan says
+    entry: tuple[str, ...] = FAKE_MODEL_SERVE
     before_inbox: bool = False
 
 
@@ -340,7 +336,6 @@ def write_worker_config(
 ) -> None:
     settings: dict[str, Any] = {
         "index": {"dir": str(worker.folder / "index"), "default_corpus": str(corpus)},
-        "embedding": {"cache_dir": str(ROOT / "data" / "models")},
         "telegram": {
             "base_url": emulator.base_url,
             "state_db": str(worker.folder / "state.sqlite"),
@@ -356,8 +351,7 @@ def write_worker_config(
         "metrics": {"listen": "127.0.0.1", "port": worker.metrics_port},
         "state": {"backend": "postgres"},
     }
-    if plan.fake_model:
-        settings["answer"] = {"reader": False}  # the span reader is a model too
+    settings["answer"] = {"reader": False}  # the span reader is a model too
     if code.before_inbox:
         telegram = settings["telegram"]
         del telegram["inbox"]
@@ -417,7 +411,7 @@ class Scenario:
                         ports[2 * number + 1],
                         environment,
                         self.code.root,
-                        self.code.entry or (FAKE_MODEL if plan.fake_model else REAL_MODEL),
+                        self.code.entry,
                     )
                     write_worker_config(worker, emulator, corpus, plan, self.code)
                     self.workers.append(worker)
