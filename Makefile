@@ -42,7 +42,8 @@ test-fast: setup
 
 eval: setup
 	$(BIN)/python -m benchmarks.quality --report docs/quality-run.md
-	$(BIN)/python -m benchmarks.reading_quality --report docs/reading.md --curve docs/refusal-curve.png
+	$(BIN)/python -m benchmarks.reading_quality --report docs/reading.md --curve docs/refusal-curve.png \
+		--bold-curve docs/bold-curve.png
 
 bench: setup
 	$(BIN)/python -m benchmarks.run

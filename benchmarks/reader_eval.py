@@ -45,7 +45,7 @@ from benchmarks.train_reader import (
     split_articles,
     unanswerable_items,
 )
-from index.answer.reader import (
+from index.answer.span_reader import (
     DEFAULT_MODEL,
     ReaderInput,
     Reading,

@@ -28,7 +28,7 @@ from benchmarks.train_reader import (
     f1_score,
     split_articles,
 )
-from index.answer.reader import ReaderInput, SpanReader
+from index.answer.span_reader import ReaderInput, SpanReader
 
 
 def uint8_form(source: Path, target: Path) -> Path:

@@ -640,12 +640,14 @@ def _reader(results: Results) -> str:
     return (
         "## Latency of the span reader\n\n"
         f"squad-dev-a ({data['chunks']:,} chunks), {data['questions']} questions per run: "
-        "engine.answer one question at a time with the span reader (index/answer/reader.py, int8 "
-        "ONNX; it reads the best sentence's chunk and the first chunk) and without it "
+        "engine.answer one question at a time with the span reader "
+        "(index/answer/span_reader.py, int8 ONNX; it reads the best sentence's chunk and the "
+        "first chunk) and without it "
         "(`answer.reader: false`, on a copy of the index), both warmed up and alternating run "
         "by run (benchmarks/reader_latency.py); the median of each run's percentiles. "
         f"Batched: answer_many of {batch} questions a call, as the bot's micro-batches under "
-        "load (one reader call a batch, yet one model run per window: index/answer/reader.py). "
+        "load (one reader call a batch, yet one model run per window: "
+        "index/answer/span_reader.py). "
         "*Direct*: the share of answers "
         "that carry the reader's short answer (Answer.direct).\n\n"
         + _table(["engine", "p50", "p95", f"batched q/s ({batch} a call)", "direct answers"], rows)

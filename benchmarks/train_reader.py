@@ -45,7 +45,7 @@ from typing import Any
 
 import numpy as np
 
-from index.answer.reader import (
+from index.answer.span_reader import (
     MAX_ANSWER_TOKENS,
     MAX_QUESTION_TOKENS,
     MAX_TOKENS,

@@ -63,8 +63,9 @@ class AnswerSettings(Section):
     min_confidence: float | None = Field(None, ge=0.0, le=1.0)
     max_question_chars: int = Field(1000, ge=10, le=4096)
     conversation_turns: int = Field(4, ge=0, le=50)
-    # The span reader (index/answer/reader.py): direct answers, the sentence that holds the answer,
-    # and "I don't know" when the passages do not say. Off: sentences chosen by retrieval.
+    # The span reader (index/answer/span_reader.py): direct answers, the sentence that holds
+    # the answer, and "I don't know" when the passages do not say. Off: sentences chosen by
+    # retrieval.
     reader: bool = True
 
 

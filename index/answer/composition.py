@@ -27,7 +27,7 @@ from index.answer.evidence import missing_names, missing_numbers, missing_terms
 from index.answer.kinds import answers_kind
 from index.answer.passages import passages_of
 from index.answer.reading import Choice, PassageReading, choose_sentence, surest
-from index.answer.subjects import asked_names, full_names, name_words, names_all
+from index.answer.subjects import asked_names, full_names, name_words, names_all, names_in
 from index.answer.texts import (
     BACK_REFERENCE,
     answer_text,
@@ -170,6 +170,8 @@ class AnswerComposer:
         if choice is not None:
             limit = self.reading.direct_margin if self.reading else float("inf")
             direct = direct_answer(question, choice, text, self.direct, limit)
+            if direct is not None and not about.said_of_the_asked(choice):
+                direct = None
         # The passage the answer comes from is shown first.
         passages.sort(key=lambda p: p.chunk_id != chunk.chunk.chunk_id)
         return Decision(
@@ -242,8 +244,23 @@ class _Asked:
 
     def of_the_kind_asked(self, choice: Choice) -> bool:
         """A time or a quantity when the question asks for one: "How old is Mickey Rourke?"
-        -> "Alec Baldwin" is not an age, and the article does not say it."""
-        return choice.span is None or answers_kind(self.question, choice.read.text(choice.span))
+        -> "Alec Baldwin" is not an age, and the article does not say it. Without the
+        reader's span in the sentence, or with one the reader itself ranks below "no
+        answer", nothing in it answers such a question ("How much bail did Baldwin post?"
+        -> the sentence on his charges, whose "18 months" is no bail)."""
+        sure = choice.span is not None and choice.margin <= 0
+        span = choice.read.text(choice.span) if choice.span and sure else ""
+        return answers_kind(self.question, span)
+
+    def said_of_the_asked(self, choice: Choice) -> bool:
+        """Whether the sentence holding the bold words, with what it leans on, names each
+        full name the question asks about: "When did the Daily Mail catch up with Rourke?"
+        gets no "Jan. 19" in bold from the sentence before, on Rourke's own post, though
+        the text shown goes on to the Daily Mail."""
+        full = [name for name in self.names if len(name) > 1]
+        item = choice.read.item
+        sentence = clean(item.chunk.text[choice.sentence.start : choice.sentence.end])
+        return names_all(" ".join([*choice.lead, sentence]), full)
 
     def about_someone_else(
         self, item: ScoredChunk, sentence: ScoredSentence, lead: Sequence[str]
@@ -251,8 +268,8 @@ class _Asked:
         """Whether the sentence, with what it leans on, leaves out a person the question
         asks about and names another person instead ("He will serve ..." after "Dave Halls
         took a plea deal", asked of Gutierrez Reed). A person is a name of two words or
-        more, or the last word of one ("Baldwin" of "Alec Baldwin"); a name in the
-        document's title counts as named."""
+        more, or the last word of one ("Baldwin" of "Alec Baldwin"); the topic of an
+        encyclopedia-like title counts as named."""
         people = [name for name in self.names if name[-1] in self._surnames or len(name) > 1]
         if not people:
             return False
@@ -262,15 +279,42 @@ class _Asked:
             before = back_to_referent(
                 text, item.chunk, sentence.start, self._view.earlier_sentences, self._query
             )
+        stretch = " ".join([*before, *self._speaker(item, sentence, text), text])
         document = self._view.documents.get(item.chunk.doc_id)
-        title = document.title if document else ""
-        stretch = " ".join([*before, text])
-        if all(names_all(f"{title} {stretch}", [name]) for name in people):
+        topic = _topic(document.title if document else "")
+        if all(names_all(stretch, [name]) or set(name) <= topic for name in people):
             return False
-        asked = {word for name in self.names for word in name} | {
-            word for name in full_names(title) for word in name
-        }
-        return any(not set(name) & asked for name in full_names(stretch))
+        asked = {word for name in self.names for word in name}
+        others = {name for name in full_names(stretch) if not set(name) & (asked | topic)}
+        return bool(others) or bool(names_in(stretch, self._surnames) - asked - topic)
+
+    def _speaker(self, item: ScoredChunk, sentence: ScoredSentence, text: str) -> list[str]:
+        """When `text` is quoted speech, the sentence of its paragraph saying who speaks
+        ("“But don’t put the blame on Alec Baldwin.”" after "“I feel so bad ...,” Mickey
+        Rourke added."): words a person says are about that person too."""
+        earlier = [
+            found for found, _ in self._view.earlier_sentences(item.chunk, sentence.start, 3, False)
+        ]
+        opened = "".join(earlier)
+        quoted = text.lstrip().startswith(_OPENING_QUOTES) or (
+            opened.count("“") > opened.count("”")
+        )
+        return [found for found in earlier if _SPEECH.search(found)] if quoted else []
+
+
+_OPENING_QUOTES = ("“", '"')
+# How news articles attribute a quotation ("he said", "Mickey Rourke added").
+_SPEECH = re.compile(
+    r"\b(said|says|added|adds|continued|replied|shared|told|wrote|explained|insisted)\b"
+)
+
+
+def _topic(title: str) -> set[str]:
+    """The name an encyclopedia-like title is ("Black Death", "Genghis Khan"): an article
+    about it need not repeat it in every sentence. A headline that says more than a name
+    ("Mickey Rourke Stands Firm That ...") names no topic."""
+    words = [word for word in re.findall(r"[^\W\d_][\w'’-]*", title.lower()) if len(word) > 3]
+    return set(words) if 0 < len(words) <= 3 else set()
 
 
 def refusal(
@@ -308,6 +352,15 @@ def near_miss(
 
 
 def _best_sentence(chunks: list[ScoredChunk]) -> tuple[ScoredChunk, ScoredSentence] | None:
-    """The best-scoring sentence of `chunks` that is not a heading (which says nothing)."""
-    pairs = [(chunk, s) for chunk in chunks for s in chunk.sentences if not is_heading(chunk, s)]
+    """The best-scoring sentence of `chunks`, but not a document's title line: the answer's
+    source line shows it, and a feed item's title alone answers nothing. A heading inside
+    an article may state what is asked ("Mickey Rourke Stands Firm That Alec Baldwin is
+    Not to 'Blame'"); the span reader never picks one (index/answer/reading.py)."""
+    pairs = [(chunk, s) for chunk in chunks for s in chunk.sentences if not _title(chunk, s)]
     return max(pairs, key=lambda pair: pair[1].score, default=None)
+
+
+def _title(item: ScoredChunk, sentence: ScoredSentence) -> bool:
+    chunk = item.chunk
+    opens = chunk.ordinal == 0 and not chunk.text[: sentence.start].strip()
+    return opens and is_heading(item, sentence)

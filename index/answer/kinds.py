@@ -39,7 +39,7 @@ REFUSING = frozenset({Kind.TIME, Kind.QUANTITY})
 # occur?" -> "when the immune system is less active"), so only these tenses ask for a time.
 _TIME_AUXILIARY = r"(did|was|were|is|are|has|had|have|will)"
 _ASKS_TIME = re.compile(
-    rf"^\s*(when|until when|since when)\s+{_TIME_AUXILIARY}\b"
+    rf"^\s*(when|until when|since when)\s+{_TIME_AUXILIARY}\b|^\W*(and\s+)?when\W*$"
     r"|\b(what|which|in what|in which) (year|years|date|day|month|century|decade|season|era)\b"
     r"|\bhow long ago\b|\bwhat time\b",
     re.IGNORECASE,

@@ -17,6 +17,7 @@ import numpy as np
 
 from index.answer.composition import ANSWER_POOL, AnswerComposer
 from index.answer.direct import FEATURES as DIRECT_FEATURES
+from index.answer.follow_ups import as_read
 from index.answer.reading import PassageReading, Reader, chunks_to_read, read_passages
 from index.api import Answer, Scope, Turn
 from index.fitted import Fitted
@@ -191,9 +192,8 @@ class QuestionPipeline:
 
 
 def _as_read(question: Question) -> str:
-    """What the span reader reads as the question: a follow-up ("and what about Halls?")
-    after the question it follows, which says what is asked about Halls."""
-    return " ".join([*question.earlier[-1:], question.text])
+    """What the span reader reads as the question (index/answer/follow_ups.py)."""
+    return as_read(question.text, question.earlier[-1] if question.earlier else None)
 
 
 def _allowed_chunks(focused: Focus, view: IndexView) -> np.ndarray | None:

@@ -5,7 +5,7 @@ top-ranked chunk when that is another one, each after the sentence before it tha
 question is nearest (so "the same charges" can be followed back to "two counts of
 involuntary manslaughter"). A chunk longer than `READ_CHARS` is read around its best
 sentence only: reading costs ~19 ms per 1,000 characters on 2 cores (one model run per
-window, index/answer/reader.py), and the reader's budget is 15 ms p50 per question; at 700
+window, index/answer/span_reader.py), and the reader's budget is 15 ms p50 per question; at 700
 characters it added 16-17 ms, at 500 it adds 14 (docs/performance.md).
 
 The readings then choose the sentence shown (`choose_sentence`: retrieval's score and the
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from index.answer.reader import ReaderInput, Reading, Span
+from index.answer.span_reader import ReaderInput, Reading, Span
 from index.answer.texts import BACK_REFERENCE, REFERENT_SENTENCES, clean, is_heading
 from index.search.fusion import ScoredChunk, ScoredSentence
 from index.search.index_view import IndexView
@@ -32,7 +32,7 @@ NO_SPAN = 10.0  # a sentence with no span among the reader's rivals: this far be
 
 
 class Reader(Protocol):
-    """What answering needs of a span reader (index.answer.reader.SpanReader)."""
+    """What answering needs of a span reader (index.answer.span_reader.SpanReader)."""
 
     def read(self, inputs: Sequence[ReaderInput]) -> list[Reading]: ...
 
@@ -51,7 +51,7 @@ class LazyReader:
             return []
         with self._lock:
             if self._reader is None:
-                from index.answer.reader import SpanReader
+                from index.answer.span_reader import SpanReader
 
                 self._reader = SpanReader(self._path)
         return self._reader.read(inputs)
@@ -140,9 +140,10 @@ def choose_sentence(readings: Sequence[PassageReading], weight: float) -> Choice
     best: tuple[float, Choice] | None = None
     for read in readings:
         for number, sentence in enumerate(read.sentences()):
-            if is_heading(read.item, sentence):
-                continue  # a heading says nothing; the span reader may still read it
-            span = read.best_span_in(sentence, first=number == 0)
+            # A heading is chosen on retrieval's evidence alone: the reader's spans in it
+            # answered "Who died?" with "Mickey Rourke Stands Firm That ...".
+            heading = is_heading(read.item, sentence)
+            span = None if heading else read.best_span_in(sentence, first=number == 0)
             relative = (span.score if span else top - NO_SPAN) - top
             score = sentence.score + weight * relative
             if best is None or score > best[0]:

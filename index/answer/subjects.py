@@ -71,24 +71,25 @@ def asked_names(question: str, names: frozenset[str]) -> list[tuple[str, ...]]:
 def full_names(text: str) -> list[tuple[str, ...]]:
     """Runs of two or more capitalised words, one space apart, inside sentences ("Dave
     Halls", "Hannah Gutierrez Reed"): how articles name people, and the names most worth
-    telling apart."""
-    runs: list[tuple[str, ...]] = []
-    current: list[str] = []
-    end = -1
+    telling apart. A run after "the" names a thing ("the Daily Mail", "the Rust set")."""
+    runs: list[tuple[str, list[str]]] = []  # (the word before the run, the run)
+    previous = ""
+    run_end = -1  # where the last capitalised word ended
     for match in _WORD.finditer(text):
         word = match.group()
         if word[0].isupper() and _plain(word) not in _NOT_NAMES:
-            if current and text[end : match.start()] != " ":
-                runs.append(tuple(current))
-                current = []
-            current.append(_plain(word))
-        elif current:
-            runs.append(tuple(current))
-            current = []
-        end = match.end()
-    if current:
-        runs.append(tuple(current))
-    return [run for run in runs if len(run) >= 2]
+            if not runs or text[run_end : match.start()] != " ":
+                runs.append((previous, []))
+            runs[-1][1].append(_plain(word))
+            run_end = match.end()
+        previous = word.lower()
+    return [tuple(run) for before, run in runs if len(run) >= 2 and before != "the"]
+
+
+def names_in(text: str, names: Iterable[str]) -> set[str]:
+    """Which of `names` (lower-cased words) `text` holds."""
+    wanted = set(names)
+    return {_plain(m.group()) for m in _WORD.finditer(text)} & wanted
 
 
 def names_all(text: str, asked: Iterable[tuple[str, ...]]) -> bool:

@@ -39,9 +39,14 @@ async def test_headline_question_gets_answer_quote_and_source(bot: BotUnderTest)
         "📰 Mickey Rourke Stands Firm That Alec Baldwin is Not to ‘Blame’ · 30 Jan 2023"
     )
     bold = next(e for e in reply["entities"] if e["type"] == "bold")
-    assert bold["offset"] == 0  # the direct answer first, in bold, above its sentence
-    assert "involuntary manslaughter" in text[: bold["length"]]
-    assert text[bold["length"] :].startswith("\nAlec Baldwin is facing two counts")
+    assert bold["offset"] == 0  # the short answer first, in bold
+    # the direct answer above its sentence when the calibrated model says likely right
+    # (issue 24), else the sentences themselves: never "Rust armorer"
+    emphasised, after = text[: bold["length"]], text[bold["length"] :]
+    if emphasised == "involuntary manslaughter":
+        emphasised = after.lstrip("\n")
+    assert emphasised.startswith("Alec Baldwin is facing two counts of involuntary manslaughter")
+    assert " … Prosecutors are handing Rust armorer Hannah Gutierrez Reed" in emphasised
     assert "/work" not in text and "corpus" not in text  # no server paths
     labels = [label for label, _ in buttons(reply)]
     assert labels == ["More ➕", "👍", "👎"]

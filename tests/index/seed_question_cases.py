@@ -275,7 +275,7 @@ CASES: list[Case] = [
     ask("who took the plea deal", "Halls", PLEA_DEAL),
     ask("Who was the first assistant director of the movie?", "Halls", PLEA_DEAL),
     ask("WHO WAS THE FIRST ASSISTANT DIRECTOR ON RUST", "Halls", PLEA_DEAL),
-    ask("What was Dave Halls' job on the film?", "first assistant director", PLEA_DEAL),
+    ask("What was Dave Halls' job on the film?", "assistant director", PLEA_DEAL),
     ask("Why did Halls take a plea deal?", NO_DIRECT, PLEA_DEAL),
     ask("what did halls do to stay out of jail", "plea deal", PLEA_DEAL),
     # He will serve six months of probation.

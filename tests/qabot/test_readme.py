@@ -154,22 +154,10 @@ def test_the_cli_prints_what_the_readme_shows(tmp_path: Path) -> None:
         raise Differs(f"qabot prints more than the README shows: {actual[len(shown)][:80]!r}")
 
 
-FOLLOW_UP_GAP = pytest.mark.xfail(
-    strict=True,
-    raises=Differs,
-    reason=(
-        "issue 24: wrong sentence: 'and what about Halls?' is answered with the enhancement "
-        "sentence about Baldwin ('firearm'), not Halls' plea deal"
-    ),
-)
-
-
 def _exchange_params() -> list[Any]:
-    params = []
-    for number, exchange in enumerate(bot_conversation()):
-        marks = [FOLLOW_UP_GAP] if exchange.said == "and what about Halls?" else []
-        params.append(pytest.param(number, id=exchange.said, marks=marks))
-    return params
+    return [
+        pytest.param(number, id=exchange.said) for number, exchange in enumerate(bot_conversation())
+    ]
 
 
 @pytest.mark.model

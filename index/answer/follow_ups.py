@@ -1,0 +1,39 @@
+"""What the span reader reads as the question when a question follows another.
+
+The reader learned from single questions, so a follow-up is turned into one question it
+can read (measured on the shipped article's follow-ups, tests/index/seed_question_cases.py):
+- a bare question word ("when?", "who else?") asks the earlier question again with it:
+  after "Where did Rourke first post his opinion?", "when?" is read as "when did Rourke
+  first post his opinion?" (the reader's span: "Jan. 19" at 13.8, where the two questions
+  side by side gave "Jan. 19" 8.8 against "Instagram" 8.4);
+- a question of its own ("how long could he go to jail?") comes first and the earlier one
+  after it, to say who "he" is ("18 months" at 12.4; behind the earlier question the
+  reader hesitated between "18 months" 8.5 and the charges 8.3);
+- anything else ("and what about Halls?", "and the armorer?") says only whom it is about,
+  so the earlier question comes first and says what is asked.
+"""
+
+from __future__ import annotations
+
+import re
+
+_WH = r"(what|which|who|whom|whose|when|where|why|how(\s+(much|many|long|old|often))?)"
+_BARE_WH = re.compile(rf"^\W*(and\s+)?(?P<wh>{_WH}(\s+else)?)\W*$", re.IGNORECASE)
+_AUXILIARY = r"(is|are|was|were|do|does|did|can|could|will|would|has|have|had|should)"
+# "Where did ...": the question word is not the subject, so another can take its place
+# ("Who took a plea deal?" cannot become "why took ...").
+_WH_FIRST = re.compile(rf"^\W*{_WH}\s+(?P<rest>{_AUXILIARY}\s.*)$", re.IGNORECASE)
+_OWN_QUESTION = re.compile(rf"^\W*({_WH}\b(?!\s+about\b)|{_AUXILIARY}\b)", re.IGNORECASE)
+
+
+def as_read(question: str, earlier: str | None) -> str:
+    """The one question the reader reads for `question` asked after `earlier`."""
+    if not earlier:
+        return question
+    bare = _BARE_WH.match(question)
+    again = _WH_FIRST.match(earlier.strip())
+    if bare and again:
+        return f"{bare.group('wh')} {again.group('rest')}"
+    if _OWN_QUESTION.match(question):
+        return f"{question} {earlier}"
+    return f"{earlier} {question}"

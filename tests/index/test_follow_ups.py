@@ -1,0 +1,50 @@
+"""The one question the span reader reads for a follow-up (index/answer/follow_ups.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from index.answer.follow_ups import as_read
+
+
+@pytest.mark.parametrize(
+    ("follow_up", "earlier", "read"),
+    [
+        # a bare question word asks the earlier question again with it
+        (
+            "when?",
+            "Where did Mickey Rourke first post his opinion?",
+            "when did Mickey Rourke first post his opinion?",
+        ),
+        ("and where?", "When did Rourke post?", "where did Rourke post?"),
+        ("how long?", "What did Halls get?", "how long did Halls get?"),
+        # a question word that is the earlier question's subject cannot be swapped
+        ("why?", "Who took a plea deal?", "why? Who took a plea deal?"),
+        (
+            "who else?",
+            "What charges does Baldwin face?",
+            "who else? What charges does Baldwin face?",
+        ),
+        # a question of its own comes first, the earlier one says who "he" is
+        (
+            "how long could he go to jail?",
+            "What charges does Alec Baldwin face?",
+            "how long could he go to jail? What charges does Alec Baldwin face?",
+        ),
+        ("did she plead?", "Who was the armorer?", "did she plead? Who was the armorer?"),
+        # only whom it is about: the earlier question says what is asked
+        (
+            "and what about Halls?",
+            "what charges does Gutierrez Reed face",
+            "what charges does Gutierrez Reed face and what about Halls?",
+        ),
+        ("and the armorer?", "Who was the director?", "Who was the director? and the armorer?"),
+    ],
+)
+def test_a_follow_up_is_read_as_one_question(follow_up: str, earlier: str, read: str) -> None:
+    assert as_read(follow_up, earlier) == read
+
+
+def test_a_question_on_its_own_is_read_as_asked() -> None:
+    assert as_read("when?", None) == "when?"
+    assert as_read("Who took a plea deal?", "") == "Who took a plea deal?"
