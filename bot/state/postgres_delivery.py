@@ -1,8 +1,9 @@
 """What several workers share about receiving and sending: the inbox and the flood slots.
 
 `PostgresInbox` (`bot.state.protocols.Inbox`) keeps each update received in webhook mode in
-the `inbox` table (qabot/migrations.py, migration 4) from before its 200 until its reply is
-done, so an update accepted by a worker that dies is still there for another one.
+the `inbox` table (qabot/migrations.py: the durable inbox's migration) from before its 200
+until its reply is done, so an update accepted by a worker that dies is still there for
+another one.
 `PostgresFloodSlots` (`bot.state.protocols.FloodSlots`) books the moments the bot may send,
 so N workers together stay within Telegram's limits for one bot.
 
