@@ -34,10 +34,11 @@ test: lint
 
 # Only the tests that need no real model, with its libraries made unimportable (tests/support/no_model),
 # on every core (pytest-xdist): most of their time is waiting on servers and subprocesses. The
-# tests that stop a shared server run after the others, alone.
+# tests that stop a shared server run after the others, alone; those also slow (the workers
+# behind nginx of tests/bot/test_scale.py) are left to `make test`.
 test-fast: setup
 	PYTHONPATH=$(CURDIR)/tests/support/no_model $(BIN)/pytest -m "not model and not alone" -n auto
-	PYTHONPATH=$(CURDIR)/tests/support/no_model $(BIN)/pytest -m "not model and alone"
+	PYTHONPATH=$(CURDIR)/tests/support/no_model $(BIN)/pytest -m "not model and alone and not slow"
 
 eval: setup
 	$(BIN)/python -m benchmarks.quality --report docs/quality-run.md

@@ -6,6 +6,7 @@ them before building and closes them after running (`qabot/serve.py`).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
+    BaseRateLimiter,
     ContextTypes,
     Defaults,
     ExtBot,
@@ -44,6 +46,8 @@ from bot.services import BotServices, NewsOptions
 from bot.settings import TelegramConfig
 from bot.state.protocols import BotState
 from bot.state.repeats import REPEAT_GROUP, RepeatFilter
+from bot.transport import tickets
+from bot.transport.flood import SharedFloodControl
 from bot.transport.retry import ResilientRateLimiter
 from bot.transport.startup import BackgroundCalls, keep_trying
 from bot.transport.telegram_http import CallListener, ObservedRequest
@@ -79,6 +83,7 @@ ADMIN_COMMANDS = (
 FLOOD_RETRIES = 3  # RetryAfter retries per request, each after the wait Telegram asks for
 TITLES_IN_STARTUP_LINE = 5
 FIRST_SYNC_SECONDS = 5.0
+BEAT_SECONDS = 1.0  # the event loop tells bot/ops/health.py it turns
 
 
 @dataclass(frozen=True)
@@ -107,6 +112,21 @@ BotApplication: TypeAlias = Application[
 AppCallback = Callable[[BotApplication], Coroutine[Any, Any, None]]
 
 
+class TrackedApplication(BotApplication):
+    """The Application, with the tasks a handler starts on its own (block=False) known to
+    the update's inbox ticket (bot/transport/tickets.py): the update is done only after
+    them. Nothing changes for an update handled outside the inbox."""
+
+    def create_task(
+        self, coroutine: Any, update: object | None = None, *, name: str | None = None
+    ) -> Any:
+        task = super().create_task(coroutine, update, name=name)
+        ticket = tickets.current()
+        if ticket is not None and update is not None:
+            ticket.follow(task)
+        return task
+
+
 def build_application(
     settings: TelegramConfig,
     engine: QuestionAnswerer,
@@ -132,8 +152,8 @@ def build_application(
         # fewer, a slow Telegram would turn into pool timeouts instead of late replies.
         .request(_http(calls, 2 * settings.concurrent_updates + 8, timeouts, read=timeouts.read))
         .get_updates_request(_http(calls, 2, timeouts, read=timeouts.poll_read))
-        .rate_limiter(ResilientRateLimiter(AIORateLimiter(max_retries=FLOOD_RETRIES)))
-        .concurrent_updates(settings.concurrent_updates)
+        .rate_limiter(ResilientRateLimiter(_flood_control(settings, state)))
+        .concurrent_updates(tickets.TicketedUpdates(settings.concurrent_updates))
         .defaults(
             Defaults(
                 parse_mode=ParseMode.HTML,
@@ -141,9 +161,10 @@ def build_application(
                 allow_sending_without_reply=True,
             )
         )
-        .post_init(_on_startup(services, background))
+        .post_init(_on_startup(services, background, monitoring))
         .post_stop(_on_stop(background))
     )
+    builder = builder.application_class(TrackedApplication)
     if settings.base_url:
         builder = builder.base_url(settings.base_url).base_file_url(_file_url(settings))
     application = builder.build()
@@ -155,7 +176,9 @@ def build_application(
 
 
 def _add_handlers(application: BotApplication, services: BotServices, alerts: Alerts) -> None:
-    application.add_handler(RepeatFilter(services.updates).handler(), group=REPEAT_GROUP)
+    if services.updates is not None:  # else the durable inbox keeps each update once
+        repeats = RepeatFilter(services.updates, services.calls)
+        application.add_handler(repeats.handler(), group=REPEAT_GROUP)
     application.add_handler(Gatekeeper(services).handler(), group=GATE_GROUP)
     questions = QuestionHandlers(services)
     for handler_set in (
@@ -173,6 +196,19 @@ def _add_handlers(application: BotApplication, services: BotServices, alerts: Al
     ):
         application.add_handlers(handler_set.handlers())
     application.add_error_handler(on_error)
+
+
+def _flood_control(settings: TelegramConfig, state: BotState) -> BaseRateLimiter[int]:
+    """Telegram's limits for the whole bot: shared by the workers when they share a store
+    (bot/transport/flood.py), else counted by this process."""
+    flood = settings.flood
+    if state.flood is not None:
+        return SharedFloodControl(state.flood, state.calls, flood, FLOOD_RETRIES)
+    return AIORateLimiter(
+        overall_max_rate=flood.messages_per_second,
+        group_max_rate=flood.group_messages_per_minute,
+        max_retries=FLOOD_RETRIES,
+    )
 
 
 def _schedule_feed_sync(application: BotApplication, services: BotServices, alerts: Alerts) -> None:
@@ -228,15 +264,25 @@ def _file_url(telegram: TelegramConfig) -> str:
     return base.removesuffix("/bot") + "/file/bot"
 
 
-def _on_startup(services: BotServices, background: BackgroundCalls) -> AppCallback:
-    """After getMe: log what the bot serves; set the command menus in the background."""
+def _on_startup(
+    services: BotServices, background: BackgroundCalls, monitoring: Monitoring
+) -> AppCallback:
+    """After getMe: log what the bot serves; set the command menus in the background; beat
+    for /livez."""
 
     async def startup(application: BotApplication) -> None:
         bot = application.bot
         background.start(lambda: set_command_menus(bot, services.access.admin_user_ids), "menus")
+        background.start(lambda: _beat(monitoring), "heartbeat")
         logger.info("%s", _startup_line(services, bot.username))
 
     return startup
+
+
+async def _beat(monitoring: Monitoring) -> None:
+    while True:
+        monitoring.health.beat()
+        await asyncio.sleep(BEAT_SECONDS)
 
 
 def _on_stop(background: BackgroundCalls) -> AppCallback:

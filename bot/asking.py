@@ -31,7 +31,11 @@ async def ask_and_record(
     started = time.perf_counter()
     answer = await services.engine.answer_async(question, history, scope)
     latency_ms = (time.perf_counter() - started) * 1000
-    answer_id = services.answers.record_answer(
-        answer, chat_id=chat_id, user_id=asker, latency_ms=latency_ms
+    answer_id = await services.calls.run(
+        services.answers.record_answer,
+        answer,
+        chat_id=chat_id,
+        user_id=asker,
+        latency_ms=latency_ms,
     )
     return RecordedAnswer(answer, answer_id, latency_ms)

@@ -14,6 +14,7 @@ from bot.state.protocols import (
     FollowState,
     RateLimiters,
     SeenUpdates,
+    StoreCalls,
 )
 from index.api import NewsDesk, QuestionAnswerer
 
@@ -39,9 +40,10 @@ class BotServices:
     answers: AnswerLog
     conversations: Conversations
     limiters: RateLimiters
-    updates: SeenUpdates
+    updates: SeenUpdates | None  # None: the durable inbox keeps each update once
     metrics: BotMetrics
     follows: FollowState
+    calls: StoreCalls  # how the handlers call the stores (inline, or off the event loop)
     news: NewsOptions | None = None
 
     @classmethod
@@ -63,5 +65,6 @@ class BotServices:
             updates=state.updates,
             metrics=metrics,
             follows=state.follows,
+            calls=state.calls,
             news=news,
         )

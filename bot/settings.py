@@ -31,12 +31,34 @@ class WebhookConfig(Section):
     secret_token_env: str = "TELEGRAM_WEBHOOK_SECRET"
 
 
+class InboxConfig(Section):
+    """The durable inbox of webhook mode on PostgreSQL (docs/scaling.md): every update is
+    stored before Telegram gets its 200, and held by one worker at a time under a lease."""
+
+    # a worker that stops renewing its claims (killed, or cut off) loses them after this
+    lease_seconds: float = Field(10.0, ge=1.0, le=600.0)
+    # how often a worker looks for updates whose worker's lease ran out
+    poll_seconds: float = Field(1.0, ge=0.05, le=60.0)
+    # on SIGTERM, how long a worker may finish the updates it holds before it lets them go
+    shutdown_seconds: float = Field(20.0, ge=0.0, le=600.0)
+
+
+class FloodConfig(Section):
+    """What Telegram lets one bot send: shared by every worker with state.backend:
+    postgres, else counted by the one process (python-telegram-bot's AIORateLimiter)."""
+
+    messages_per_second: int = Field(30, ge=1, le=1000)  # all chats together
+    group_messages_per_minute: int = Field(20, ge=1, le=1000)  # to one group
+
+
 class TelegramConfig(Section):
     token_env: str = "TELEGRAM_BOT_TOKEN"
     base_url: str | None = None
     base_file_url: str | None = None
     mode: Literal["polling", "webhook"] = "polling"
     webhook: WebhookConfig = WebhookConfig()
+    inbox: InboxConfig = InboxConfig()
+    flood: FloodConfig = FloodConfig()
     allowed_user_ids: tuple[int, ...] = ()
     allowed_chat_ids: tuple[int, ...] = ()
     admin_user_ids: tuple[int, ...] = ()

@@ -31,10 +31,11 @@ from index.store.storage import Storage
 from qabot.config import Config
 
 if TYPE_CHECKING:
-    from psycopg_pool import ConnectionPool
     from qdrant_client import QdrantClient
 
+    from index.ingest.embedding import Embedder
     from index.search.qdrant import QdrantCollection
+    from qabot.database import GuardedPool
 
 QDRANT_TIMEOUT_S = 10  # one request to a Qdrant server
 
@@ -43,7 +44,7 @@ QDRANT_TIMEOUT_S = 10  # one request to a Qdrant server
 class Backends:
     """The opened backends of one process; `close()` when the process is done with them."""
 
-    pool: ConnectionPool | None = None
+    pool: GuardedPool | None = None
     qdrant: QdrantClient | None = None
 
     @classmethod
@@ -123,11 +124,13 @@ def open_engine(
     backends: Backends | None = None,
     seed_default_corpus: bool = True,
     observer: EngineObserver | None = None,
+    embedder: Embedder | None = None,
 ) -> Engine:
     """Open (or create) the configured index.
 
     An empty index gets the default corpus unless `seed_default_corpus` is false (an index
-    being filled with `qabot index add`); `observer` is told of every batch answered.
+    being filled with `qabot index add`); `observer` is told of every batch answered;
+    `embedder` replaces the configured model (tests run workers on a fake one).
     `backends` must be open when the configuration names a database (`Backends.open`).
     """
     backends = backends or Backends()
@@ -137,6 +140,7 @@ def open_engine(
         raise ValueError("the configuration names backends to open first (Backends.open)")
     return Engine(
         config.engine_settings(index_dir),
+        embedder,
         seed_default_corpus=seed_default_corpus,
         observer=observer,
         storage=backends.storage(config),

@@ -3,7 +3,8 @@
 One database holds what several workers share: the engine's stored documents and chunk
 store (`index/postgres_store.py`), the feed registry (`index/postgres_feed_store.py`), the
 bot's answer log, conversations, rate-limit windows and seen updates
-(`bot/postgres_state.py`) and its follows, alerts and link counts (`bot/postgres_news.py`).
+(`bot/postgres_state.py`), its follows, alerts and link counts (`bot/postgres_news.py`) and
+its inbox and shared flood control (`bot/state/postgres_delivery.py`).
 A migration is applied once, in one transaction with its row in `schema_version`; never
 edit one that was released, add the next (migration 2 is such a small one: documents' web
 address and collection).
@@ -241,6 +242,35 @@ MIGRATIONS: tuple[Migration, ...] = (
             FOREIGN KEY (site, page) REFERENCES site_pages ON DELETE CASCADE
         );
         CREATE INDEX site_lines_by_key ON site_lines (kind, key);
+        """,
+    ),
+    Migration(
+        5,
+        "the durable inbox of webhook updates; flood control shared by the workers",
+        """
+        -- The inbox (bot/state/postgres_delivery.py): each update received in webhook mode,
+        -- stored before Telegram gets its 200 and held by one worker at a time until its
+        -- lease runs out; `attempt` numbers the claims, so a worker taken over marks nothing.
+        CREATE TABLE inbox (
+            update_id BIGINT PRIMARY KEY,
+            payload JSONB NOT NULL,
+            received_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp(),
+            deliveries INTEGER NOT NULL DEFAULT 1,
+            worker TEXT,
+            attempt INTEGER NOT NULL DEFAULT 1,
+            lease_until TIMESTAMPTZ NOT NULL,
+            reply_started_at TIMESTAMPTZ,
+            done_at TIMESTAMPTZ
+        );
+        CREATE INDEX inbox_open ON inbox (lease_until) WHERE done_at IS NULL;
+        CREATE INDEX inbox_by_age ON inbox (received_at);
+        -- Flood control: per scope (the bot, a group) the send times booked, oldest first,
+        -- as seconds since the epoch by the database's clock.
+        CREATE TABLE flood_slots (
+            scope TEXT PRIMARY KEY,
+            booked DOUBLE PRECISION[] NOT NULL DEFAULT '{}',
+            paused_until DOUBLE PRECISION NOT NULL DEFAULT 0
+        );
         """,
     ),
 )

@@ -17,17 +17,17 @@ from contextlib import closing, contextmanager
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from bot.app import build_application
+from bot.app import BotApplication, build_application
 from bot.ops.metrics_server import MetricsServer
 from bot.ops.monitoring import Monitoring
 from bot.services import NewsOptions
 from bot.settings import MetricsConfig, TelegramConfig
-from bot.state.access import SlidingWindowLimiter
-from bot.state.memory import ConversationMemory
+from bot.state.calls import InlineCalls, ThreadCalls
+from bot.state.memory import MemoryConversations, MemoryRateLimiter, MemorySeenUpdates
 from bot.state.protocols import AnswerLog, BotState, RateLimiters
-from bot.state.repeats import RecentUpdates
 from bot.state.sqlite_answers import SqliteAnswerLog
 from bot.state.sqlite_follows import SqliteFollowState
+from bot.transport.inbox import InboxRunner
 from bot.transport.redact import install_log_redaction
 from bot.transport.running import run_bot
 from index.api import EngineLimits, NewsDesk
@@ -36,6 +36,8 @@ from qabot.factory import Backends, open_engine, open_news
 
 if TYPE_CHECKING:
     from psycopg_pool import ConnectionPool
+
+    from qabot.factory import Embedder
 
 SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what setWebhook accepts as secret_token
 
@@ -55,8 +57,10 @@ To try qabot without Telegram:
 """
 
 
-def serve(config: Config) -> int:
-    """Run the bot until SIGINT/SIGTERM; returns the process exit status."""
+def serve(config: Config, *, embedder: Embedder | None = None) -> int:
+    """Run the bot until SIGINT/SIGTERM; returns the process exit status.
+
+    `embedder` replaces the configured model (the tests' fake one, in worker processes)."""
     settings = config.telegram
     token = _from_environment(settings.token_env)
     if not token:
@@ -75,18 +79,25 @@ def serve(config: Config) -> int:
     with (
         metrics_endpoint(config.metrics, monitoring),
         closing(Backends.open(config)) as backends,
-        closing(open_engine(config, backends=backends, observer=monitoring.metrics)) as engine,
+        closing(
+            open_engine(config, backends=backends, observer=monitoring.metrics, embedder=embedder)
+        ) as engine,
         closing(open_news(config, engine, backends)) as desk,
     ):
         engine.warm_up()  # load the model now rather than on the first question
         monitoring.metrics.watch_index(engine)
         monitoring.health.watch_engine(lambda: engine.is_open)
+        if backends.pool is not None:
+            monitoring.health.watch_database(backends.pool.reachability.status)
         news = news_options(config, desk)
         with closing(open_bot_state(settings, engine.limits, backends.pool)) as state:
             application = build_application(
                 settings, engine, state, token, monitoring=monitoring, news=news
             )
-            return run_bot(application, settings, secret)
+            inbox = inbox_runner(application, settings, state, monitoring)
+            return run_bot(
+                application, settings, secret, inbox=inbox, draining=monitoring.health.draining
+            )
 
 
 def news_options(config: Config, desk: NewsDesk) -> NewsOptions:
@@ -117,12 +128,29 @@ def metrics_endpoint(settings: MetricsConfig, monitoring: Monitoring) -> Iterato
         server.stop()
 
 
+def inbox_runner(
+    application: BotApplication, settings: TelegramConfig, state: BotState, monitoring: Monitoring
+) -> InboxRunner | None:
+    """The durable inbox's runner, when the state has an inbox (webhook mode on PostgreSQL)."""
+    if state.inbox is None:
+        return None
+    return InboxRunner(
+        application,
+        state.inbox,
+        state.calls,
+        settings.inbox,
+        monitoring.metrics,
+        concurrency=settings.concurrent_updates,
+    )
+
+
 def open_bot_state(
     settings: TelegramConfig, limits: EngineLimits, pool: ConnectionPool | None = None
 ) -> BotState:
     """The bot's state: with a database `pool` (state.backend: postgres) all of it in
-    PostgreSQL, shared by every worker; without, one process's: answers, follows, alerts and
-    link counts in a SQLite file, the rest in RAM.
+    PostgreSQL, shared by every worker, called off the event loop, with the flood control
+    the workers share and, in webhook mode, the durable inbox; without, one process's:
+    answers, follows, alerts and link counts in a SQLite file, the rest in RAM, called inline.
 
     `settings` must have its paths resolved (as `Config` resolves them).
     """
@@ -130,10 +158,11 @@ def open_bot_state(
     if pool is None:
         return BotState(
             answers=SqliteAnswerLog(settings.state_db),
-            conversations=ConversationMemory(limits.conversation_turns),
-            limiters=RateLimiters.per_minute(per_minute, lambda _, n: SlidingWindowLimiter(n)),
-            updates=RecentUpdates(),
+            conversations=MemoryConversations(limits.conversation_turns),
+            limiters=RateLimiters.per_minute(per_minute, lambda _, n: MemoryRateLimiter(n)),
+            updates=MemorySeenUpdates(),
             follows=SqliteFollowState(settings.state_db),
+            calls=InlineCalls(),
         )
     from bot.state.postgres import (
         PostgresAnswerLog,
@@ -141,16 +170,21 @@ def open_bot_state(
         PostgresRateLimiter,
         PostgresSeenUpdates,
     )
+    from bot.state.postgres_delivery import PostgresFloodSlots, PostgresInbox
     from bot.state.postgres_follows import PostgresFollowState
 
+    inbox = PostgresInbox(pool) if settings.mode == "webhook" else None
     return BotState(
         answers=PostgresAnswerLog(pool),
         conversations=PostgresConversations(pool, limits.conversation_turns),
         limiters=RateLimiters.per_minute(
             per_minute, lambda budget, n: PostgresRateLimiter(pool, budget, n)
         ),
-        updates=PostgresSeenUpdates(pool),
+        updates=None if inbox is not None else PostgresSeenUpdates(pool),
         follows=PostgresFollowState(pool),
+        calls=ThreadCalls(pool.max_size),
+        inbox=inbox,
+        flood=PostgresFloodSlots(pool),
     )
 
 
@@ -197,9 +231,17 @@ def _webhook_problem(settings: TelegramConfig, secret: str | None) -> str | None
 
 
 def _configure_logging() -> None:
-    """One line per event; httpx's per-request lines are noise (and carry the token URL)."""
+    """One line per event, at INFO for qabot's own (the start-up line, redeliveries,
+    takeovers, outages) even without -v; httpx's per-request lines are noise (and carry the
+    token URL), as are psycopg_pool's per-connection ones (qabot/database.py says when the
+    database goes and comes back)."""
     if not logging.getLogger().handlers:
         logging.basicConfig(
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
+    for ours in ("bot", "qabot"):
+        logger = logging.getLogger(ours)
+        if logger.getEffectiveLevel() > logging.INFO:
+            logger.setLevel(logging.INFO)
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("psycopg.pool").setLevel(logging.ERROR)

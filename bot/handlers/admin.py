@@ -68,9 +68,9 @@ class AdminHandlers:
         message = await self._admin_message(update)
         if message is None:
             return
-        answers = self._services.answers  # SQLite, on this thread (bot/state/sqlite_answers.py)
-        report = usage_report(answers, _today())
-        lines = [*report.summary(), latency_line(answers.stats())]
+        answers, calls = self._services.answers, self._services.calls
+        report = await calls.run(usage_report, answers, _today())
+        lines = [*report.summary(), latency_line(await calls.run(answers.stats))]
         index = await asyncio.to_thread(self._services.engine.stats)
         caption = stats_caption(lines, index)
         async with typing(message.get_bot(), message.chat.id):
@@ -82,7 +82,7 @@ class AdminHandlers:
         message = await self._admin_message(update)
         if message is None:
             return
-        groups = unanswered(self._services.answers, _today())
+        groups = await self._services.calls.run(unanswered, self._services.answers, _today())
         await reply_parts(message, unanswered_messages([group.line() for group in groups]))
 
     async def on_document(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

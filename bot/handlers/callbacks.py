@@ -42,8 +42,9 @@ class ButtonHandlers:
         if press.action is Action.EXAMPLE:
             await self._ask_example(query, message, press)
             return
-        stored = self._services.answers.find_answer(
-            press.value, message.chat.id, message.message_id
+        answers = self._services.answers
+        stored = await self._services.calls.run(
+            answers.find_answer, press.value, message.chat.id, message.message_id
         )
         if stored is None:  # forged, or from a message this answer was never sent on
             await query.answer(messages.BUTTON_EXPIRED)
@@ -51,7 +52,9 @@ class ButtonHandlers:
             await self._show_more(query, message, stored)
         else:
             vote = VOTES[press.action]
-            self._services.answers.record_vote(stored.answer_id, query.from_user.id, vote)
+            await self._services.calls.run(
+                answers.record_vote, stored.answer_id, query.from_user.id, vote
+            )
             self._services.metrics.vote(vote)
             thanks = messages.THANKS_UP if press.action is Action.UP else messages.THANKS_DOWN
             await query.answer(thanks)
@@ -59,7 +62,8 @@ class ButtonHandlers:
     async def _show_more(
         self, query: CallbackQuery, message: Message, stored: StoredAnswer
     ) -> None:
-        index = self._services.answers.claim_next_passage(stored.answer_id)
+        answers = self._services.answers
+        index = await self._services.calls.run(answers.claim_next_passage, stored.answer_id)
         if index is None:
             await query.answer(messages.NOTHING_MORE)
             return
@@ -73,7 +77,9 @@ class ButtonHandlers:
         sent = await reply_parts(
             message, more_messages(stored.passages[index], index, total), keyboard
         )
-        self._services.answers.attach_message(stored.answer_id, sent.chat.id, sent.message_id)
+        await self._services.calls.run(
+            answers.attach_message, stored.answer_id, sent.chat.id, sent.message_id
+        )
 
     async def _ask_example(
         self, query: CallbackQuery, message: Message, press: ButtonPress

@@ -41,5 +41,9 @@ class Gatekeeper:
         elif update.message is not None:
             bot = context.bot
             addressed = is_addressed(update.message, bot.username, bot.id)
-            if addressed and self._services.limiters.refusals.check(rate_key(update)).allowed:
+            if not addressed:
+                return
+            services = self._services
+            decision = await services.calls.run(services.limiters.refusals.check, rate_key(update))
+            if decision.allowed:
                 await update.message.reply_text(messages.REFUSAL)

@@ -45,7 +45,8 @@ class InlineHandlers:
             await query.answer([], button=_button(messages.INLINE_PROMPT), cache_time=0)
             return
         with services.metrics.question() as outcome:
-            if not services.limiters.inline_queries.check(query.from_user.id).allowed:
+            limiter = services.limiters.inline_queries
+            if not (await services.calls.run(limiter.check, query.from_user.id)).allowed:
                 outcome.value = Outcome.RATE_LIMITED
                 await query.answer(
                     [], button=_button(messages.INLINE_SLOW_DOWN), cache_time=0, is_personal=True

@@ -68,7 +68,7 @@ class QuestionHandlers:
     async def _answer(self, bot: Bot, reply_to: Message, question: str, asker: int) -> Answer:
         services = self._services
         chat_id = reply_to.chat.id
-        history = services.conversations.history(chat_id)
+        history = await services.calls.run(services.conversations.history, chat_id)
         async with typing(bot, chat_id):
             recorded = await ask_and_record(
                 services,
@@ -83,9 +83,12 @@ class QuestionHandlers:
             recorded.answer_id, more=answer.confident and len(answer.passages) > 1, feedback=True
         )
         sent = await reply_parts(reply_to, answer_messages(answer), keyboard)
-        services.answers.attach_message(recorded.answer_id, chat_id, sent.message_id)
+        await services.calls.run(
+            services.answers.attach_message, recorded.answer_id, chat_id, sent.message_id
+        )
         if answer.confident:  # a miss would pull the next question away from the topic
-            services.conversations.remember(chat_id, Turn(question, answer.text))
+            turn = Turn(question, answer.text)
+            await services.calls.run(services.conversations.remember, chat_id, turn)
         return answer
 
     async def _is_a_question(self, reply_to: Message, question: str) -> bool:
@@ -101,7 +104,8 @@ class QuestionHandlers:
 
     async def _within_rate(self, reply_to: Message, asker: int) -> bool:
         """Whether the asker may ask now; if not, they are told (once per burst)."""
-        decision = self._services.limiters.questions.check(asker)
+        services = self._services
+        decision = await services.calls.run(services.limiters.questions.check, asker)
         if not decision.allowed and decision.first_refusal:
             await reply_to.reply_text(messages.slow_down(decision.retry_after))
         return decision.allowed

@@ -30,7 +30,8 @@ class UnsupportedHandlers:
             if is_private(message):  # in groups the command may be for another bot
                 await message.reply_text(messages.UNKNOWN_COMMAND)
             return
-        decision = self._services.limiters.questions.check(rate_key(update))
+        services = self._services
+        decision = await services.calls.run(services.limiters.questions.check, rate_key(update))
         if decision.allowed:
             # Text reaching this handler is empty: real questions went to QuestionHandlers.
             if message.text is not None:

@@ -39,6 +39,18 @@ class QuestionOutcome:
     value: Outcome = Outcome.ERROR
 
 
+class InboxEvent(enum.Enum):
+    """What happened to an update in the durable inbox (bot/transport/inbox.py)."""
+
+    ACCEPTED = "accepted"  # stored, then Telegram got its 200
+    REDELIVERED = "redelivered"  # Telegram sent it again: already stored, not again
+    REFUSED = "refused"  # the database was out: Telegram got a 503 and sends it again
+    TAKEN_OVER = "taken_over"  # its worker's lease ran out: handled here
+    IN_DOUBT = "in_doubt"  # its worker died while sending the reply: not sent again
+    RETRIED = "retried"  # the database went out while handling it: handled again later
+    DONE = "done"  # handled, the reply sent
+
+
 class BotMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -74,6 +86,12 @@ class BotMetrics:
             ["method", "code"],
             registry=registry,
         )
+        self._inbox = Counter(
+            "qabot_inbox_updates",
+            "Updates of the durable inbox by what happened to them",
+            ["event"],
+            registry=registry,
+        )
         for outcome in Outcome:  # every outcome is exported from the start, at 0
             self._answers.labels(outcome.value)
         for vote in ("up", "down"):
@@ -98,6 +116,9 @@ class BotMetrics:
 
     def vote(self, vote: int) -> None:
         self._votes.labels("up" if vote > 0 else "down").inc()
+
+    def inbox(self, event: InboxEvent) -> None:
+        self._inbox.labels(event.value).inc()
 
     def telegram_error(self, method: str, code: str) -> None:
         self._telegram_errors.labels(method, code).inc()

@@ -1,4 +1,5 @@
-"""/metrics (Prometheus text format) and /healthz on their own port, from a thread.
+"""/metrics (Prometheus text format), /healthz (ready) and /livez (alive) on their own
+port, from a thread.
 
 A thread rather than the bot's event loop: a scrape never waits behind an answer, and a
 stuck event loop still shows, as /healthz turns 503 once no Bot API call has succeeded for
@@ -49,13 +50,13 @@ class MetricsServer:
         path = environ.get("PATH_INFO", "")
         if path == "/metrics":
             return self._metrics_app(environ, start_response)
-        if path == "/healthz":
-            status = self._health.status()
+        if path in ("/healthz", "/livez"):
+            status = self._health.status() if path == "/healthz" else self._health.liveness()
             code = "200 OK" if status.healthy else "503 Service Unavailable"
             start_response(code, [("Content-Type", "text/plain; charset=utf-8")])
             return [f"{status.reason}\n".encode()]
         start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
-        return [b"/metrics or /healthz\n"]
+        return [b"/metrics, /healthz or /livez\n"]
 
 
 class _ThreadingServer(ThreadingMixIn, WSGIServer):

@@ -210,7 +210,7 @@ class PostgresRateLimiter:
 
     One row per (budget, key) holds the times of its recent events; a check locks that
     row (SELECT ... FOR UPDATE), so two workers checking one person at once are counted
-    one after the other. Same rules as bot/state/access.py's SlidingWindowLimiter.
+    one after the other. Same rules as bot/state/memory.py's MemoryRateLimiter.
     """
 
     def __init__(self, pool: ConnectionPool, budget: str, limit: int, window: float = 60.0):

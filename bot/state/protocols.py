@@ -3,8 +3,7 @@
 By default they are kept by one process: the answer log in a SQLite file
 (`bot/state/sqlite_answers.py`), follows, alerts and link counts in the same file
 (`bot/state/sqlite_follows.py`), conversations, rate limits and seen updates in RAM
-(`bot/state/memory.py`, `bot/state/access.py`, `bot/state/repeats.py`). Several bot workers
-share them in PostgreSQL
+(`bot/state/memory.py`). Several bot workers share them in PostgreSQL
 (`bot/state/postgres.py`). The composition (`qabot/serve.py`) chooses which to pass in;
 nothing else in bot/ knows.
 """
@@ -15,9 +14,22 @@ import datetime as dt
 import enum
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, ParamSpec, Protocol, TypeVar
 
 from index.api import Answer, Passage, Turn
+
+
+class StateUnavailable(Exception):
+    """The store behind the bot's state cannot be reached now (a database outage).
+
+    Nothing about the update is wrong: with the durable inbox it is handled again once the
+    store answers (bot/transport/inbox.py), so the person gets the answer late rather than
+    an apology now. The composition's stores raise it (qabot/database.py's pool does).
+    """
+
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 INLINE_QUERIES_PER_QUESTION = 5  # Telegram sends an inline query as the person types
 REFUSALS_PER_MINUTE = 2
@@ -178,6 +190,72 @@ class SeenUpdates(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class Claim:
+    """One worker's hold on one update of the inbox. `attempt` numbers the claims of the
+    update: a worker whose claim was taken over changes nothing with the old number."""
+
+    update_id: int
+    attempt: int
+
+
+@dataclass(frozen=True)
+class ClaimedUpdate:
+    """An update taken over from a worker whose lease ran out."""
+
+    claim: Claim
+    payload: dict[str, Any]  # the Update's JSON as Telegram sent it
+    previous_worker: str | None
+    reply_started: bool  # the previous worker began sending the reply: never sent again
+
+
+class Inbox(Protocol):
+    """Every update received in webhook mode, stored before Telegram gets its 200, and
+    held by one worker at a time under a lease (bot/transport/inbox.py).
+
+    `take_over` must be atomic across workers (SELECT ... FOR UPDATE SKIP LOCKED): two
+    workers never claim one update at once. Every mark names its claim, so a worker whose
+    claim was taken over marks nothing.
+    """
+
+    def accept(
+        self, update_id: int, payload: dict[str, Any], worker: str, lease: float
+    ) -> Claim | None:
+        """Store the update, held by `worker` for `lease` seconds; None when it was stored
+        before (Telegram delivered it again), whoever holds it."""
+        ...
+
+    def take_over(self, worker: str, lease: float, limit: int) -> list[ClaimedUpdate]:
+        """Claim up to `limit` unfinished updates whose lease ran out, oldest first."""
+        ...
+
+    def renew(self, claims: Sequence[Claim], lease: float) -> None: ...
+
+    def start_reply(self, claim: Claim, lease: float) -> bool:
+        """Record that the reply to the update starts; False when the claim was lost."""
+        ...
+
+    def finish(self, claim: Claim) -> None: ...
+
+    def release(self, claim: Claim, after: float) -> None:
+        """Let the update go unfinished: any worker takes it over `after` seconds from now."""
+        ...
+
+
+class FloodSlots(Protocol):
+    """When the bot may send its next message, for all workers together: at most `limit`
+    messages in any `window` seconds per scope (the bot, one group)."""
+
+    def reserve(self, scopes: Sequence[tuple[str, int, float]]) -> float:
+        """Book the earliest moment every scope (name, limit, window) allows; the seconds
+        to wait until it."""
+        ...
+
+    def pause(self, seconds: float) -> None:
+        """Telegram asked the bot to wait (a 429): no worker sends for `seconds`."""
+        ...
+
+
 class RateLimiter(Protocol):
     """At most so many events per key in a window of time."""
 
@@ -285,6 +363,15 @@ def first_digest_day(hour: int, now: dt.datetime) -> dt.date:
     return today if hour < now.astimezone(dt.UTC).hour else today - dt.timedelta(days=1)
 
 
+class StoreCalls(Protocol):
+    """How the handlers call a store's method: inline, or off the event loop
+    (bot/state/calls.py). `await calls.run(store.method, *args)` is `store.method(*args)`."""
+
+    async def run(self, call: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T: ...
+
+    def close(self) -> None: ...
+
+
 class FollowState(Follows, LinkQuota, Channels, DailyDigests, Protocol):
     """What the bot keeps of each chat's news: its follows and alerts, its link counts,
     the feeds posted to it and its daily digest."""
@@ -299,9 +386,13 @@ class BotState:
     answers: AnswerLog
     conversations: Conversations
     limiters: RateLimiters
-    updates: SeenUpdates
+    updates: SeenUpdates | None  # None: the durable inbox keeps each update once
     follows: FollowState
+    calls: StoreCalls
+    inbox: Inbox | None = None  # webhook mode on PostgreSQL: the durable inbox
+    flood: FloodSlots | None = None  # several workers: flood control they share
 
     def close(self) -> None:
         self.answers.close()
         self.follows.close()
+        self.calls.close()

@@ -5,52 +5,36 @@ In webhook mode Telegram sends an update again when it thinks the delivery faile
 person would get two answers. Polling never repeats an update (getUpdates' offset
 confirms them), so there this costs one lookup per update. With several workers the copy
 may reach another worker: the ids seen are then kept in the shared database
-(`bot.state.postgres.PostgresSeenUpdates`); this module's `RecentUpdates` keeps them in RAM.
+(`bot.state.postgres.PostgresSeenUpdates`), else in RAM (`bot.state.memory.MemorySeenUpdates`).
+With the durable inbox (webhook mode on PostgreSQL) the inbox itself keeps each update once
+(`bot/transport/inbox.py`) and this filter is not installed.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
 
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, BaseHandler, ContextTypes, TypeHandler
 
-from bot.state.protocols import SeenUpdates
+from bot.state.protocols import SeenUpdates, StoreCalls
 
 logger = logging.getLogger(__name__)
 
 REPEAT_GROUP = -2  # before the gatekeeper: a repeat is not even refused twice
-REMEMBERED_UPDATES = 10_000  # Telegram gives up redelivering long before this many arrive
 
 
 class RepeatFilter:
     """The first handler of every update: a repeat goes no further."""
 
-    def __init__(self, seen: SeenUpdates) -> None:
+    def __init__(self, seen: SeenUpdates, calls: StoreCalls) -> None:
         self._seen = seen
+        self._calls = calls
 
     def handler(self) -> BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]:
         return TypeHandler(Update, self.check)
 
     async def check(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if self._seen.is_repeat(update.update_id):
+        if await self._calls.run(self._seen.is_repeat, update.update_id):
             logger.info("Update %d was delivered again; handled once already", update.update_id)
             raise ApplicationHandlerStop
-
-
-class RecentUpdates:
-    """The last `remembered` update ids, in RAM (`bot.state.protocols.SeenUpdates`)."""
-
-    def __init__(self, remembered: int = REMEMBERED_UPDATES) -> None:
-        self._remembered = remembered
-        self._seen: OrderedDict[int, None] = OrderedDict()
-
-    def is_repeat(self, update_id: int) -> bool:
-        """Whether update_id was seen before; remembers it either way."""
-        if update_id in self._seen:
-            return True
-        self._seen[update_id] = None
-        if len(self._seen) > self._remembered:
-            self._seen.popitem(last=False)
-        return False

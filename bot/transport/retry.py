@@ -8,6 +8,11 @@ arrived, and a second copy of a message is worse than a late error). A timeout w
 connecting, or while waiting for a free pooled connection, is retried: that request never
 left.
 
+Before a call that posts or changes a message leaves, the durable inbox is told that the
+update's reply starts (bot/transport/tickets.py), after any flood wait: a worker that dies
+before this point left nothing for Telegram to show, and one that dies after it is never
+made to send the reply again.
+
 Only calls that post or change messages are throttled: chat actions, callback and inline
 answers do not count against Telegram's message limits and must stay fast (they still
 wait out and retry flood control). The startup calls that bot/transport/startup.py retries in the
@@ -24,7 +29,9 @@ from typing import Any
 
 import httpx
 from telegram.error import BadRequest, NetworkError, TimedOut
-from telegram.ext import AIORateLimiter, BaseRateLimiter
+from telegram.ext import BaseRateLimiter
+
+from bot.transport import tickets
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +55,7 @@ def is_throttled(endpoint: str) -> bool:
 class ResilientRateLimiter(BaseRateLimiter[int]):
     def __init__(
         self,
-        throttle: AIORateLimiter,
+        throttle: BaseRateLimiter[int],
         *,
         attempts: int = 4,
         first_backoff: float = 0.5,
@@ -74,6 +81,8 @@ class ResilientRateLimiter(BaseRateLimiter[int]):
     ) -> JSONResult:
         if endpoint in RETRIED_BY_CALLER:
             return await callback(*args, **kwargs)
+        if is_throttled(endpoint):
+            callback = _recorded_as_reply(callback)
         for attempt in range(1, self._attempts + 1):
             try:
                 # AIORateLimiter throttles by the chat_id in `data`; without it a request is
@@ -93,3 +102,15 @@ class ResilientRateLimiter(BaseRateLimiter[int]):
                 )
                 await asyncio.sleep(delay)
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def _recorded_as_reply(
+    send: Callable[..., Coroutine[Any, Any, JSONResult]],
+) -> Callable[..., Coroutine[Any, Any, JSONResult]]:
+    async def recorded(*args: Any, **kwargs: Any) -> JSONResult:
+        await tickets.before_reply()
+        result = await send(*args, **kwargs)
+        tickets.after_reply()
+        return result
+
+    return recorded

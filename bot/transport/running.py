@@ -6,6 +6,10 @@ shutdown) is written out here instead of left to `run_polling`/`run_webhook`, be
 keep the bot from starting. Here only getMe (in `initialize`) must succeed; the webhook is
 registered in the background (bot/transport/startup.py) and a webhook Telegram refuses (BadRequest)
 ends the bot with that reason. The test harness enters the same `serving` context.
+
+Stopping (SIGTERM, SIGINT) is graceful: the worker says it is not ready (/healthz), takes
+no new update (the webhook answers 503, a balancer tries another worker), finishes the
+updates it holds (the durable inbox lets go what it cannot finish in time) and exits.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -23,6 +27,7 @@ from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 
 from bot.app import BotApplication
 from bot.settings import TelegramConfig
+from bot.transport.inbox import InboxRunner
 from bot.transport.startup import BackgroundCalls, keep_trying
 from bot.transport.webhook import WebhookReceiver
 
@@ -51,15 +56,23 @@ class Run:
 
 
 def run_bot(
-    application: BotApplication, settings: TelegramConfig, webhook_secret: str | None
+    application: BotApplication,
+    settings: TelegramConfig,
+    webhook_secret: str | None,
+    *,
+    inbox: InboxRunner | None = None,
+    draining: Callable[[], None] = lambda: None,
 ) -> int:
     """Poll or serve the webhook until SIGINT/SIGTERM; returns the process exit status.
 
-    The work in hand is finished before stopping. A failure to start is logged in words an
-    operator can act on, not as a traceback.
+    With `inbox` the webhook's updates go through the durable inbox. The work in hand is
+    finished before stopping (`draining` is told first). A failure to start is logged in
+    words an operator can act on, not as a traceback.
     """
     try:
-        return asyncio.run(_run_until_stopped(application, settings, webhook_secret))
+        return asyncio.run(
+            _run_until_stopped(application, settings, webhook_secret, inbox, draining)
+        )
     except InvalidToken as error:  # getMe: 401, or 404 for a token of the wrong shape
         logger.error(
             "Telegram rejected the token in %s (%s); check it with @BotFather",
@@ -74,14 +87,19 @@ def run_bot(
 
 
 async def _run_until_stopped(
-    application: BotApplication, settings: TelegramConfig, webhook_secret: str | None
+    application: BotApplication,
+    settings: TelegramConfig,
+    webhook_secret: str | None,
+    inbox: InboxRunner | None,
+    draining: Callable[[], None],
 ) -> int:
     run = Run()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, run.stop)
-    async with serving(application, settings, webhook_secret, run):
+    async with serving(application, settings, webhook_secret, run, inbox=inbox, draining=draining):
         await run.stopped.wait()
+        logger.info("Stopping: finishing the updates in hand")
     return 1 if run.failure else 0
 
 
@@ -93,6 +111,8 @@ async def serving(
     run: Run,
     *,
     poll_timeout: float = POLL_TIMEOUT,
+    inbox: InboxRunner | None = None,
+    draining: Callable[[], None] = lambda: None,
 ) -> AsyncIterator[None]:
     """The bot taking updates until the block ends; then it finishes what is in hand."""
     async with application:  # initialize(): getMe, the one call the bot cannot start without
@@ -100,17 +120,22 @@ async def serving(
             await application.post_init(application)
         background = BackgroundCalls()
         receiver = None
+        if inbox is not None:  # before the webhook listens: what it accepts is handled
+            inbox.start()
         if settings.mode == "webhook":
-            receiver = _start_webhook(application, settings, webhook_secret, run, background)
+            receiver = _start_webhook(application, settings, webhook_secret, run, background, inbox)
         else:
             await _start_polling(application, poll_timeout)
         await application.start()
         try:
             yield
         finally:
+            draining()
             await background.cancel_all()
             if receiver is not None:
                 await receiver.stop()
+            if inbox is not None:
+                await inbox.stop()
             if application.updater is not None and application.updater.running:
                 await application.updater.stop()
             await application.stop()  # waits for the handlers in flight
@@ -137,11 +162,14 @@ def _start_webhook(
     secret: str | None,
     run: Run,
     background: BackgroundCalls,
+    inbox: InboxRunner | None,
 ) -> WebhookReceiver:
     """Listen at once (a webhook set by an earlier run keeps delivering); register the
     webhook in the background."""
     webhook = settings.webhook
-    receiver = WebhookReceiver(application, webhook.listen, webhook.port, webhook.path, secret)
+    receiver = WebhookReceiver(
+        application, webhook.listen, webhook.port, webhook.path, secret, inbox
+    )
     receiver.start()
     background.start(partial(_register_webhook, application, settings, secret, run), "webhook")
     return receiver

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.state.access import AccessPolicy, SlidingWindowLimiter
+from bot.state.access import AccessPolicy
+from bot.state.memory import MemoryRateLimiter
 
 
 class FakeClock:
@@ -45,7 +46,7 @@ def test_only_listed_admins_are_admins() -> None:
 
 def test_limiter_allows_the_rate_then_refuses_and_warns_once_per_burst() -> None:
     clock = FakeClock()
-    limiter = SlidingWindowLimiter(3, 60.0, clock=clock)
+    limiter = MemoryRateLimiter(3, 60.0, clock=clock)
     assert all(limiter.check("ann").allowed for _ in range(3))
     first = limiter.check("ann")
     second = limiter.check("ann")
@@ -57,7 +58,7 @@ def test_limiter_allows_the_rate_then_refuses_and_warns_once_per_burst() -> None
 
 def test_limiter_window_slides() -> None:
     clock = FakeClock()
-    limiter = SlidingWindowLimiter(2, 60.0, clock=clock)
+    limiter = MemoryRateLimiter(2, 60.0, clock=clock)
     limiter.check("ann")
     clock.now += 30
     limiter.check("ann")
@@ -75,7 +76,7 @@ def test_limiter_window_slides() -> None:
 
 
 def test_limiter_memory_is_bounded() -> None:
-    limiter = SlidingWindowLimiter(1, 60.0, max_keys=100, clock=FakeClock())
+    limiter = MemoryRateLimiter(1, 60.0, max_keys=100, clock=FakeClock())
     for person in range(1000):
         limiter.check(person)
     assert len(limiter._events) == 100

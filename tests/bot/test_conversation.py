@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from bot.state.memory import ConversationMemory
+from bot.state.memory import MemoryConversations
 from index.api import Turn
 from tests.support.bot_harness import CHAT, StartBot, until, visible
 
@@ -15,7 +15,7 @@ pytest_plugins = ("tests.support.bot_fixtures",)  # fixtures: bot, start_bot, pr
 
 
 def test_history_is_per_chat_and_keeps_the_last_turns() -> None:
-    memory = ConversationMemory(turns_per_chat=2)
+    memory = MemoryConversations(turns_per_chat=2)
     for number in range(5):
         memory.remember(1, Turn(f"q{number}", f"a{number}"))
     memory.remember(2, Turn("other"))
@@ -25,7 +25,7 @@ def test_history_is_per_chat_and_keeps_the_last_turns() -> None:
 
 
 def test_least_recently_active_chats_are_forgotten() -> None:
-    memory = ConversationMemory(turns_per_chat=1, max_chats=2)
+    memory = MemoryConversations(turns_per_chat=1, max_chats=2)
     memory.remember(1, Turn("a"))
     memory.remember(2, Turn("b"))
     memory.remember(1, Turn("c"))  # chat 1 is now the most recent
@@ -36,7 +36,7 @@ def test_least_recently_active_chats_are_forgotten() -> None:
 
 
 def test_zero_turns_remembers_nothing() -> None:
-    memory = ConversationMemory(turns_per_chat=0)
+    memory = MemoryConversations(turns_per_chat=0)
     memory.remember(1, Turn("a"))
     assert memory.history(1) == ()
 

@@ -4,8 +4,6 @@ restarting the bot. The engine here embeds with the fake embedder (no model)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 import time
 from pathlib import Path
 
@@ -20,19 +18,9 @@ from index.store.postgres import PostgresStorage
 from qabot.config import Config
 from tests.support.bot_harness import CHAT, running_bot, visible
 from tests.support.engine_support import ARTICLES, QUESTIONS
+from tests.support.postgres_cluster import cluster
 
 pytest_plugins = ("tests.support.engine_fixtures", "tests.support.postgres_fixtures")
-
-
-def cluster(action: str) -> None:
-    """pg_ctlcluster on the test server (tests/support/postgres/start.sh named it)."""
-    name = os.environ.get("QABOT_TEST_POSTGRES_CLUSTER")
-    if not name:
-        pytest.skip(
-            "QABOT_TEST_POSTGRES_CLUSTER is not set (tests/support/postgres/start.sh sets it)"
-        )
-    version, cluster_name = name.split("/")
-    subprocess.run(["pg_ctlcluster", version, cluster_name, action], check=True, timeout=120)
 
 
 @pytest.fixture

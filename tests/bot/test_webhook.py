@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.state.repeats import RecentUpdates
+from bot.state.memory import MemorySeenUpdates
 from qabot.config import Config
 from qabot.serve import serve
 from tests.support.bot_harness import (
@@ -216,7 +216,7 @@ def test_a_secret_telegram_would_refuse_is_reported_before_starting(
 
 
 def test_the_repeat_filter_remembers_a_bounded_number_of_updates() -> None:
-    repeats = RecentUpdates(remembered=2)
+    repeats = MemorySeenUpdates(remembered=2)
     assert not repeats.is_repeat(100)
     assert repeats.is_repeat(100)
     assert not repeats.is_repeat(101)

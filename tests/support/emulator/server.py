@@ -245,6 +245,11 @@ class BotApiEmulator(UserActions):
         """Updates queued and not yet confirmed by a getUpdates offset."""
         return self._world.updates.peek(len(self._world.updates))
 
+    def take_update(self) -> JsonObject:
+        """The update the last user action queued, taken off the queue: what Telegram
+        POSTs to a webhook (the test delivers it)."""
+        return copy.deepcopy(self._world.updates.take_newest())
+
     async def wait_for_message(
         self,
         chat_id: int,

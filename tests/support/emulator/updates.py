@@ -53,6 +53,10 @@ class UpdateQueue:
         else:
             self._pending = [u for u in self._pending if u["update_id"] >= offset]
 
+    def take_newest(self) -> Update:
+        """The newest update, off the queue (as a webhook delivery takes it)."""
+        return self._pending.pop()
+
     def peek(self, limit: int) -> list[Update]:
         return copy.deepcopy(self._pending[:limit])
 
