@@ -39,7 +39,7 @@ from index.ingest.documents import Document, make_document
 from index.ingest.formats.web_page import parse_html_page
 from index.news.cleaning import PageCleaner
 from index.news.pages import url_doc_id
-from index.news.site_lines import SqliteSiteLines
+from index.news.stores.sqlite_site_lines import SqliteSiteLines
 from index.settings import PageSettings
 from qabot.config import PROJECT_ROOT, load_config
 

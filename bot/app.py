@@ -28,17 +28,17 @@ from telegram.ext import (
 )
 
 from bot.handlers.admin import AdminHandlers
-from bot.handlers.alerts import Alerts, FeedSyncJob
 from bot.handlers.callbacks import ButtonHandlers
-from bot.handlers.channels import ChannelHandlers, ChannelPoster
 from bot.handlers.commands import CommandHandlers
-from bot.handlers.digests import DailyDigestJob, DigestHandlers
 from bot.handlers.errors import on_error
-from bot.handlers.feeds import FeedAdminHandlers
-from bot.handlers.follows import FollowHandlers
 from bot.handlers.gatekeeper import GATE_GROUP, Gatekeeper
 from bot.handlers.inline import InlineHandlers
-from bot.handlers.links import LinkHandlers
+from bot.handlers.news.alerts import Alerts, FeedSyncJob
+from bot.handlers.news.channels import ChannelHandlers, ChannelPoster
+from bot.handlers.news.digests import DailyDigestJob, DigestHandlers
+from bot.handlers.news.feeds import FeedAdminHandlers
+from bot.handlers.news.follows import FollowHandlers
+from bot.handlers.news.links import LinkHandlers
 from bot.handlers.questions import QuestionHandlers
 from bot.handlers.unsupported import UnsupportedHandlers
 from bot.ops.monitoring import Monitoring

@@ -24,8 +24,8 @@ from index.ingest.dates import since_day
 from index.ingest.documents import Document, doc_id_for, iter_supported_files, load_file
 from index.news.desk import News
 from index.news.opml import feeds_opml, opml_feed_urls
-from index.news.site_lines import SiteLines
-from index.news.sqlite_feeds import FeedStore
+from index.news.stores.sqlite_feeds import FeedStore
+from index.news.stores.sqlite_site_lines import SiteLines
 from index.settings import QdrantSettings
 from index.store.storage import Storage
 from qabot.config import Config
@@ -79,7 +79,7 @@ class Backends:
         """The feed registry every worker shares; None: feeds.sqlite in the index folder."""
         if self.pool is None:
             return None
-        from index.news.postgres_feeds import PostgresFeedStore
+        from index.news.stores.postgres_feeds import PostgresFeedStore
 
         return PostgresFeedStore(self.pool)
 
@@ -87,7 +87,7 @@ class Backends:
         """What every worker learned of sites' templates; None: feeds.sqlite."""
         if self.pool is None:
             return None
-        from index.news.postgres_site_lines import PostgresSiteLines
+        from index.news.stores.postgres_site_lines import PostgresSiteLines
 
         return PostgresSiteLines(self.pool)
 

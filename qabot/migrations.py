@@ -225,7 +225,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             hour SMALLINT NOT NULL CHECK (hour BETWEEN 0 AND 23),
             last_day DATE NOT NULL
         );
-        -- Pages' repeated lines (index/news/postgres_site_lines.py): per page read, the keys
+        -- Pages' repeated lines (index/news/stores/postgres_site_lines.py): per page read, the keys
         -- (hashes) of its article lines and short blocks, to learn each site's template.
         CREATE TABLE site_pages (
             site TEXT NOT NULL,

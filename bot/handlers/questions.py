@@ -10,7 +10,7 @@ from telegram.ext import BaseHandler, CommandHandler, ContextTypes, MessageHandl
 from bot import messages
 from bot.addressing import command_argument, is_addressed, question_of
 from bot.asking import ask_and_record
-from bot.handlers.digests import reply_with_digest
+from bot.handlers.news.digests import reply_with_digest
 from bot.ops.metrics import Outcome
 from bot.services import BotServices
 from bot.updates import NEW_MESSAGES, chat_scope, rate_key, seen_in

@@ -133,8 +133,8 @@ class BotMetrics:
         self.registry.register(_IndexSize(engine))
 
     def feed_synced(self, feed: str) -> None:
-        """One sync of one feed (its address), by the feed job (bot/handlers/alerts.py): the first
-        call registers qabot_feed_syncs_total, so a bot without feeds exports none."""
+        """One sync of one feed (its address), by the feed job (bot/handlers/news/alerts.py):
+        the first call registers qabot_feed_syncs_total, so a bot without feeds exports none."""
         if self._feed_syncs is None:
             self._feed_syncs = Counter(
                 "qabot_feed_syncs", "Feed syncs done", ["feed"], registry=self.registry

@@ -2,7 +2,7 @@
 promotions, copyright lines. trafilatura keeps the article's container, and such lines
 often sit inside it; what gives them away is that the site's other pages carry them too.
 
-Pure functions over text; what was seen is remembered by index/news/site_lines.py and
+Pure functions over text; what was seen is remembered by index/news/stores/sqlite_site_lines.py and
 the decision is taken in index/news/cleaning.py. A line is compared by its `line_key`:
 case, years ("© 2023" and "© 2024"), spacing and the bullets and bars around it do not
 count. Besides the lines a page's article text has (`article_lines`), a page's short

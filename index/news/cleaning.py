@@ -1,7 +1,7 @@
 """Dropping the lines a site repeats on its pages before a page is indexed.
 
 Learned from the site's own pages, not from a list: every page read leaves the keys of its
-article lines and short blocks (index/news/site_lines.py). A line of a new page is its
+article lines and short blocks (index/news/stores/sqlite_site_lines.py). A line of a new page is its
 site's template when `pages.repeated_on_pages` of the site's pages (this one among them)
 have it in their article text: subscribe boxes, standards blurbs, newsletter promotions,
 copyright lines. A short line is clutter too when the templates of
@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 from index.ingest.boilerplate import SHORT_BLOCK_CHARS, article_lines, line_key, without_lines
 from index.ingest.documents import Document
-from index.news.site_lines import SiteLines
+from index.news.stores.sqlite_site_lines import SiteLines
 from index.settings import PageSettings
 
 log = logging.getLogger("qabot.feeds")

@@ -3,8 +3,8 @@
 `News` implements `index.api.NewsDesk` over an `Engine`: fetching and parsing run on the
 caller's thread (the bot calls from a worker thread, never its event loop), storing and
 embedding on the engine's writer thread. Feed state lives in `feeds.sqlite` beside the
-index (index/news/sqlite_feeds.py) unless the composition passes the workers' shared one
-(index/news/postgres_feeds.py).
+index (index/news/stores/sqlite_feeds.py) unless the composition passes the workers' shared one
+(index/news/stores/postgres_feeds.py).
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ from index.news.discovery import advertised_feeds, no_feed_named
 from index.news.feed_parsing import parse_feed
 from index.news.fetch import Fetcher, checked_url
 from index.news.pages import feed_body, page_kind, read_url
-from index.news.site_lines import SiteLines, SqliteSiteLines
-from index.news.sqlite_feeds import FEED_STORE_FILE, FeedRecord, FeedStore, SqliteFeedStore
+from index.news.stores.sqlite_feeds import FEED_STORE_FILE, FeedRecord, FeedStore, SqliteFeedStore
+from index.news.stores.sqlite_site_lines import SiteLines, SqliteSiteLines
 from index.news.syncing import FEED_ACCEPT, FeedSyncer, KnownDocuments, info_of
 from index.settings import EngineSettings
 

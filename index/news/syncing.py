@@ -30,7 +30,7 @@ from index.news.cleaning import PageCleaner
 from index.news.feed_parsing import FeedItem, ParsedFeed, parse_feed
 from index.news.fetch import Fetched, Fetcher
 from index.news.pages import ACCEPT, feed_body, page_document, url_doc_id
-from index.news.sqlite_feeds import FeedRecord, FeedStore
+from index.news.stores.sqlite_feeds import FeedRecord, FeedStore
 from index.settings import FeedSettings
 
 log = logging.getLogger("qabot.feeds")

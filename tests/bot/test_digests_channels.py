@@ -26,8 +26,8 @@ from bot.services import NewsOptions
 from bot.settings import ChannelsConfig
 from index import Engine
 from index.news.desk import News
-from index.news.postgres_feeds import PostgresFeedStore
-from index.news.postgres_site_lines import PostgresSiteLines
+from index.news.stores.postgres_feeds import PostgresFeedStore
+from index.news.stores.postgres_site_lines import PostgresSiteLines
 from index.store.postgres import PostgresStorage
 from qabot.config import Config
 from tests.support.bot_harness import ADMIN_ID, StartBot, until, visible

@@ -9,7 +9,7 @@ from pathlib import Path
 from index.ingest.boilerplate import line_key, page_blocks, without_lines
 from index.ingest.documents import Document, make_document
 from index.news.cleaning import PageCleaner
-from index.news.site_lines import SqliteSiteLines
+from index.news.stores.sqlite_site_lines import SqliteSiteLines
 from index.settings import PageSettings
 
 PLACES = ["Porto", "Lisbon", "Faro", "Braga", "Evora", "Coimbra", "Aveiro", "Sines", "Tavira"]

@@ -19,7 +19,7 @@ from psycopg_pool import ConnectionPool
 
 from index import Engine, EngineSettings
 from index.api import FeedSync
-from index.news.sqlite_feeds import FEED_STORE_FILE
+from index.news.stores.sqlite_feeds import FEED_STORE_FILE
 from qabot.config import Config, StateSettings
 from tests.support.fake_embedder import FakeEmbedder
 from tests.support.news_server import NewsServer, news_server

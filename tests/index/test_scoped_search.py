@@ -148,7 +148,7 @@ def test_a_chat_reads_its_own_link_and_not_another_chat_s(engine: Engine) -> Non
 
 
 def test_an_alert_s_question_reads_only_the_articles_it_checks(engine: Engine) -> None:
-    """What bot/handlers/alerts.py asks: the topic, among some new articles (`doc_ids`)."""
+    """What bot/handlers/news/alerts.py asks: the topic, among some new articles (`doc_ids`)."""
     scope = Scope(collections=(SHARED, chat_collection(OURS)), doc_ids=(TARGET.doc_id,))
     answer = engine.answer(QUESTION, scope=scope)
     assert answer.confident and {p.doc_id for p in answer.passages} == {TARGET.doc_id}

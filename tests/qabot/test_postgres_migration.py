@@ -27,7 +27,7 @@ from index import Engine, EngineSettings
 from index.api import Answer, Passage, Scope, Turn, chat_collection
 from index.ingest.documents import parse_bytes
 from index.ingest.embedding import Embedder
-from index.news.postgres_feeds import PostgresFeedStore
+from index.news.stores.postgres_feeds import PostgresFeedStore
 from index.store.postgres import PostgresStorage
 from qabot.config import StateSettings
 from qabot.database import open_pool, schema_state, upgrade

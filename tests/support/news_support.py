@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from index import Engine, EngineSettings
 from index.news.desk import News
-from index.news.sqlite_feeds import FEED_STORE_FILE, FeedStore, SqliteFeedStore
+from index.news.stores.sqlite_feeds import FEED_STORE_FILE, FeedStore, SqliteFeedStore
 from tests.support.fake_embedder import FakeEmbedder
 from tests.support.news_server import NewsServer, Route, article_page, rss
 
@@ -98,8 +98,8 @@ def news_desk(
         engine = Engine(settings, embedder=FakeEmbedder(), seed_default_corpus=False)
         feeds = SqliteFeedStore(folder / FEED_STORE_FILE)
     else:
-        from index.news.postgres_feeds import PostgresFeedStore
-        from index.news.postgres_site_lines import PostgresSiteLines
+        from index.news.stores.postgres_feeds import PostgresFeedStore
+        from index.news.stores.postgres_site_lines import PostgresSiteLines
         from index.store.postgres import PostgresStorage
 
         storage = PostgresStorage(pool, follow_seconds=0.0)

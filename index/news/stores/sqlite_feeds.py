@@ -1,7 +1,7 @@
 """What qabot remembers about the feeds it follows: their state and the items seen.
 
 `FeedStore` is the protocol the syncing is written against; `SqliteFeedStore` keeps it in
-`feeds.sqlite` in the index folder (one process), `index.news.postgres_feeds` in the
+`feeds.sqlite` in the index folder (one process), `index.news.stores.postgres_feeds` in the
 database several workers share.
 
 A feed remembers its conditional-GET validators (ETag, Last-Modified), when it last

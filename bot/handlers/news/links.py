@@ -17,7 +17,7 @@ from telegram.ext import BaseHandler, CommandHandler, ContextTypes, MessageHandl
 
 from bot import messages
 from bot.addressing import command_argument, is_addressed, question_of
-from bot.handlers.alerts import Alerts
+from bot.handlers.news.alerts import Alerts
 from bot.services import BotServices, NewsOptions
 from bot.updates import NEW_MESSAGES, sender_id
 from bot.view.html import format_date, plain_messages

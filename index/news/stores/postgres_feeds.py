@@ -1,6 +1,6 @@
 """The feed registry in PostgreSQL (`state.backend: postgres`): one for every worker.
 
-Implements `index.news.sqlite_feeds.FeedStore` over the `feeds` and `feed_items` tables of
+Implements `index.news.stores.sqlite_feeds.FeedStore` over the `feeds` and `feed_items` tables of
 qabot/migrations.py, with the same rules as feeds.sqlite: validators, failures and
 backoff per feed; per item the fingerprint it had and the document it became.
 
@@ -22,7 +22,7 @@ from typing import Any
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from index.news.sqlite_feeds import FeedRecord, SeenItem, iso_utc
+from index.news.stores.sqlite_feeds import FeedRecord, SeenItem, iso_utc
 
 SYNC_LOCK = 0x7162_0003  # pg_advisory_lock(SYNC_LOCK, feed_id): the worker syncing that feed
 _FEEDS = """SELECT f.feed_id, f.url, f.title, f.etag, f.last_modified, f.last_synced,
@@ -33,7 +33,8 @@ _FEEDS = """SELECT f.feed_id, f.url, f.title, f.etag, f.last_modified, f.last_sy
 
 
 class PostgresFeedStore:
-    """`index.news.sqlite_feeds.FeedStore` in PostgreSQL; thread-safe (a connection per call)."""
+    """`index.news.stores.sqlite_feeds.FeedStore` in PostgreSQL; thread-safe (a connection
+    per call)."""
 
     def __init__(self, pool: ConnectionPool) -> None:
         self._pool = pool

@@ -3,7 +3,7 @@ every page's article lines (index/ingest/boilerplate.py: line_key) and of its sh
 blocks. Never the text itself: 16 hex digits a line.
 
 `SiteLines` is the protocol index/news/cleaning.py is written against; `SqliteSiteLines`
-keeps them in feeds.sqlite beside the feed registry, index/news/postgres_site_lines.py in
+keeps them in feeds.sqlite beside the feed registry, index/news/stores/postgres_site_lines.py in
 the database every worker shares. A site keeps its last `pages_kept` pages.
 """
 

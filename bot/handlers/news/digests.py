@@ -20,7 +20,7 @@ from telegram.ext import BaseHandler, CommandHandler, ContextTypes
 
 from bot import messages
 from bot.addressing import command_argument
-from bot.handlers.channels import may_manage_chat
+from bot.handlers.news.channels import may_manage_chat
 from bot.services import BotServices, NewsOptions
 from bot.updates import NEW_MESSAGES_AND_POSTS, chat_scope, visible_collections
 from bot.view.digest import digest_messages

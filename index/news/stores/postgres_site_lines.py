@@ -1,4 +1,4 @@
-"""`index.news.site_lines.SiteLines` in PostgreSQL (`state.backend: postgres`): every
+"""`index.news.stores.sqlite_site_lines.SiteLines` in PostgreSQL (`state.backend: postgres`): every
 worker learns from the pages any of them read. Tables `site_pages` and `site_lines` of
 qabot/migrations.py; a page's keys are replaced in one transaction."""
 
@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 
 from psycopg_pool import ConnectionPool
 
-from index.news.site_lines import BLOCK, LINE
+from index.news.stores.sqlite_site_lines import BLOCK, LINE
 
 
 class PostgresSiteLines:

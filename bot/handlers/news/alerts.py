@@ -22,7 +22,7 @@ from telegram import Bot
 from telegram.error import Forbidden
 from telegram.ext import ContextTypes
 
-from bot.handlers.channels import ChannelPoster
+from bot.handlers.news.channels import ChannelPoster
 from bot.services import BotServices
 from bot.state.protocols import Follow
 from bot.updates import visible_collections
