@@ -1,10 +1,12 @@
 """The PostgreSQL schema (`state.backend: postgres`), as the ordered list of its migrations.
 
 One database holds what several workers share: the engine's stored documents and chunk
-store (`index/postgres_store.py`), the feed registry (`index/postgres_feed_store.py`), the
-bot's answer log, conversations, rate-limit windows and seen updates
-(`bot/postgres_state.py`), its follows, alerts and link counts (`bot/postgres_news.py`) and
-its inbox and shared flood control (`bot/state/postgres_delivery.py`).
+store (`index/store/postgres.py`), the feed registry and sites' lines
+(`index/news/stores/`), the bot's answer log, conversations, rate-limit windows and seen
+updates (`bot/state/postgres.py`), its follows, alerts, link counts, channels and daily
+digests (`bot/state/postgres_follows.py`, `postgres_channels.py`) and its inbox and shared
+flood control (`bot/state/postgres_delivery.py`). The comments inside released migrations
+name the modules as they were then.
 A migration is applied once, in one transaction with its row in `schema_version`; never
 edit one that was released, add the next (migration 2 is such a small one: documents' web
 address and collection).
