@@ -17,22 +17,16 @@ import datetime as dt
 import email.utils
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import pytest
-from psycopg_pool import ConnectionPool
 
 from bot.services import NewsOptions
 from bot.settings import ChannelsConfig
-from index import Engine
-from index.news.desk import News
-from index.news.stores.postgres_feeds import PostgresFeedStore
-from index.news.stores.postgres_site_lines import PostgresSiteLines
-from index.store.postgres import PostgresStorage
 from qabot.config import Config
 from tests.support.bot_harness import ADMIN_ID, StartBot, until, visible
-from tests.support.fake_embedder import FakeEmbedder
 from tests.support.news_server import NewsServer, Route, article_page, news_server, rss
+from tests.support.news_support import Desk, shipped_article_desk
 
 pytest_plugins = ("tests.support.bot_fixtures", "tests.support.postgres_fixtures")
 
@@ -111,35 +105,13 @@ def server() -> Iterator[NewsServer]:
         yield running
 
 
-class Desk(NamedTuple):
-    engine: Engine
-    news: News
-    pool: ConnectionPool | None
-
-
 @pytest.fixture(params=["sqlite", "postgres"])
 def desk(request: pytest.FixtureRequest, config: Config, tmp_path: Path) -> Iterator[Desk]:
-    settings = config.engine_settings(tmp_path / "news-index").with_changes(
-        fetch={"allow_private_hosts": True, "timeout_seconds": 5},
-        feeds={"interval_minutes": SYNC_MINUTES},
-        answer={"reader": False},
-    )
-    pool: ConnectionPool | None = None
-    if request.param == "postgres":
-        pool = request.getfixturevalue("pool")
-        engine = Engine(settings, embedder=FakeEmbedder(), storage=PostgresStorage(pool, 0.0))
-        news = News(
-            engine,
-            settings,
-            feed_store=PostgresFeedStore(pool),
-            site_lines=PostgresSiteLines(pool),
-        )
-    else:
-        engine = Engine(settings, embedder=FakeEmbedder())
-        news = News(engine, settings)
-    yield Desk(engine, news, pool)
-    news.close()
-    engine.close()
+    """tests/support/news_support.py: shipped_article_desk, on SQLite or in the test database."""
+    pool = request.getfixturevalue("pool") if request.param == "postgres" else None
+    base = config.engine_settings(tmp_path / "news-index")
+    with shipped_article_desk(base, pool, SYNC_MINUTES) as opened:
+        yield opened
 
 
 def news_bot(start_bot: StartBot, desk: Desk, *, per_hour: int = 5, **options: Any) -> Any:

@@ -15,23 +15,16 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import pytest
-from psycopg_pool import ConnectionPool
 
 from bot.services import NewsOptions
 from bot.settings import AlertsConfig, LinksConfig
-from index import Engine
-from index.news.desk import News
-from index.news.stores.postgres_feeds import PostgresFeedStore
-from index.news.stores.postgres_site_lines import PostgresSiteLines
-from index.store.postgres import PostgresStorage
 from qabot.config import Config
 from tests.support.bot_harness import ADMIN_ID, StartBot, until, visible
-from tests.support.fake_embedder import FakeEmbedder
 from tests.support.news_server import NewsServer, Route, news_server
-from tests.support.news_support import STORIES, serve_feed, serve_story
+from tests.support.news_support import STORIES, Desk, serve_feed, serve_story, shipped_article_desk
 
 pytest_plugins = ("tests.support.bot_fixtures", "tests.support.postgres_fixtures")
 
@@ -48,39 +41,13 @@ def server() -> Iterator[NewsServer]:
         yield running
 
 
-class Desk(NamedTuple):
-    engine: Engine
-    news: News
-    pool: ConnectionPool | None  # the database every piece of state is in, if any
-
-
 @pytest.fixture(params=["sqlite", "postgres"])
 def desk(request: pytest.FixtureRequest, config: Config, tmp_path: Path) -> Iterator[Desk]:
-    """An engine over the shipped article (fake embedder) and its news desk, allowed to
-    fetch from 127.0.0.1; a feed is due again SYNC_MINUTES after its last sync. With
-    "postgres", the documents and the feed registry are in the test database, and the bot
-    started over this desk keeps its state there too."""
-    settings = config.engine_settings(tmp_path / "news-index").with_changes(
-        fetch={"allow_private_hosts": True, "timeout_seconds": 5},
-        feeds={"interval_minutes": SYNC_MINUTES},
-        answer={"reader": False},  # the real model's, as the embedder is
-    )
-    pool: ConnectionPool | None = None
-    if request.param == "postgres":
-        pool = request.getfixturevalue("pool")
-        engine = Engine(settings, embedder=FakeEmbedder(), storage=PostgresStorage(pool, 0.0))
-        news = News(
-            engine,
-            settings,
-            feed_store=PostgresFeedStore(pool),
-            site_lines=PostgresSiteLines(pool),
-        )
-    else:
-        engine = Engine(settings, embedder=FakeEmbedder())
-        news = News(engine, settings)
-    yield Desk(engine, news, pool)
-    news.close()
-    engine.close()
+    """tests/support/news_support.py: shipped_article_desk, on SQLite or in the test database."""
+    pool = request.getfixturevalue("pool") if request.param == "postgres" else None
+    base = config.engine_settings(tmp_path / "news-index")
+    with shipped_article_desk(base, pool, SYNC_MINUTES) as opened:
+        yield opened
 
 
 def news_bot(

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from index import Engine, EngineSettings
 from index.news.desk import News
@@ -111,6 +111,46 @@ def news_desk(
     news = News(engine, settings, feed_store=feeds, site_lines=site_lines)
     try:
         yield NewsDesk(engine, news, feeds)
+    finally:
+        news.close()
+        engine.close()
+
+
+class Desk(NamedTuple):
+    """The bot tests' engine over the shipped article and its news desk."""
+
+    engine: Engine
+    news: News
+    pool: ConnectionPool | None  # the database every piece of state is in, if any
+
+
+@contextmanager
+def shipped_article_desk(
+    base: EngineSettings, pool: ConnectionPool | None, sync_minutes: float
+) -> Iterator[Desk]:
+    """An engine over the shipped article (fake embedder) and its news desk, allowed to
+    fetch from 127.0.0.1; a feed is due again `sync_minutes` after its last sync. With a
+    database `pool`, the documents and the feed registry are kept there, and a bot started
+    over this desk keeps its state there too."""
+    settings = base.with_changes(
+        fetch={"allow_private_hosts": True, "timeout_seconds": 5},
+        feeds={"interval_minutes": sync_minutes},
+        answer={"reader": False},  # the real model's, as the embedder is
+    )
+    if pool is None:
+        engine = Engine(settings, embedder=FakeEmbedder())
+        news = News(engine, settings)
+    else:
+        from index.news.stores.postgres_feeds import PostgresFeedStore
+        from index.news.stores.postgres_site_lines import PostgresSiteLines
+        from index.store.postgres import PostgresStorage
+
+        engine = Engine(settings, embedder=FakeEmbedder(), storage=PostgresStorage(pool, 0.0))
+        news = News(
+            engine, settings, feed_store=PostgresFeedStore(pool), site_lines=PostgresSiteLines(pool)
+        )
+    try:
+        yield Desk(engine, news, pool)
     finally:
         news.close()
         engine.close()
