@@ -27,7 +27,14 @@ from index.answer.evidence import missing_names, missing_numbers, missing_terms
 from index.answer.kinds import answers_kind
 from index.answer.passages import passages_of
 from index.answer.reading import Choice, PassageReading, choose_sentence, surest
-from index.answer.subjects import asked_names, full_names, name_words, names_all, names_in
+from index.answer.subjects import (
+    asked_names,
+    full_names,
+    name_words,
+    names_all,
+    names_in,
+    title_topic,
+)
 from index.answer.texts import (
     BACK_REFERENCE,
     answer_text,
@@ -283,7 +290,7 @@ class _Asked:
             )
         stretch = " ".join([*before, *self._speaker(item, sentence, text), text])
         document = self._view.documents.get(item.chunk.doc_id)
-        topic = _topic(document.title if document else "")
+        topic = title_topic(document.title if document else "")
         if all(names_all(stretch, [name]) or set(name) <= topic for name in people):
             return False
         asked = {word for name in self.names for word in name}
@@ -309,14 +316,6 @@ _OPENING_QUOTES = ("“", '"')
 _SPEECH = re.compile(
     r"\b(said|says|added|adds|continued|replied|shared|told|wrote|explained|insisted)\b"
 )
-
-
-def _topic(title: str) -> set[str]:
-    """The name an encyclopedia-like title is ("Black Death", "Genghis Khan"): an article
-    about it need not repeat it in every sentence. A headline that says more than a name
-    ("Mickey Rourke Stands Firm That ...") names no topic."""
-    words = [word for word in re.findall(r"[^\W\d_][\w'’-]*", title.lower()) if len(word) > 3]
-    return set(words) if 0 < len(words) <= 3 else set()
 
 
 def refusal(
@@ -357,7 +356,7 @@ def _best_sentence(chunks: list[ScoredChunk]) -> tuple[ScoredChunk, ScoredSenten
     """The best-scoring sentence of `chunks`, but not a document's title line: the answer's
     source line shows it, and a feed item's title alone answers nothing. A heading inside
     an article may state what is asked ("Mickey Rourke Stands Firm That Alec Baldwin is
-    Not to 'Blame'"); the span reader never picks one (index/answer/reading.py)."""
+    Not to 'Blame'"), chosen on retrieval's evidence alone (index/answer/reading.py)."""
     pairs = [(chunk, s) for chunk in chunks for s in chunk.sentences if not _title(chunk, s)]
     return max(pairs, key=lambda pair: pair[1].score, default=None)
 

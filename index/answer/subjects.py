@@ -124,5 +124,13 @@ def _same_word(word: str, asked: str) -> bool:
     return shared >= 5 or (shared >= 4 and shared == min(len(word), len(asked)))
 
 
+def title_topic(title: str) -> set[str]:
+    """The name an encyclopedia-like title is ("Black Death", "Genghis Khan"): an article
+    about it need not repeat it in every sentence. A headline that says more than a name
+    ("Mickey Rourke Stands Firm That ...") names no topic."""
+    words = [word for word in _WORD.findall(title.lower()) if len(word) > 3]
+    return set(words) if 0 < len(words) <= 3 else set()
+
+
 def _plain(word: str) -> str:
     return _POSSESSIVE.sub("", word).lower()
