@@ -6,7 +6,8 @@ So every error ends the handling of its update here (ApplicationHandlerStop), wh
 was. What the person gets:
 
 - nothing more, when a reply was sent (bot/transport/tickets.py): they have it, and an
-  apology after an answer would say it was wrong;
+  apology after an answer would say it was wrong (a database outage then is one line at
+  WARNING: only the reply's bookkeeping is lost);
 - nothing now, when the update sits in the durable inbox, the database is out and nothing
   was sent yet (`StateUnavailable` before the reply started): the inbox handles the update
   again once the database is back, so they get the answer late, once;
@@ -42,6 +43,9 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     ticket = tickets.current()
     if _caused_by(error, ClaimLost):
         logger.info("Stopped handling %s: another worker holds it now", where)
+    elif ticket is not None and ticket.replied and _caused_by(error, StateUnavailable):
+        # the person has the answer; only its bookkeeping (which message, the turn) is lost
+        logger.warning("The database is out after the reply to %s was sent: %s", where, error)
     elif ticket is not None and ticket.replied:
         logger.warning("Error after the reply to %s was sent", where, exc_info=error)
     elif ticket is not None and ticket.retryable and _caused_by(error, StateUnavailable):

@@ -4,6 +4,7 @@ restarting the bot. The engine here embeds with the fake embedder (no model)."""
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 
@@ -56,3 +57,33 @@ async def test_a_database_restart_fails_answers_politely_then_they_resume(
                 break
             assert reply == messages.ERROR  # still reconnecting: polite meanwhile
         assert fact in reply
+
+
+@pytest.mark.alone  # stops the PostgreSQL server every PostgreSQL test uses
+async def test_an_outage_just_after_the_answer_left_is_one_warning_and_no_apology(
+    engine: Engine,
+    pool: ConnectionPool,
+    config: Config,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The person has the answer; only its bookkeeping is lost, so nothing more is sent and
+    the log says so in one line (issue 26's scenario test caught a traceback here)."""
+    question, fact = QUESTIONS["moon"]
+    async with running_bot(engine, tmp_path, config, pool=pool) as bot:
+        bot.emulator.delay_next("sendMessage", 5.0)  # the answer is on its way ...
+        bot.emulator.user_sends_text(question, chat_id=CHAT)
+        await bot.emulator.wait_for_arrival("sendMessage")
+        cluster("stop")  # ... when the database goes out
+        try:
+            assert fact in visible(await bot.emulator.wait_for_message(CHAT))
+            await bot.emulator.wait_until(
+                lambda: "database is out after the reply" in caplog.text,
+                "the outage after the reply to be logged",
+                timeout=30,
+            )
+        finally:
+            cluster("start")
+        assert bot.emulator.unconsumed_messages(CHAT) == []  # no apology after the answer
+        assert "Traceback" not in caplog.text
+        assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
