@@ -5,10 +5,11 @@ One stage, in one order (`AnswerComposer.compose`):
    passage, marked as not the answer); a question asking who wrote the story is answered
    from its author line (index/answer/bylines.py);
 2. the reader's evidence: its refusal model may refuse as a near miss;
-3. choose the sentence (index/answer/reading.py: retrieval's score + the reader's span);
-4. check it against the question: a span not of the kind asked (index/answer/kinds.py), or
-   a sentence about someone else than the person asked about (index/answer/subjects.py),
-   makes the question a near miss;
+3. choose the sentence (index/answer/reading.py: retrieval's score + the reader's span),
+   the best one not about someone else than the person asked about
+   (index/answer/subjects.py): past the first, only one the reader answers from outright;
+4. check it against the question: none left, or a span not of the kind asked
+   (index/answer/kinds.py), makes the question a near miss;
 5. the direct answer: the reader's span, when short, inside the text shown and likely
    right by a calibrated model (index/answer/direct.py);
 6. the text: the sentence standing on its own, one stretch of the article
@@ -26,7 +27,7 @@ from index.answer.direct import direct_answer
 from index.answer.evidence import missing_names, missing_numbers, missing_terms
 from index.answer.kinds import answers_kind
 from index.answer.passages import passages_of
-from index.answer.reading import Choice, PassageReading, choose_sentence, surest
+from index.answer.reading import Choice, PassageReading, ranked_sentences, surest
 from index.answer.subjects import (
     asked_names,
     full_names,
@@ -160,16 +161,17 @@ class AnswerComposer:
             return near
         # 3 and 4. the sentence, checked against the question
         weight = self.reading.sentence_weight if self.reading else 1.0
-        choice = choose_sentence(reads, weight) if reads else None
-        if choice is not None:
-            chunk, chosen, lead = choice.read.item, choice.sentence, choice.lead
-            kind_margin = self.reading.kind_margin if self.reading else None
-            if not about.of_the_kind_asked(choice, kind_margin):
+        kind_margin = self.reading.kind_margin if self.reading else None
+        choice = None
+        if reads:
+            choice = _about_the_asked(ranked_sentences(reads, weight), about)
+            if choice is None or not about.of_the_kind_asked(choice, kind_margin):
                 return near
+            chunk, chosen, lead = choice.read.item, choice.sentence, choice.lead
         else:
             (chunk, chosen), lead = best, ()
-        if about.about_someone_else(chunk, chosen, lead):
-            return near  # the answer would belong to someone else than the one asked about
+            if about.about_someone_else(chunk, chosen, lead):
+                return near  # the answer would belong to someone else than the one asked about
         # 5 and 6. the text, and the direct answer inside it
         text = answer_text(
             chunk, chosen, view.earlier_sentences, query, self.settings.max_chars, lead
@@ -215,6 +217,22 @@ class AnswerComposer:
         if self.reading is None or evidence is None:
             return False
         return self.reading.probability(*evidence) < self.reading.threshold
+
+
+def _about_the_asked(ranked: Sequence[Choice], about: _Asked) -> Choice | None:
+    """The best sentence not about someone else than the one asked: the first, or a later
+    one the reader answers from outright (its span above its no-answer score). "What was
+    Baldwin doing when the gun fired?" read best "As the gun was pointing toward Hutchins, it
+    fired." (Hutchins), then "... while Baldwin was rehearsing with a prop gun", the span
+    2.6 above no-answer. A later sentence the reader is unsure of is the near miss itself:
+    on the shipped article's near misses ("How long is Baldwin's probation?" -> the
+    sentence on his 18 months, 2.8 below no-answer) every such one answered wrongly."""
+    for number, choice in enumerate(ranked):
+        if number > 0 and not choice.margin < 0:
+            continue
+        if not about.about_someone_else(choice.read.item, choice.sentence, choice.lead):
+            return choice
+    return None
 
 
 def _reader_evidence(
@@ -288,6 +306,11 @@ class _Asked:
             before = back_to_referent(
                 text, item.chunk, sentence.start, self._view.earlier_sentences, self._query
             )
+        if not before and not self._names_someone(text):
+            # "The Daily Mail caught up with the actor as he was leaving ...": a sentence
+            # naming nobody is about whom the sentence before it names
+            earlier = self._view.earlier_sentences(item.chunk, sentence.start, 1, False)
+            before = [clean(found) for found, _ in earlier]
         stretch = " ".join([*before, *self._speaker(item, sentence, text), text])
         document = self._view.documents.get(item.chunk.doc_id)
         topic = title_topic(document.title if document else "")
@@ -296,6 +319,10 @@ class _Asked:
         asked = {word for name in self.names for word in name}
         others = {name for name in full_names(stretch) if not set(name) & (asked | topic)}
         return bool(others) or bool(names_in(stretch, self._surnames) - asked - topic)
+
+    def _names_someone(self, text: str) -> bool:
+        """Whether `text` names a person: a full name or a known surname."""
+        return bool(full_names(text)) or bool(names_in(text, self._surnames))
 
     def _speaker(self, item: ScoredChunk, sentence: ScoredSentence, text: str) -> list[str]:
         """When `text` is quoted speech, the sentence of its paragraph saying who speaks

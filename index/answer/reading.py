@@ -132,12 +132,18 @@ class Choice:
 
 
 def choose_sentence(readings: Sequence[PassageReading], weight: float) -> Choice | None:
-    """The read sentence with the best retrieval score + `weight` x its best span's score
-    (relative to the best span read): weight 0 keeps retrieval's choice, a large weight
+    """The best of `ranked_sentences`."""
+    ranked = ranked_sentences(readings, weight)
+    return ranked[0] if ranked else None
+
+
+def ranked_sentences(readings: Sequence[PassageReading], weight: float) -> list[Choice]:
+    """The read sentences, best first by retrieval score + `weight` x its best span's score
+    (relative to the best span read): weight 0 keeps retrieval's order, a large weight
     takes the reader's. A sentence without a span among the reader's rivals counts
     `NO_SPAN` below the best."""
     top = max((r.reading.best.score for r in readings if r.reading.best), default=0.0)
-    best: tuple[float, Choice] | None = None
+    scored: list[tuple[float, Choice]] = []
     for read in readings:
         for number, sentence in enumerate(read.sentences()):
             # A heading is chosen on retrieval's evidence alone: the reader's spans in it
@@ -145,14 +151,13 @@ def choose_sentence(readings: Sequence[PassageReading], weight: float) -> Choice
             heading = is_heading(read.item, sentence)
             span = None if heading else read.best_span_in(sentence, first=number == 0)
             relative = (span.score if span else top - NO_SPAN) - top
-            score = sentence.score + weight * relative
-            if best is None or score > best[0]:
-                lead: tuple[str, ...] = ()
-                if span is not None and span.start < read.offset:
-                    holder = read.prefix_sentence_at(span.start)
-                    lead = read.prefix[holder or 0 :]
-                best = (score, Choice(read, sentence, span, lead))
-    return None if best is None else best[1]
+            lead: tuple[str, ...] = ()
+            if span is not None and span.start < read.offset:
+                holder = read.prefix_sentence_at(span.start)
+                lead = read.prefix[holder or 0 :]
+            scored.append((sentence.score + weight * relative, Choice(read, sentence, span, lead)))
+    scored.sort(key=lambda pair: pair[0], reverse=True)  # stable: ties keep the reading order
+    return [choice for _, choice in scored]
 
 
 def read_passages(

@@ -31,7 +31,7 @@ REASONS: dict[type[Breach], str] = {
     NoClosestPassage: "issue 24: near miss refused without the closest passage",
 }
 
-# Today's engine (the int8 reader computes the same on every CPU, issue 22): 112 of the
+# Today's engine (the int8 reader computes the same on every CPU, issue 22): 116 of the
 # 158 cases pass; the others fail on these rules.
 GAPS: dict[str, type[Breach]] = {
     "what was hutchins's role on the film": Refused,
@@ -39,7 +39,6 @@ GAPS: dict[str, type[Breach]] = {
     "What does Rourke call bullshit?": Refused,
     "Why does Rourke say Baldwin is not to blame?": Refused,
     "What is the headline of the article?": Refused,
-    "What was Baldwin doing when the gun fired?": Refused,
     "what is the maximum sentence for each count": Refused,
     "Under what condition would the mandatory minimum apply?": Refused,
     "what charges does Gutierrez Reed face / and what about Halls?": Refused,
@@ -73,9 +72,6 @@ GAPS: dict[str, type[Breach]] = {
     "Who does Andrea Reed say is not to blame?": NearMissAnswered,
     "What is Andrea Reed's job on the Rust set?": NearMissAnswered,
     "What did Gutierrez Reed say about Baldwin?": NearMissAnswered,
-    "Which dance studio was Baldwin leaving?": NearMissAnswered,
-    "What did the Daily Mail ask Alec Baldwin?": NearMissAnswered,
-    "What did Baldwin say to the Daily Mail?": NearMissAnswered,
     "How many more times would Baldwin dry fire the gun?": NearMissAnswered,
     "What did Hutchins tell Baldwin about the gun?": NearMissAnswered,
     "What was Mickey Rourke's job on Rust?": NearMissAnswered,

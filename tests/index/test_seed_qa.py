@@ -222,7 +222,7 @@ CASES: list[object] = [
         RANKED_BELOW,
     ),
     case("Who is the special prosecutor?", "Andrea Reed", SPECIAL_PROSECUTOR),
-    misread(case("What was Baldwin doing when the gun fired?", "rehearsing", REHEARSING)),
+    case("What was Baldwin doing when the gun fired?", "rehearsing", REHEARSING),
     case(
         "Does Rourke think Baldwin is to blame?",
         ("not to blame", "not to ‘blame’", "don’t put the blame", "not his fault"),
