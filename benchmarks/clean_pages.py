@@ -9,8 +9,9 @@ snippets that belong to its article, `with`, and the clutter that must not come 
 as trafilatura's own evaluation reads it). Rows:
 
 - `trafilatura.extract`: its defaults, the baseline;
-- qabot's extraction alone, in trafilatura's balanced mode (shipped) and `favor_recall`
-  (what qabot used before);
+- qabot's extraction alone, in trafilatura's balanced mode with the widgets the page's
+  markup names pruned (shipped: index/ingest/formats/page_clutter.py), without that
+  pruning (before), and in `favor_recall` (what qabot used before that);
 - the same, then cleaned: every page's lines and short blocks learned first (as a feed
   sync learns from all its pages before cleaning any), then each page cleaned
   (index/news/cleaning.py: lines repeated on the site's other pages, short lines many
@@ -100,11 +101,19 @@ def trafilatura_row(cases: Sequence[Case]) -> Row:
     return Row("trafilatura.extract (defaults)", texts, time.perf_counter() - started)
 
 
-def documents_of(cases: Sequence[Case], *, favor_recall: bool) -> list[Document | None]:
+def documents_of(
+    cases: Sequence[Case], *, favor_recall: bool, prune_clutter: bool
+) -> list[Document | None]:
     found: list[Document | None] = []
     for number, case in enumerate(cases):
         try:
-            page = parse_html_page(f"p{number}", case.html, case.url, favor_recall=favor_recall)
+            page = parse_html_page(
+                f"p{number}",
+                case.html,
+                case.url,
+                favor_recall=favor_recall,
+                prune_clutter=prune_clutter,
+            )
             found.append(
                 make_document(
                     f"p{number}",
@@ -136,9 +145,13 @@ def cleaned(cases: Sequence[Case], documents: Sequence[Document | None]) -> list
 
 def ours(cases: Sequence[Case]) -> list[tuple[Row, list[Document | None]]]:
     rows = []
-    for favor_recall, label in ((False, "balanced, shipped"), (True, "favor_recall, before")):
+    for favor_recall, prune_clutter, label in (
+        (False, True, "balanced, widgets pruned, shipped"),
+        (False, False, "balanced, before"),
+        (True, False, "favor_recall, before that"),
+    ):
         started = time.perf_counter()
-        documents = documents_of(cases, favor_recall=favor_recall)
+        documents = documents_of(cases, favor_recall=favor_recall, prune_clutter=prune_clutter)
         extracted = time.perf_counter() - started
         rows.append((Row(f"qabot extraction ({label})", _texts(documents), extracted), documents))
         started = time.perf_counter()

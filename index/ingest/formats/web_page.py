@@ -14,6 +14,7 @@ from index.errors import IngestError
 from index.ingest.dates import MONTHS, WEEKDAYS
 from index.ingest.formats.html import choose_title, html_blocks, iso_date, page_titles
 from index.ingest.formats.limits import check_length
+from index.ingest.formats.page_clutter import clutter_xpaths
 from index.ingest.formats.tables import tables_written_out
 
 # Byline words that are not a name: what is left after them is the author, or nobody.
@@ -43,12 +44,19 @@ class WebPage:
 
 
 def parse_html_page(
-    name: str, data: bytes | str, url: str, *, favor_recall: bool = False
+    name: str,
+    data: bytes | str,
+    url: str,
+    *,
+    favor_recall: bool = False,
+    prune_clutter: bool = True,
 ) -> WebPage:
     """An HTML page from the web with the metadata the web adds: the canonical address and
     the author. trafilatura's balanced extraction: on the 200 pages of
     benchmarks/clean_pages.py it keeps more article text and lets in less clutter than its
-    `favor_recall` (which the benchmark measures beside it), docs/news.md."""
+    `favor_recall` (which the benchmark measures beside it), docs/news.md. The widgets the
+    page's markup names (newsletter boxes, paywalls, share bars: page_clutter.py) are
+    pruned first unless `prune_clutter` is off (the benchmark's row without it)."""
     import trafilatura
 
     result = trafilatura.bare_extraction(
@@ -58,6 +66,7 @@ def parse_html_page(
         include_tables=True,
         with_metadata=True,
         favor_recall=favor_recall,
+        prune_xpath=clutter_xpaths() if prune_clutter else None,
     )
     text = getattr(result, "text", None) if result is not None else None
     if not text:
