@@ -167,7 +167,8 @@ def help_text(bot_username: str) -> str:
         "• “What happened yesterday?” lists yesterday's stories.\n\n"
         "/sources — the articles I know\n"
         "/latest — the newest articles\n"
-        "/today — today's stories; /digest HOUR — the day's stories daily at that hour (UTC)\n"
+        "/today — today's stories; /digest HOUR [ZONE] — the day's stories daily at that "
+        "hour, e.g. /digest 8 Europe/Berlin (UTC if no zone is given)\n"
         "/subscribe URL [KEYWORDS] — post a feed's new articles here (chat admins)\n"
         "/follow TOPIC — alerts about new articles on it (/following, /unfollow)\n"
         "/ask QUESTION — ask a question (handy in groups)\n\n"
@@ -180,11 +181,14 @@ def help_text(bot_username: str) -> str:
 
 NEWEST_BEFORE = "The newest I have:"
 DIGEST_USAGE = (
-    "Usage: /digest HOUR (0-23, UTC) for the day's stories every day at that hour, "
-    "/digest off to stop"
+    "Usage: /digest HOUR [ZONE] (HOUR 0-23, ZONE a time zone such as Europe/Berlin; "
+    "UTC if none is set) for the day's stories every day at that hour, /digest off to stop"
 )
 DIGEST_CANCELLED = "No more daily digests here."
-NO_DIGEST = "This chat gets no daily digest; /digest HOUR (0-23, UTC) asks for one."
+NO_DIGEST = (
+    "This chat gets no daily digest; /digest HOUR [ZONE] (e.g. /digest 8 Europe/Berlin) "
+    "asks for one."
+)
 SUBSCRIBE_USAGE = (
     "Usage: /subscribe URL [KEYWORDS], e.g. /subscribe https://example.com/rss.xml volcano "
     "— new articles of that feed are posted here (only those naming a keyword, if given)"
@@ -208,10 +212,18 @@ def digest_more(count: int) -> str:
     return f"… and {count} more."
 
 
-def digest_scheduled(hour: int) -> str:
+def digest_scheduled(hour: int, zone: str) -> str:
     return (
-        f"Every day at {hour:02d}:00 UTC I'll send this chat the stories of the last day. "
-        "/digest off stops it."
+        f"Every day at {hour:02d}:00 ({escape(zone)}) I'll send this chat the stories of "
+        "the last day. /digest off stops it."
+    )
+
+
+def unknown_zone(name: str) -> str:
+    return (
+        f"Sorry, I don't know the time zone “{escape(name)}”. Name it as the tz database "
+        "does, e.g. /digest 8 Europe/Berlin, /digest 7 America/New_York or /digest 9 UTC. "
+        "Nothing was changed."
     )
 
 

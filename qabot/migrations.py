@@ -275,4 +275,13 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        6,
+        "issue 25: a daily digest's time zone",
+        """
+        -- A chat's digest comes at its hour in the IANA zone it chose (`/digest 8
+        -- Europe/Berlin`); `last_day` is then that zone's date. Rows from before are UTC's.
+        ALTER TABLE daily_digests ADD COLUMN zone TEXT NOT NULL DEFAULT 'UTC';
+        """,
+    ),
 )

@@ -6,8 +6,9 @@ A mixin of `bot.state.postgres_follows.PostgresFollowState` over the tables of t
 bot/state/sqlite_channels.py's rules. Two workers' syncs may bring the same item at once:
 a post is claimed in one transaction holding a transaction advisory lock on the chat, so
 one worker decides after the other (one post per document per chat, at most `per_hour`
-an hour). A day's digest is claimed by one conditional UPDATE, whose row lock does the
-same.
+an hour). Which chats' digests are due is decided in Python, at each chat's local time
+(bot/state/digest_days.py); each day is then claimed by a conditional UPDATE, whose row
+lock does the same: of two workers, the one that waited finds the day claimed.
 """
 
 from __future__ import annotations
@@ -18,7 +19,14 @@ from typing import Any
 
 from psycopg_pool import ConnectionPool
 
-from bot.state.protocols import PostClaim, Subscription, first_digest_day, named_subscriptions
+from bot.state.digest_days import due_digests, first_digest_day
+from bot.state.protocols import (
+    DigestSchedule,
+    DueDigest,
+    PostClaim,
+    Subscription,
+    named_subscriptions,
+)
 
 CHANNEL_LOCK = 0x7162_0004  # pg_advisory_xact_lock(CHANNEL_LOCK, chat): posts to that chat
 _SUBSCRIPTION = "subscription_id, chat_id, feed_url, keywords, since"
@@ -92,13 +100,13 @@ class PostgresChannels:
             )
         return claim
 
-    def schedule_digest(self, chat_id: int, hour: int, now: dt.datetime) -> None:
+    def schedule_digest(self, chat_id: int, schedule: DigestSchedule, now: dt.datetime) -> None:
         with self._pool.connection() as conn:
             conn.execute(
-                "INSERT INTO daily_digests (chat_id, hour, last_day) VALUES (%s, %s, %s)"
-                " ON CONFLICT (chat_id) DO UPDATE"
-                " SET hour = excluded.hour, last_day = excluded.last_day",
-                (chat_id, hour, first_digest_day(hour, now)),
+                "INSERT INTO daily_digests (chat_id, hour, zone, last_day)"
+                " VALUES (%s, %s, %s, %s) ON CONFLICT (chat_id) DO UPDATE"
+                " SET hour = excluded.hour, zone = excluded.zone, last_day = excluded.last_day",
+                (chat_id, schedule.hour, schedule.zone, first_digest_day(schedule, now)),
             )
 
     def cancel_digest(self, chat_id: int) -> bool:
@@ -108,23 +116,34 @@ class PostgresChannels:
             ).fetchone()
         return gone is not None
 
-    def digest_hour(self, chat_id: int) -> int | None:
+    def digest_schedule(self, chat_id: int) -> DigestSchedule | None:
         with self._pool.connection() as conn:
             row = conn.execute(
-                "SELECT hour FROM daily_digests WHERE chat_id = %s", (chat_id,)
+                "SELECT hour, zone FROM daily_digests WHERE chat_id = %s", (chat_id,)
             ).fetchone()
-        return int(row[0]) if row else None
+        return DigestSchedule(int(row[0]), row[1]) if row else None
 
-    def claim_digests(self, now: dt.datetime) -> list[int]:
-        moment = now.astimezone(dt.UTC)
+    def claim_digests(self, now: dt.datetime) -> list[DueDigest]:
+        """The schedules read, then each due day claimed in the chats' order (two workers
+        lock rows in one order: one waits, none deadlocks), in one transaction."""
         with self._pool.connection() as conn:
             rows = conn.execute(
-                "UPDATE daily_digests d SET last_day = %s WHERE hour <= %s AND last_day < %s"
-                " AND NOT EXISTS (SELECT 1 FROM muted_chats m WHERE m.chat_id = d.chat_id)"
-                " RETURNING chat_id",
-                (moment.date(), moment.hour, moment.date()),
+                "SELECT chat_id, hour, zone, last_day FROM daily_digests d WHERE NOT EXISTS"
+                " (SELECT 1 FROM muted_chats m WHERE m.chat_id = d.chat_id)"
             ).fetchall()
-        return sorted(row[0] for row in rows)
+            chats = [
+                (chat_id, DigestSchedule(hour, zone), day) for chat_id, hour, zone, day in rows
+            ]
+            claimed = []
+            for digest in due_digests(chats, now):
+                won = conn.execute(
+                    "UPDATE daily_digests SET last_day = %s WHERE chat_id = %s AND last_day < %s"
+                    " RETURNING chat_id",
+                    (digest.day, digest.chat_id, digest.day),
+                ).fetchone()
+                if won is not None:
+                    claimed.append(digest)
+        return claimed
 
 
 def _subscription(row: tuple[Any, ...]) -> Subscription:

@@ -335,32 +335,41 @@ class Channels(Protocol):
     def claim_post(self, chat_id: int, doc_id: str, now: float, per_hour: int) -> PostClaim: ...
 
 
-class DailyDigests(Protocol):
-    """Chats that get the day's stories every day at an hour they chose (UTC).
+@dataclass(frozen=True)
+class DigestSchedule:
+    """A chat's daily digest: every day at `hour` o'clock in the IANA zone `zone`."""
 
-    `claim_digests` must be atomic: each chat's digest of a day is claimed once, whichever
-    worker asks.
+    hour: int
+    zone: str
+
+
+@dataclass(frozen=True)
+class DueDigest:
+    """A digest claimed for sending: the chat's, of `day` (the chat's local date)."""
+
+    chat_id: int
+    day: dt.date
+
+
+class DailyDigests(Protocol):
+    """Chats that get the day's stories every day at an hour they chose, in their zone.
+
+    `claim_digests` must be atomic: each chat's digest of a (local) day is claimed once,
+    whichever worker asks.
     """
 
-    def schedule_digest(self, chat_id: int, hour: int, now: dt.datetime) -> None:
-        """Every day at `hour`: today's first if the hour has not passed yet."""
+    def schedule_digest(self, chat_id: int, schedule: DigestSchedule, now: dt.datetime) -> None:
+        """Every day at the schedule's hour: today's first if it has not passed yet there."""
         ...
 
     def cancel_digest(self, chat_id: int) -> bool: ...
 
-    def digest_hour(self, chat_id: int) -> int | None: ...
+    def digest_schedule(self, chat_id: int) -> DigestSchedule | None: ...
 
-    def claim_digests(self, now: dt.datetime) -> list[int]:
-        """The chats whose digest is due (their hour has come today, and today's was not
-        sent): each marked sent for today."""
+    def claim_digests(self, now: dt.datetime) -> list[DueDigest]:
+        """The digests due at `now` (in each chat's zone its hour has come today, and
+        today's was not sent), by chat: each marked sent for that local day."""
         ...
-
-
-def first_digest_day(hour: int, now: dt.datetime) -> dt.date:
-    """The day a new schedule counts as last sent: today when its hour has passed (the
-    first digest comes tomorrow), else yesterday (it comes today, now if it is the hour)."""
-    today = now.astimezone(dt.UTC).date()
-    return today if hour < now.astimezone(dt.UTC).hour else today - dt.timedelta(days=1)
 
 
 class StoreCalls(Protocol):

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from bot.state.protocols import Follow, named_follows
-from bot.state.sqlite_channels import CHANNEL_SCHEMA, SqliteChannels
+from bot.state.sqlite_channels import CHANNEL_SCHEMA, SqliteChannels, upgrade_channel_tables
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS follows (
@@ -51,6 +51,7 @@ class SqliteFollowState(SqliteChannels):
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA + CHANNEL_SCHEMA)
+        upgrade_channel_tables(self._db)
         self._lock = threading.Lock()  # the sync job runs alerts while handlers run too
 
     def close(self) -> None:
