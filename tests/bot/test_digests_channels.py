@@ -2,9 +2,10 @@
 feeds and pages served over real HTTP by the local news server.
 
 "What happened yesterday?" and /today list the period's stories, and say so plainly when
-there are none; /digest HOUR has them sent daily (the JobQueue job); a channel's admins
-/subscribe it to a feed and its new items are posted there, once each across feeds, at
-most N an hour with the rest folded into one message, and stay answerable. Stories are
+there are none; /digest HOUR [ZONE] has them sent daily at that hour in the chat's zone
+(the JobQueue job); a channel's admins /subscribe it to a feed and its new items are
+posted there, once each across feeds, at most N an hour with the rest folded into one
+message, and stay answerable. Stories are
 dated relative to the real today, as the bot reads message dates; the shipped article
 (2023) is there too, as a fresh index has it.
 
@@ -18,6 +19,7 @@ import email.utils
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -164,12 +166,45 @@ async def test_a_daily_digest_comes_at_the_chosen_hour(
         assert "no daily digest" in visible(await bot.ask("/digest", **ANN))
         assert "0-23" in visible(await bot.ask("/digest 25", **ANN))
         scheduled = visible(await bot.ask(f"/digest {hour}", **ANN))
-        assert f"Every day at {hour:02d}:00 UTC" in scheduled
+        assert f"Every day at {hour:02d}:00 (UTC)" in scheduled
         digest = visible(await bot.emulator.wait_for_message(ANN["chat_id"], timeout=10))
         assert digest.startswith("📰 2 stories since")
         assert "Night ferry to Aero" in digest and "Old bridge in Porto" in digest
         await bot.assert_silent(ANN["chat_id"])  # once a day, however often the job runs
         assert "No more daily digests" in visible(await bot.ask("/digest off", **ANN))
+
+
+async def test_a_daily_digest_comes_at_the_hour_of_the_chats_zone(
+    start_bot: StartBot, desk: Desk, server: NewsServer
+) -> None:
+    """Berlin's hour is never UTC's: the digest comes only if the hour is read as Berlin's.
+    An unknown zone is refused and changes nothing; /digest says the zone."""
+    desk.news.add_feed(feed(server, "/feed.xml", ["/news/ferry"], "Island News"))
+    desk.news.sync(due_only=False)
+    async with news_bot(start_bot, desk, digest_check_seconds=0.5) as bot:
+        unknown = visible(await bot.ask("/digest 8 Mars/Olympus", **ANN))
+        assert "I don't know the time zone “Mars/Olympus”" in unknown
+        assert "/digest 8 Europe/Berlin" in unknown and "Nothing was changed" in unknown
+        assert "no daily digest" in visible(await bot.ask("/digest", **ANN))
+
+        hour = dt.datetime.now(ZoneInfo("Europe/Berlin")).hour
+        scheduled = visible(await bot.ask(f"/digest {hour} Europe/Berlin", **ANN))
+        assert f"Every day at {hour:02d}:00 (Europe/Berlin)" in scheduled
+        digest = visible(await bot.emulator.wait_for_message(ANN["chat_id"], timeout=10))
+        assert digest.startswith("📰") and "Night ferry to Aero" in digest
+        await bot.assert_silent(ANN["chat_id"])  # once a day, however often the job runs
+
+        assert "I don't know the time zone" in visible(await bot.ask("/digest 9 Berlin", **ANN))
+        status = visible(await bot.ask("/digest", **ANN))
+        assert f"Every day at {hour:02d}:00 (Europe/Berlin)" in status  # unchanged
+        # Hours two ahead are not due now (later today, or tomorrow if past midnight).
+        later = (hour + 2) % 24
+        kept = visible(await bot.ask(f"/digest {later}:00", **ANN))
+        assert f"Every day at {later:02d}:00 (Europe/Berlin)" in kept  # no zone: the chat's
+        west = (dt.datetime.now(ZoneInfo("America/New_York")).hour + 2) % 24
+        spelled = visible(await bot.ask(f"/digest {west} america/new_york", **ANN))
+        assert f"Every day at {west:02d}:00 (America/New_York)" in spelled
+        await bot.assert_silent(ANN["chat_id"])
 
 
 async def test_a_channel_gets_each_new_item_once_within_its_hourly_posts(
