@@ -61,7 +61,7 @@ PUBLIC_COMMANDS = (
     BotCommand("sources", "The articles I know"),
     BotCommand("latest", "The newest articles"),
     BotCommand("today", "Today's stories"),
-    BotCommand("digest", "The day's stories every day at an hour you choose"),
+    BotCommand("digest", "The day's stories every day at an hour (and time zone) you choose"),
     BotCommand("follow", "Alerts about new articles on a topic"),
     BotCommand("following", "The topics you follow"),
     BotCommand("unfollow", "Stop following a topic"),
