@@ -27,6 +27,7 @@ from bot.state.protocols import (
 from bot.zones import UTC_ZONE
 
 HOUR_SECONDS = 3600.0
+_ZONE_COLUMN = f"TEXT NOT NULL DEFAULT '{UTC_ZONE}'"  # daily_digests.zone
 CHANNEL_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS channel_subscriptions (
     subscription_id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -48,12 +49,12 @@ CREATE TABLE IF NOT EXISTS daily_digests (
     chat_id INTEGER PRIMARY KEY,
     hour INTEGER NOT NULL,
     last_day TEXT NOT NULL,          -- the last (local) day whose digest was sent (or skipped)
-    zone TEXT NOT NULL DEFAULT '{UTC_ZONE}'  -- the IANA zone of `hour` and `last_day`
+    zone {_ZONE_COLUMN}  -- the IANA zone of `hour` and `last_day`
 );
 """
 # Columns added to a table after its release: (table, column, its definition). A file made
 # before gains them when opened; ADD COLUMN keeps the rows, which take the default.
-ADDED_COLUMNS = (("daily_digests", "zone", f"TEXT NOT NULL DEFAULT '{UTC_ZONE}'"),)
+ADDED_COLUMNS = (("daily_digests", "zone", _ZONE_COLUMN),)
 _SUBSCRIPTION = "subscription_id, chat_id, feed_url, keywords, since"
 
 
