@@ -207,6 +207,28 @@ async def test_a_daily_digest_comes_at_the_hour_of_the_chats_zone(
         await bot.assert_silent(ANN["chat_id"])
 
 
+async def test_today_is_the_day_in_the_chats_zone(
+    start_bot: StartBot, desk: Desk, server: NewsServer
+) -> None:
+    """A chat that set its digest's zone asks /today of its own day: a zone where it is
+    already tomorrow (UTC+14) or still yesterday (UTC-11), whichever differs from UTC's date
+    now, gets another day's stories than UTC's today (the ferry, dated today)."""
+    desk.news.add_feed(feed(server, "/feed.xml", ["/news/ferry", "/news/bridge"], "Island News"))
+    desk.news.sync(due_only=False)
+    ahead = dt.datetime.now(dt.UTC).hour >= 10  # then it is tomorrow in Kiritimati
+    zone = "Pacific/Kiritimati" if ahead else "Pacific/Pago_Pago"
+    later = (dt.datetime.now(ZoneInfo(zone)).hour + 2) % 24  # not due during the test
+    async with news_bot(start_bot, desk) as bot:
+        assert "Night ferry to Aero" in visible(await bot.ask("/today", **ANN))  # UTC's day
+        assert zone in visible(await bot.ask(f"/digest {later} {zone}", **ANN))
+        today = visible(await bot.ask("/today", **ANN))
+        if ahead:
+            assert today.startswith("Nothing new today")
+        else:
+            assert today.startswith("📰 1 story") and "Old bridge in Porto" in today
+            assert "Night ferry to Aero" not in today
+
+
 async def test_a_channel_gets_each_new_item_once_within_its_hourly_posts(
     start_bot: StartBot, desk: Desk, server: NewsServer
 ) -> None:

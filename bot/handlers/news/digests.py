@@ -28,7 +28,7 @@ from bot.state.protocols import DigestSchedule
 from bot.updates import NEW_MESSAGES_AND_POSTS, chat_scope, visible_collections
 from bot.view.digest import digest_messages
 from bot.view.sending import reply_parts
-from bot.zones import UTC_ZONE, zone_named
+from bot.zones import UTC_ZONE, zone_named, zone_of
 
 logger = logging.getLogger(__name__)
 DAILY_DAYS = 1  # a daily digest: the stories of yesterday and today
@@ -66,7 +66,9 @@ class DigestHandlers:
         if news is None:
             await message.reply_text(messages.NEWS_OFF)
             return
-        today = message.date.astimezone(dt.UTC).date()
+        # a chat that set its digest's zone reads "today" there (UTC otherwise)
+        schedule = self._services.follows.digest_schedule(message.chat.id)
+        today = message.date.astimezone(zone_of(schedule.zone if schedule else UTC_ZONE)).date()
         collections = visible_collections(message.chat.id)
         digest = await asyncio.to_thread(news.desk.digest, today, today, collections)
         await reply_parts(message, digest_messages(digest, today))
