@@ -14,13 +14,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
-import sqlite3
 import statistics
 import time
 from dataclasses import asdict
 from pathlib import Path
 
 from bot.state.protocols import DayCounts, MissedQuestion, StoredAnswer, UsageStats
+from bot.state.sqlite_files import open_wal
 from index.api import Answer, Passage
 
 _SCHEMA = """
@@ -62,10 +62,7 @@ class SqliteAnswerLog:
     """The answer log (`bot.state.protocols.AnswerLog`) in one SQLite file."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, isolation_level=None)  # autocommit; explicit tx below
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db = open_wal(path)  # autocommit; explicit transactions below
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(_SCHEMA)
 

@@ -9,13 +9,13 @@ Calls are synchronous, like the answer log's: each is one short statement in WAL
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 import threading
 import time
 from pathlib import Path
 
 from bot.state.protocols import Follow, named_follows
 from bot.state.sqlite_channels import CHANNEL_SCHEMA, SqliteChannels, upgrade_channel_tables
+from bot.state.sqlite_files import open_wal
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS follows (
@@ -46,10 +46,7 @@ class SqliteFollowState(SqliteChannels):
     channels and daily digests in bot/state/sqlite_channels.py."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db = open_wal(path, check_same_thread=False)
         self._db.executescript(_SCHEMA + CHANNEL_SCHEMA)
         upgrade_channel_tables(self._db)
         self._lock = threading.Lock()  # the sync job runs alerts while handlers run too
