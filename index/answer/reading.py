@@ -8,7 +8,7 @@ sentence only: reading costs ~19 ms per 1,000 characters on 2 cores (one model r
 window, index/answer/span_reader.py), and the reader's budget is 15 ms p50 per question; at 700
 characters it added 16-17 ms, at 500 it adds 14 (docs/performance.md).
 
-The readings then choose the sentence shown (`choose_sentence`: retrieval's score and the
+The readings then rank the sentences to show (`ranked_sentences`: retrieval's score and the
 span's), the direct answer (its span, when short and for a question asking for a fact) and,
 with retrieval's probability, the "I don't know" (index/fitted.py, `ReadingConfidence`).
 """
@@ -129,12 +129,6 @@ class Choice:
     def margin(self) -> float:
         """The reader's no-answer score - this span's score (inf without a span)."""
         return math.inf if self.span is None else self.read.reading.null_score - self.span.score
-
-
-def choose_sentence(readings: Sequence[PassageReading], weight: float) -> Choice | None:
-    """The best of `ranked_sentences`."""
-    ranked = ranked_sentences(readings, weight)
-    return ranked[0] if ranked else None
 
 
 def ranked_sentences(readings: Sequence[PassageReading], weight: float) -> list[Choice]:
