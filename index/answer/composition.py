@@ -37,7 +37,6 @@ from index.answer.subjects import (
     title_topic,
 )
 from index.answer.texts import (
-    BACK_REFERENCE,
     answer_text,
     back_to_referent,
     clean,
@@ -302,7 +301,7 @@ class _Asked:
             return False
         text = clean(item.chunk.text[sentence.start : sentence.end])
         before = list(lead)
-        if not before and BACK_REFERENCE.search(text):
+        if not before:
             before = back_to_referent(
                 text, item.chunk, sentence.start, self._view.earlier_sentences, self._query
             )

@@ -31,6 +31,9 @@ BACK_REFERENCE = re.compile(
     re.IGNORECASE,
 )
 _SAME = re.compile(r"\bthe same\b", re.IGNORECASE)
+# "the prop": a thing named as already known, which `_introducing` looks for before.
+_DEFINITE = re.compile(r"\bthe\s+([a-z][\w-]+)", re.IGNORECASE)
+_NOT_NOUNS = frozenset({"same", "other", "first", "last", "next", "most", "best", "only"})
 _SPACE = re.compile(r"\s+")
 # (chunk, start of a sentence in it, how many, across paragraphs) -> the sentences just
 # before it, nearest first (IndexView.earlier_sentences)
@@ -70,7 +73,7 @@ def answer_text(
     if len(answer) > budget:
         return shown(answer, around_match(answer, query.terms, budget))
     before = [clean(text) for text in lead]
-    if not before and BACK_REFERENCE.search(answer):
+    if not before:
         before = back_to_referent(answer, item.chunk, chosen.start, earlier, query)
     if before:
         return _fitted(Stretch((*before, answer)), budget).text
@@ -90,18 +93,50 @@ def back_to_referent(
     sentence: str, chunk: StoredChunk, start: int, earlier: EarlierSentences, query: Query
 ) -> list[str]:
     """The sentences from the referent of `sentence` (which starts at `start` in `chunk`) up
-    to it, in the article's order. "The same charges" may point two sentences back, across
-    a paragraph: to whichever of the two is nearest the question. Any other back-reference
-    ("He ...", "also") points at the sentence just before, in the same paragraph: a
-    paragraph that opens with a quote ("“It's that simple,” ...") refers to no sentence of
-    the one before."""
+    to it, in the article's order; none when it leans on nothing.
+
+    - "The same charges" may point two sentences back, across a paragraph: to the nearest
+      that stands on its own ("Prosecutors also added an enhancement ... to his sentence"
+      leans back itself, so "the same charges" after it are those of the sentence before
+      it), or, when both lean back, to whichever is nearest the question.
+    - "The prop" points at the sentence of its paragraph that brought the thing in ("a
+      prop gun"), up to two back.
+    - Any other back-reference ("He ...", "also") points at the sentence just before, in
+      the same paragraph: a paragraph that opens with a quote ("“It's that simple,” ...")
+      refers to no sentence of the one before."""
     if _SAME.search(sentence):
         candidates = earlier(chunk, start, REFERENT_SENTENCES, True)
         if not candidates:
             return []
-        referent = max(range(len(candidates)), key=lambda i: float(candidates[i][1] @ query.vector))
+        referent = next(
+            (i for i, (text, _) in enumerate(candidates) if not BACK_REFERENCE.search(text)),
+            None,
+        )
+        if referent is None:
+            referent = max(
+                range(len(candidates)), key=lambda i: float(candidates[i][1] @ query.vector)
+            )
         return [clean(text) for text, _ in reversed(candidates[: referent + 1])]
-    return [clean(text) for text, _ in earlier(chunk, start, 1, False)]
+    in_paragraph = earlier(chunk, start, REFERENT_SENTENCES, False)
+    introduced = _introducing(sentence, [text for text, _ in in_paragraph])
+    if introduced is not None:
+        return [clean(text) for text, _ in reversed(in_paragraph[: introduced + 1])]
+    if BACK_REFERENCE.search(sentence):
+        return [clean(text) for text, _ in in_paragraph[:1]]
+    return []
+
+
+def _introducing(sentence: str, before: Sequence[str]) -> int | None:
+    """Which of `before` (nearest first) brought in a thing `sentence` names as known: "the
+    prop" after "a prop gun" (two words may stand between the article and the noun)."""
+    for noun in _DEFINITE.findall(sentence):
+        if noun.lower() in _NOT_NOUNS:
+            continue
+        brought_in = re.compile(rf"\b(a|an)\s+(\w+\s+){{0,2}}?{re.escape(noun)}\b", re.IGNORECASE)
+        for index, text in enumerate(before):
+            if brought_in.search(text):
+                return index
+    return None
 
 
 def _fitted(stretch: Stretch, budget: int) -> Stretch:

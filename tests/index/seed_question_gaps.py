@@ -31,7 +31,7 @@ REASONS: dict[type[Breach], str] = {
     NoClosestPassage: "issue 24: near miss refused without the closest passage",
 }
 
-# Today's engine (the int8 reader computes the same on every CPU, issue 22): 116 of the
+# Today's engine (the int8 reader computes the same on every CPU, issue 22): 124 of the
 # 158 cases pass; the others fail on these rules.
 GAPS: dict[str, type[Breach]] = {
     "what was hutchins's role on the film": Refused,
@@ -52,17 +52,9 @@ GAPS: dict[str, type[Breach]] = {
     "how many more times would mickey rourke do it himself": WrongSentence,
     "In which state was the Rust set?": WrongSentence,
     "WHERE WAS THE RUST SET?": WrongSentence,
-    "What did the armorer tell Baldwin about the gun?": WrongSentence,
-    "What does cold gun mean?": WrongSentence,
-    "what is a cold gun": WrongSentence,
-    "Who told Baldwin the prop was a cold gun?": WrongSentence,
-    "WHAT WAS BALDWIN TOLD ABOUT THE PROP": WrongSentence,
-    "Were there live bullets in the chamber, according to the armorer?": WrongSentence,
-    "WHAT ARE PROSECUTORS CHARGING THE ARMORER WITH?": WrongSentence,
-    "who is the armorer": WrongSentence,
     "Who else faces the same charges as Baldwin?": WrongSentence,
     "Who was the armorer on Rust? / what charges does she face?": WrongSentence,
-    "What did the armorer tell Baldwin about the gun? / what does that mean?": WrongSentence,
+    "What did the armorer tell Baldwin about the gun? / what does that mean?": WrongDirect,
     "Who was the first assistant director of the movie? / and the armorer?": WrongSentence,
     "Whose job is it to make sure the gun is not loaded?": WrongDirect,
     "Which newspaper caught up with Rourke? / where was he?": WrongDirect,

@@ -92,6 +92,27 @@ def test_the_same_charges_never_join_sentences_the_article_keeps_apart(
     assert "insurance fraud" in answer.text  # what "the same charges" are
 
 
+CANNON = (
+    "The harbour guild opened its summer fair on Saturday.\n\n"
+    "The crew was testing a prop cannon on the old quay at Skerry Point. As the crowd "
+    "watched, it misfired. A gunner told reporters the prop was unloaded, meaning no powder "
+    "was in the barrel.\n"
+)
+
+
+def test_a_thing_named_as_known_brings_the_sentence_that_brought_it_in(
+    open_engine: OpenEngine, tmp_path: Path
+) -> None:
+    """"The prop" is the "prop cannon" two sentences back: the text begins there and keeps
+    every sentence between, not just the neighbour ("As the crowd watched, it misfired.")."""
+    engine = _engine(open_engine, tmp_path, "cannon.txt", CANNON)
+    answer = engine.answer("What did the gunner tell reporters about the prop?")
+    assert answer.confident
+    assert answer.text.startswith("The crew was testing a prop cannon"), answer.text
+    assert answer.text.endswith("no powder was in the barrel."), answer.text
+    assert _is_one_stretch(answer.text, CANNON), answer.text
+
+
 PLEA = (
     "Pieter Lind, the accountant, declined to comment on the investigation.\n\n"
     "The bookkeeper Ana Ruiz took a plea deal. She will serve eight months of probation.\n"
