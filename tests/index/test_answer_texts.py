@@ -103,7 +103,7 @@ CANNON = (
 def test_a_thing_named_as_known_brings_the_sentence_that_brought_it_in(
     open_engine: OpenEngine, tmp_path: Path
 ) -> None:
-    """"The prop" is the "prop cannon" two sentences back: the text begins there and keeps
+    """“The prop” is the “prop cannon” two sentences back: the text begins there and keeps
     every sentence between, not just the neighbour ("As the crowd watched, it misfired.")."""
     engine = _engine(open_engine, tmp_path, "cannon.txt", CANNON)
     answer = engine.answer("What did the gunner tell reporters about the prop?")
