@@ -2,8 +2,9 @@
 
 One stage, in one order (`AnswerComposer.compose`):
 1. retrieval's evidence: too little refuses (a near miss above NEAR_MISS shows the closest
-   passage, marked as not the answer); a question asking who wrote the story is answered
-   from its author line (index/answer/bylines.py);
+   passage, marked as not the answer); a question asking who wrote the story, or its
+   headline, is answered from its author line or its headline (index/answer/bylines.py,
+   index/answer/headlines.py);
 2. the reader's evidence: its refusal model may refuse as a near miss;
 3. choose the sentence (index/answer/reading.py: retrieval's score + the reader's span),
    the best one not about someone else than the person asked about
@@ -23,8 +24,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from index.answer.bylines import asks_author, byline
-from index.answer.direct import direct_answer
+from index.answer.direct import DIRECT_MAX_WORDS, direct_answer
 from index.answer.evidence import missing_names, missing_numbers, missing_terms
+from index.answer.headlines import asks_headline, headline
 from index.answer.kinds import answers_kind
 from index.answer.passages import passages_of
 from index.answer.reading import Choice, PassageReading, ranked_sentences, surest
@@ -141,12 +143,11 @@ class AnswerComposer:
         if best is None:
             return refused
         probability = self._probability(best)
-        if asks_author(question) and (author := byline(view, best[0].chunk.doc_id)):
-            # the author line answers, whatever the story's sentences say
+        if (own := _own_line(question, view, documents[best[0].chunk.doc_id])) is not None:
+            # the author line or the headline answers, whatever the story's sentences say
             passages.sort(key=lambda p: p.doc_id != best[0].chunk.doc_id)
-            return Decision(
-                passages, documents, probability, False, best[0], None, f"By {author}.", author
-            )
+            text, direct = own
+            return Decision(passages, documents, probability, False, best[0], None, text, direct)
         near = replace(refused, probability=probability, near_miss=probability >= NEAR_MISS)
         if probability < self.confidence.threshold:
             return near
@@ -216,6 +217,18 @@ class AnswerComposer:
         if self.reading is None or evidence is None:
             return False
         return self.reading.probability(*evidence) < self.reading.threshold
+
+
+def _own_line(
+    question: str, view: IndexView, document: DocumentInfo
+) -> tuple[str, str | None] | None:
+    """(text, direct answer) for a question about the story itself, from its own lines:
+    its author line (bylines.py) or its headline (headlines.py); None for any other."""
+    if asks_author(question) and (author := byline(view, document.doc_id)):
+        return f"By {author}.", author
+    if asks_headline(question) and (title := headline(view, document)):
+        return title, title if len(title.split()) <= DIRECT_MAX_WORDS else None
+    return None
 
 
 def _about_the_asked(ranked: Sequence[Choice], about: _Asked) -> Choice | None:

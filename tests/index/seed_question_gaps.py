@@ -31,14 +31,13 @@ REASONS: dict[type[Breach], str] = {
     NoClosestPassage: "issue 24: near miss refused without the closest passage",
 }
 
-# Today's engine (the int8 reader computes the same on every CPU, issue 22): 124 of the
+# Today's engine (the int8 reader computes the same on every CPU, issue 22): 125 of the
 # 158 cases pass; the others fail on these rules.
 GAPS: dict[str, type[Breach]] = {
     "what was hutchins's role on the film": Refused,
     "Which paper talked to Mickey Rourke this week": Refused,
     "What does Rourke call bullshit?": Refused,
     "Why does Rourke say Baldwin is not to blame?": Refused,
-    "What is the headline of the article?": Refused,
     "what is the maximum sentence for each count": Refused,
     "Under what condition would the mandatory minimum apply?": Refused,
     "what charges does Gutierrez Reed face / and what about Halls?": Refused,

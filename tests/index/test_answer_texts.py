@@ -149,3 +149,25 @@ def test_who_wrote_the_article_is_answered_from_its_author_line(
     assert (answer.text, answer.direct) == ("By Jane Doe.", "Jane Doe")
     # any other question reads the story, which never names its author
     assert "Jane Doe" not in (engine.answer("Who said the island had waited?").text)
+
+
+HEADLINED = "Ærø Bridge Reopens After Six Weeks\n\n" + BRIDGE
+
+
+def test_the_headline_is_answered_with_the_story_s_own_headline(
+    open_engine: OpenEngine, tmp_path: Path
+) -> None:
+    engine = _engine(open_engine, tmp_path, "headlined.txt", HEADLINED)
+    answer = engine.answer("What is the headline of the article?")
+    assert answer.confident
+    assert (answer.text, answer.direct) == ("Ærø Bridge Reopens After Six Weeks",) * 2
+
+
+def test_a_title_made_from_the_file_name_is_no_headline(
+    open_engine: OpenEngine, tmp_path: Path
+) -> None:
+    engine = _engine(open_engine, tmp_path, "bridge.txt", BRIDGE)
+    (document,) = engine.documents()
+    assert document.title == "Bridge"  # from the file's name: the text has no headline
+    answer = engine.answer("What is the headline of the article?")
+    assert document.title not in (answer.text, answer.direct)
