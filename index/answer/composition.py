@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 from index.answer.bylines import asks_author, byline
 from index.answer.direct import DIRECT_MAX_WORDS, direct_answer
 from index.answer.evidence import missing_names, missing_numbers, missing_terms
+from index.answer.follow_ups import names_only_whom
 from index.answer.headlines import asks_headline, headline
 from index.answer.kinds import answers_kind
 from index.answer.passages import passages_of
@@ -164,7 +165,9 @@ class AnswerComposer:
         kind_margin = self.reading.kind_margin if self.reading else None
         choice = None
         if reads:
-            choice = _about_the_asked(ranked_sentences(reads, weight), about)
+            choice = _about_the_asked(
+                ranked_sentences(reads, weight), about, names_only_whom(question)
+            )
             if choice is None or not about.of_the_kind_asked(choice, kind_margin):
                 return near
             chunk, chosen, lead = choice.read.item, choice.sentence, choice.lead
@@ -231,18 +234,27 @@ def _own_line(
     return None
 
 
-def _about_the_asked(ranked: Sequence[Choice], about: _Asked) -> Choice | None:
+def _about_the_asked(
+    ranked: Sequence[Choice], about: _Asked, only_whom: bool = False
+) -> Choice | None:
     """The best sentence not about someone else than the one asked: the first, or a later
     one the reader answers from outright (its span above its no-answer score). "What was
     Baldwin doing when the gun fired?" read best "As the gun was pointing toward Hutchins, it
     fired." (Hutchins), then "... while Baldwin was rehearsing with a prop gun", the span
     2.6 above no-answer. A later sentence the reader is unsure of is the near miss itself:
     on the shipped article's near misses ("How long is Baldwin's probation?" -> the
-    sentence on his 18 months, 2.8 below no-answer) every such one answered wrongly."""
+    sentence on his 18 months, 2.8 below no-answer) every such one answered wrongly.
+
+    `only_whom`: the question asks nothing but whom it is about ("and what about Halls?"
+    after Gutierrez Reed's charges), so a later sentence naming that person answers it
+    too: the reader, reading it with the question before, finds no charges of his in "Dave
+    Halls took a plea deal", which is what the article says of him."""
     for number, choice in enumerate(ranked):
-        if number > 0 and not choice.margin < 0:
+        item, sentence, lead = choice.read.item, choice.sentence, choice.lead
+        later_allowed = choice.margin < 0 or (only_whom and about.names_them(item, sentence, lead))
+        if number > 0 and not later_allowed:
             continue
-        if not about.about_someone_else(choice.read.item, choice.sentence, choice.lead):
+        if not about.about_someone_else(item, sentence, lead):
             return choice
     return None
 
@@ -306,12 +318,32 @@ class _Asked:
     ) -> bool:
         """Whether the sentence, with what it leans on, leaves out a person the question
         asks about and names another person instead ("He will serve ..." after "Dave Halls
-        took a plea deal", asked of Gutierrez Reed). A person is a name of two words or
-        more, or the last word of one ("Baldwin" of "Alec Baldwin"); the topic of an
-        encyclopedia-like title counts as named."""
-        people = [name for name in self.names if name[-1] in self._surnames or len(name) > 1]
+        took a plea deal", asked of Gutierrez Reed); the topic of an encyclopedia-like
+        title counts as named."""
+        people = self._people()
         if not people:
             return False
+        stretch = self._stretch(item, sentence, lead)
+        document = self._view.documents.get(item.chunk.doc_id)
+        topic = title_topic(document.title if document else "")
+        if all(names_all(stretch, [name]) or set(name) <= topic for name in people):
+            return False
+        asked = {word for name in self.names for word in name}
+        others = {name for name in full_names(stretch) if not set(name) & (asked | topic)}
+        return bool(others) or bool(names_in(stretch, self._surnames) - asked - topic)
+
+    def names_them(self, item: ScoredChunk, sentence: ScoredSentence, lead: Sequence[str]) -> bool:
+        """Whether the sentence, with what it leans on, names each person asked about."""
+        people = self._people()
+        return bool(people) and names_all(self._stretch(item, sentence, lead), people)
+
+    def _people(self) -> list[tuple[str, ...]]:
+        """The people the question names: a name of two words or more, or the last word of
+        one the passages name ("Baldwin" of "Alec Baldwin")."""
+        return [name for name in self.names if name[-1] in self._surnames or len(name) > 1]
+
+    def _stretch(self, item: ScoredChunk, sentence: ScoredSentence, lead: Sequence[str]) -> str:
+        """The sentence with what it leans on: its referent, the speaker of a quote."""
         text = clean(item.chunk.text[sentence.start : sentence.end])
         before = list(lead)
         if not before:
@@ -323,14 +355,7 @@ class _Asked:
             # naming nobody is about whom the sentence before it names
             earlier = self._view.earlier_sentences(item.chunk, sentence.start, 1, False)
             before = [clean(found) for found, _ in earlier]
-        stretch = " ".join([*before, *self._speaker(item, sentence, text), text])
-        document = self._view.documents.get(item.chunk.doc_id)
-        topic = title_topic(document.title if document else "")
-        if all(names_all(stretch, [name]) or set(name) <= topic for name in people):
-            return False
-        asked = {word for name in self.names for word in name}
-        others = {name for name in full_names(stretch) if not set(name) & (asked | topic)}
-        return bool(others) or bool(names_in(stretch, self._surnames) - asked - topic)
+        return " ".join([*before, *self._speaker(item, sentence, text), text])
 
     def _names_someone(self, text: str) -> bool:
         """Whether `text` names a person: a full name or a known surname."""

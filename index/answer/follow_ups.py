@@ -26,6 +26,21 @@ _WH_FIRST = re.compile(rf"^\W*{_WH}\s+(?P<rest>{_AUXILIARY}\s.*)$", re.IGNORECAS
 _OWN_QUESTION = re.compile(rf"^\W*({_WH}\b(?!\s+about\b)|{_AUXILIARY}\b)", re.IGNORECASE)
 
 
+_ONLY_WHOM = re.compile(r"^\W*(and|but|what about|how about)\b", re.IGNORECASE)
+_CONJUNCTION = re.compile(r"^\W*(and|but)\s+", re.IGNORECASE)
+
+
+def names_only_whom(question: str) -> bool:
+    """Whether `question` asks nothing of its own but whom it is about ("and what about
+    Halls?", "and Baldwin?"): what the article says of that person is the answer."""
+    rest = _CONJUNCTION.sub("", question)
+    return (
+        _ONLY_WHOM.match(question) is not None
+        and not _BARE_WH.match(question)
+        and not _OWN_QUESTION.match(rest)
+    )
+
+
 def as_read(question: str, earlier: str | None) -> str:
     """The one question the reader reads for `question` asked after `earlier`."""
     if not earlier:

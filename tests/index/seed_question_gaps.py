@@ -31,7 +31,7 @@ REASONS: dict[type[Breach], str] = {
     NoClosestPassage: "issue 24: near miss refused without the closest passage",
 }
 
-# Today's engine (the int8 reader computes the same on every CPU, issue 22): 125 of the
+# Today's engine (the int8 reader computes the same on every CPU, issue 22): 126 of the
 # 158 cases pass; the others fail on these rules.
 GAPS: dict[str, type[Breach]] = {
     "what was hutchins's role on the film": Refused,
@@ -40,7 +40,6 @@ GAPS: dict[str, type[Breach]] = {
     "Why does Rourke say Baldwin is not to blame?": Refused,
     "what is the maximum sentence for each count": Refused,
     "Under what condition would the mandatory minimum apply?": Refused,
-    "what charges does Gutierrez Reed face / and what about Halls?": Refused,
     "what charges does Gutierrez Reed face / and what about Halls? / how long?": Refused,
     "What charges does Alec Baldwin face? / who else?": Refused,
     "Who died on the set of Rust? / what was her job?": Refused,

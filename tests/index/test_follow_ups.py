@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from index.answer.follow_ups import as_read
+from index.answer.follow_ups import as_read, names_only_whom
 
 
 @pytest.mark.parametrize(
@@ -48,3 +48,22 @@ def test_a_follow_up_is_read_as_one_question(follow_up: str, earlier: str, read:
 def test_a_question_on_its_own_is_read_as_asked() -> None:
     assert as_read("when?", None) == "when?"
     assert as_read("Who took a plea deal?", "") == "Who took a plea deal?"
+
+
+@pytest.mark.parametrize(
+    ("question", "only_whom"),
+    [
+        ("and what about Halls?", True),
+        ("What about Dave Halls", True),
+        ("and Baldwin?", True),
+        ("and the armorer?", True),
+        ("and when?", False),  # a bare question word asks the earlier question again
+        ("and how long could he go to jail?", False),  # a question of its own
+        ("what charges does Halls face", False),
+        ("Halls?", False),
+    ],
+)
+def test_a_question_naming_only_whom_it_is_about(question: str, only_whom: bool) -> None:
+    """Such a question is answered by what the article says of that person (a later
+    sentence naming them, index/answer/composition.py), not only by a span it reads."""
+    assert names_only_whom(question) is only_whom
