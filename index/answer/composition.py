@@ -9,8 +9,9 @@ One stage, in one order (`AnswerComposer.compose`):
 3. choose the sentence (index/answer/reading.py: retrieval's score + the reader's span),
    the best one not about someone else than the person asked about
    (index/answer/subjects.py): past the first, only one the reader answers from outright;
-4. check it against the question: none left, or a span not of the kind asked
-   (index/answer/kinds.py), makes the question a near miss;
+4. check it against the question: none left, a span not of the kind asked
+   (index/answer/kinds.py), or, asked what someone said, a sentence reporting nobody's
+   words makes the question a near miss;
 5. the direct answer: the reader's span, when short, inside the text shown and likely
    right by a calibrated model (index/answer/direct.py);
 6. the text: the sentence standing on its own, one stretch of the article
@@ -175,6 +176,8 @@ class AnswerComposer:
             (chunk, chosen), lead = best, ()
             if about.about_someone_else(chunk, chosen, lead):
                 return near  # the answer would belong to someone else than the one asked about
+        if not about.reports_the_speech_asked(chunk, chosen, lead):
+            return near  # what someone said, from sentences reporting no one's words
         # 5 and 6. the text, and the direct answer inside it
         text = answer_text(
             chunk, chosen, view.earlier_sentences, query, self.settings.max_chars, lead
@@ -303,6 +306,17 @@ class _Asked:
         span = choice.read.text(choice.span) if choice.span and sure else ""
         return answers_kind(self.question, span)
 
+    def reports_the_speech_asked(
+        self, item: ScoredChunk, sentence: ScoredSentence, lead: Sequence[str]
+    ) -> bool:
+        """False when the question asks what someone said ("What did Gutierrez Reed say about
+        Baldwin?") and the sentence, with what it leans on, reports nobody's words: no
+        quotation, no "said" or "told" (the charges against both of them are not her words)."""
+        if not _ASKS_SPEECH.search(self.question):
+            return True
+        stretch = self._stretch(item, sentence, lead)
+        return _REPORTED.search(stretch) is not None or any(q in stretch for q in _QUOTES)
+
     def said_of_the_asked(self, choice: Choice) -> bool:
         """Whether the sentence holding the bold words, with what it leans on, names each
         full name the question asks about: "When did the Daily Mail catch up with Rourke?"
@@ -376,6 +390,18 @@ class _Asked:
 
 
 _OPENING_QUOTES = ("“", '"')
+_QUOTES = ("“", "”", '"')
+# Words that report speech even without quotation marks ("added", "shared" attribute a
+# quotation too, but "Prosecutors also added an enhancement" reports no one's words).
+_REPORTED = re.compile(
+    r"\b(said|says|told|tells|replied|stated|announced|wrote|according to)\b", re.IGNORECASE
+)
+# "What did Andrea Reed say ...?", "what does she tell ...": a question asking for words.
+_ASKS_SPEECH = re.compile(
+    r"\bwhat\s+(did|does|do|has|have|had|will|would)\s+[\w\s'’.-]{1,40}?\s"
+    r"(say|tell|write|share|add|reply|claim|state|announce)\b",
+    re.IGNORECASE,
+)
 # How news articles attribute a quotation ("he said", "Mickey Rourke added").
 _SPEECH = re.compile(
     r"\b(said|says|added|adds|continued|replied|shared|told|wrote|explained|insisted)\b"

@@ -133,6 +133,26 @@ def test_a_sentence_about_someone_else_is_a_near_miss(
     assert asked_wrong.closest is not None
 
 
+APPEAL = (
+    "Marta Voss faces two counts of insurance fraud, which carry up to ten years in prison. "
+    "Her accountant Pieter Lind faces the same charges.\n\n"
+    "“We will appeal the ruling,” Pieter Lind said on Friday.\n"
+)
+
+
+def test_asked_what_someone_said_a_sentence_reporting_no_words_is_a_near_miss(
+    open_engine: OpenEngine, tmp_path: Path
+) -> None:
+    engine = _engine(open_engine, tmp_path, "appeal.txt", APPEAL)
+    said = engine.answer("What did Pieter Lind say about the ruling?")
+    assert said.confident and "We will appeal" in said.text
+    # the charges name her, but they are not her words: she says nothing in the article
+    unsaid = engine.answer("What did Marta Voss say about the insurance fraud counts?")
+    assert unsaid.score > 0.5  # retrieval alone would answer with the charges
+    assert not unsaid.confident
+    assert unsaid.closest is not None
+
+
 BRIDGE = (
     "The Ærø bridge reopened on Monday after six weeks of repairs that cost 3.8 million "
     "euros. Senator Mark Hill said the island had waited long enough.\n\n"
