@@ -1,10 +1,10 @@
 """From scored chunks to what a person reads: a short answer, passages, or "I don't know".
 
 One stage, in one order (`AnswerComposer.compose`):
-1. retrieval's evidence: too little refuses (a near miss above NEAR_MISS shows the closest
-   passage, marked as not the answer); a question asking who wrote the story, or its
-   headline, is answered from its author line or its headline (index/answer/bylines.py,
-   index/answer/headlines.py);
+1. retrieval's evidence: too little refuses (a near miss, above NEAR_MISS or naming a
+   person the passages name, shows the closest passage, marked as not the answer); a
+   question asking who wrote the story, or its headline, is answered from its author line
+   or its headline (index/answer/bylines.py, index/answer/headlines.py);
 2. the reader's evidence: its refusal model may refuse as a near miss;
 3. choose the sentence (index/answer/reading.py: retrieval's score + the reader's span),
    the best one not about someone else than the person asked about
@@ -150,12 +150,13 @@ class AnswerComposer:
             passages.sort(key=lambda p: p.doc_id != best[0].chunk.doc_id)
             text, direct = own
             return Decision(passages, documents, probability, False, best[0], None, text, direct)
-        near = replace(refused, probability=probability, near_miss=probability >= NEAR_MISS)
+        about = _Asked(question, query, view, ranked)
+        near_miss = probability >= NEAR_MISS or about.names_a_person()
+        near = replace(refused, probability=probability, near_miss=near_miss)
         if probability < self.confidence.threshold:
             return near
         near = replace(near, near_miss=True)
         # 2. the reader's evidence
-        about = _Asked(question, query, view, ranked)
         reads = [r for r in read if r.item.chunk.doc_id in documents]
         evidence = _reader_evidence(probability, surest(reads), about)
         near = replace(near, evidence=evidence)
@@ -350,6 +351,12 @@ class _Asked:
         """Whether the sentence, with what it leans on, names each person asked about."""
         people = self._people()
         return bool(people) and names_all(self._stretch(item, sentence, lead), people)
+
+    def names_a_person(self) -> bool:
+        """Whether the question names someone the passages name: the articles are about
+        them, so a refusal is a near miss ("What did Halyna Hutchins say in her
+        statement?" scored 0.0099 on retrieval alone, off-topic questions 0.0003)."""
+        return bool(self._people())
 
     def _people(self) -> list[tuple[str, ...]]:
         """The people the question names: a name of two words or more, or the last word of

@@ -31,7 +31,7 @@ REASONS: dict[type[Breach], str] = {
     NoClosestPassage: "issue 24: near miss refused without the closest passage",
 }
 
-# Today's engine (the int8 reader computes the same on every CPU, issue 22): 128 of the
+# Today's engine (the int8 reader computes the same on every CPU, issue 22): 129 of the
 # 158 cases pass; the others fail on these rules.
 GAPS: dict[str, type[Breach]] = {
     "what was hutchins's role on the film": Refused,
@@ -63,5 +63,4 @@ GAPS: dict[str, type[Breach]] = {
     "What is Andrea Reed's job on the Rust set?": NearMissAnswered,
     "How many more times would Baldwin dry fire the gun?": NearMissAnswered,
     "What was Mickey Rourke's job on Rust?": NearMissAnswered,
-    "What did Halyna Hutchins say in her statement?": NoClosestPassage,
 }
