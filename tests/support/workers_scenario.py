@@ -385,6 +385,12 @@ class Scenario:
         self._cluster = restart_database  # "stop" | "start"
         self.report = Report(plan)
         self._started = 0.0
+        # The events happen in the plan's order whatever the machine's load: a worker that
+        # starts while the database is out exits at once (qabot serve's clear refusal), so
+        # the outage waits for the killed worker to be back, and the rolling restart for
+        # the database to be back.
+        self._victim_back = asyncio.Event()
+        self._database_back = asyncio.Event()
         self.workers: list[Worker] = []
 
     def event(self, what: str) -> None:
@@ -471,6 +477,7 @@ class Scenario:
 
     async def _kill_and_restart(self) -> None:
         if self.plan.kill_at is None:
+            self._victim_back.set()
             return
         victim = self.workers[0]
         await self._at(self.plan.kill_at)
@@ -480,21 +487,26 @@ class Scenario:
         await victim.start()
         await victim.ready()
         self.event(f"worker {victim.name} back")
+        self._victim_back.set()
 
     async def _outage(self) -> None:
         if self.plan.outage_at is None:
+            self._database_back.set()
             return
         await self._at(self.plan.outage_at)
+        await self._victim_back.wait()
         await asyncio.to_thread(self._cluster, "stop")
         self.event("PostgreSQL stopped")
         await self._watch_health(self.plan.outage_seconds)
         await asyncio.to_thread(self._cluster, "start")
         self.event("PostgreSQL started")
+        self._database_back.set()
 
     async def _rolling(self) -> None:
         if self.plan.rolling_at is None:
             return
         await self._at(self.plan.rolling_at)
+        await self._database_back.wait()
         for worker in self.workers:
             await worker.ready()  # one at a time: the others carry the load
             self.report.exit_codes.append(await worker.terminate())
