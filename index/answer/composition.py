@@ -238,9 +238,7 @@ def _own_line(
     return None
 
 
-def _about_the_asked(
-    ranked: Sequence[Choice], about: _Asked, only_whom: bool = False
-) -> Choice | None:
+def _about_the_asked(ranked: Sequence[Choice], about: _Asked, only_whom: bool) -> Choice | None:
     """The best sentence not about someone else than the one asked: the first, or a later
     one the reader answers from outright (its span above its no-answer score). "What was
     Baldwin doing when the gun fired?" read best "As the gun was pointing toward Hutchins, it
@@ -397,7 +395,7 @@ class _Asked:
 
 
 _OPENING_QUOTES = ("“", '"')
-_QUOTES = ("“", "”", '"')
+_QUOTES = (*_OPENING_QUOTES, "”")
 # Words that report speech even without quotation marks ("added", "shared" attribute a
 # quotation too, but "Prosecutors also added an enhancement" reports no one's words).
 _REPORTED = re.compile(

@@ -117,21 +117,26 @@ def back_to_referent(
                 range(len(candidates)), key=lambda i: float(candidates[i][1] @ query.vector)
             )
         return [clean(text) for text, _ in reversed(candidates[: referent + 1])]
+    known = _known_things(sentence)
+    leans = BACK_REFERENCE.search(sentence) is not None
+    if not known and not leans:
+        return []  # nothing to look back for: the sentences before are not read
     in_paragraph = earlier(chunk, start, REFERENT_SENTENCES, False)
-    introduced = _introducing(sentence, [text for text, _ in in_paragraph])
+    introduced = _introducing(known, [text for text, _ in in_paragraph])
     if introduced is not None:
         return [clean(text) for text, _ in reversed(in_paragraph[: introduced + 1])]
-    if BACK_REFERENCE.search(sentence):
-        return [clean(text) for text, _ in in_paragraph[:1]]
-    return []
+    return [clean(text) for text, _ in in_paragraph[:1]] if leans else []
 
 
-def _introducing(sentence: str, before: Sequence[str]) -> int | None:
-    """Which of `before` (nearest first) brought in a thing `sentence` names as known: "the
-    prop" after "a prop gun" (two words may stand between the article and the noun)."""
-    for noun in _DEFINITE.findall(sentence):
-        if noun.lower() in _NOT_NOUNS:
-            continue
+def _known_things(sentence: str) -> list[str]:
+    """The nouns `sentence` names as already known ("the prop")."""
+    return [noun for noun in _DEFINITE.findall(sentence) if noun.lower() not in _NOT_NOUNS]
+
+
+def _introducing(nouns: Sequence[str], before: Sequence[str]) -> int | None:
+    """Which of `before` (nearest first) brought in one of `nouns`: "the prop" after "a
+    prop gun" (two words may stand between the article and the noun)."""
+    for noun in nouns:
         brought_in = re.compile(rf"\b(a|an)\s+(\w+\s+){{0,2}}?{re.escape(noun)}\b", re.IGNORECASE)
         for index, text in enumerate(before):
             if brought_in.search(text):

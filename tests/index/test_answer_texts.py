@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from index import Engine
+from index import Answer, Engine
 from index.ingest.chunking import chunk_text, is_heading_in
 from tests.support.engine_fixtures import OpenEngine
 
@@ -113,6 +113,14 @@ def test_a_thing_named_as_known_brings_the_sentence_that_brought_it_in(
     assert _is_one_stretch(answer.text, CANNON), answer.text
 
 
+def _assert_near_miss_retrieval_would_answer(answer: Answer) -> None:
+    """Refused with the closest passage, by a check of the answer stage: retrieval alone
+    would answer (it is not lack of evidence)."""
+    assert answer.score > 0.5, answer.score
+    assert not answer.confident
+    assert answer.closest is not None
+
+
 PLEA = (
     "Pieter Lind, the accountant, declined to comment on the investigation.\n\n"
     "The bookkeeper Ana Ruiz took a plea deal. She will serve eight months of probation.\n"
@@ -127,10 +135,9 @@ def test_a_sentence_about_someone_else_is_a_near_miss(
     assert asked_right.confident and "eight months" in asked_right.text
     # Retrieval is as sure for Pieter Lind (his name is in the article), but the probation
     # sentence is about "She", Ana Ruiz of the sentence before: the answer is not his.
-    asked_wrong = engine.answer("how many months of probation will pieter lind serve")
-    assert asked_wrong.score > 0.5  # retrieval alone would answer: it is not lack of evidence
-    assert not asked_wrong.confident
-    assert asked_wrong.closest is not None
+    _assert_near_miss_retrieval_would_answer(
+        engine.answer("how many months of probation will pieter lind serve")
+    )
 
 
 APPEAL = (
@@ -147,10 +154,9 @@ def test_asked_what_someone_said_a_sentence_reporting_no_words_is_a_near_miss(
     said = engine.answer("What did Pieter Lind say about the ruling?")
     assert said.confident and "We will appeal" in said.text
     # the charges name her, but they are not her words: she says nothing in the article
-    unsaid = engine.answer("What did Marta Voss say about the insurance fraud counts?")
-    assert unsaid.score > 0.5  # retrieval alone would answer with the charges
-    assert not unsaid.confident
-    assert unsaid.closest is not None
+    _assert_near_miss_retrieval_would_answer(
+        engine.answer("What did Marta Voss say about the insurance fraud counts?")
+    )
 
 
 BRIDGE = (
