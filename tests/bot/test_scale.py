@@ -40,7 +40,9 @@ async def test_three_workers_behind_nginx_answer_every_question_once(
     # a reply a killed worker had begun may have been cut off: that alone may be missing
     assert len(report.lost) <= report.in_doubt, report.lost
     assert figures["answered_once"] >= figures["questions"] - report.in_doubt
-    assert report.taken_over > 0  # the SIGKILL left updates in the inbox for the others
+    # the SIGKILL left updates in the inbox, and the others took them: answered again, or,
+    # when its reply had begun, marked in doubt (CI once saw all three in doubt, none answered)
+    assert report.taken_over + report.in_doubt > 0
     # while the database was out a request was refused within the pool's short wait (2 s;
     # twice or three times that when nginx passed it on to workers still learning it),
     # never held the 10 s and more that made Telegram count it failed (issue 26)
