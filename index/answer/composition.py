@@ -35,6 +35,7 @@ from index.answer.reading import Choice, PassageReading, ranked_sentences, sures
 from index.answer.subjects import (
     asked_names,
     full_names,
+    name_after,
     name_words,
     names_all,
     names_in,
@@ -48,6 +49,7 @@ from index.answer.texts import (
 )
 from index.api import Answer, DocumentInfo, Passage
 from index.fitted import Confidence, DirectConfidence, ReadingConfidence
+from index.ingest.terms import term_set
 from index.search.fusion import Query, ScoredChunk, ScoredSentence
 from index.search.index_view import IndexView
 from index.settings import AnswerSettings
@@ -177,6 +179,8 @@ class AnswerComposer:
             (chunk, chosen), lead = best, ()
             if about.about_someone_else(chunk, chosen, lead):
                 return near  # the answer would belong to someone else than the one asked about
+        if choice is not None and about.titles_someone_else(choice):
+            return near  # "Rust cinematographer Halyna Hutchins", asked Mickey Rourke's job
         if not about.reports_the_speech_asked(chunk, chosen, lead):
             return near  # what someone said, from sentences reporting no one's words
         # 5 and 6. the text, and the direct answer inside it
@@ -248,13 +252,17 @@ def _about_the_asked(ranked: Sequence[Choice], about: _Asked, only_whom: bool) -
     sentence on his 18 months, 2.8 below no-answer) every such one answered wrongly.
 
     `only_whom`: the question asks nothing but whom it is about ("and what about Halls?"
-    after Gutierrez Reed's charges), so a later sentence naming that person answers it
-    too: the reader, reading it with the question before, finds no charges of his in "Dave
-    Halls took a plea deal", which is what the article says of him."""
+    after Gutierrez Reed's charges), so the best sentence naming them answers it, at any
+    rank, and none other does: the reader, reading it with the question before, finds no
+    charges of his in "Dave Halls took a plea deal", which is what the article says of him;
+    "and the armorer?" after the first assistant director was read best in that same
+    sentence, which does not name her."""
     for number, choice in enumerate(ranked):
         item, sentence, lead = choice.read.item, choice.sentence, choice.lead
-        later_allowed = choice.margin < 0 or (only_whom and about.names_them(item, sentence, lead))
-        if number > 0 and not later_allowed:
+        if only_whom:
+            if not about.names_them(item, sentence, lead):
+                continue
+        elif number > 0 and choice.margin >= 0:
             continue
         if not about.about_someone_else(item, sentence, lead):
             return choice
@@ -310,11 +318,17 @@ class _Asked:
     ) -> bool:
         """False when the question asks what someone said ("What did Gutierrez Reed say about
         Baldwin?") and the sentence, with what it leans on, reports nobody's words: no
-        quotation, no "said" or "told" (the charges against both of them are not her words)."""
-        if not _ASKS_SPEECH.search(self.question):
+        quotation, no "said" or "told" (the charges against both of them are not her words),
+        or, asked what they said about someone, does not name them ("What did Andrea Reed say
+        about Rourke?": her statement is about the Rust set; Rourke spoke of Baldwin)."""
+        asks = _ASKS_SPEECH.search(self.question)
+        if asks is None:
             return True
         stretch = self._stretch(item, sentence, lead)
-        return _REPORTED.search(stretch) is not None or any(q in stretch for q in _QUOTES)
+        reports = _REPORTED.search(stretch) is not None or any(q in stretch for q in _QUOTES)
+        about = _SAID_ABOUT.search(self.question, asks.end())
+        spoken_of = asked_names(about.group(1), self._words) if about else []
+        return reports and names_all(stretch, [n for n in spoken_of if self._is_person(n)])
 
     def said_of_the_asked(self, choice: Choice) -> bool:
         """Whether the sentence holding the bold words, with what it leans on, names each
@@ -325,6 +339,17 @@ class _Asked:
         item = choice.read.item
         sentence = clean(item.chunk.text[choice.sentence.start : choice.sentence.end])
         return names_all(" ".join([*choice.lead, sentence]), full)
+
+    def titles_someone_else(self, choice: Choice) -> bool:
+        """Whether the question asks something of a person's own ("What was Mickey Rourke's
+        job on Rust?") and the reader's span is a title put before another person's name
+        ("Rust cinematographer Halyna Hutchins"): the title is theirs, not the one asked."""
+        asks_own = _POSSESSIVE.search(self.question) is not None and bool(self._people())
+        if choice.span is None or not choice.within_one_sentence or not asks_own:
+            return False
+        titled = name_after(choice.read.context[choice.span.end : choice.span.end + 80])
+        asked = {word for name in self.names for word in name}
+        return titled is not None and not set(titled) & asked
 
     def about_someone_else(
         self, item: ScoredChunk, sentence: ScoredSentence, lead: Sequence[str]
@@ -346,9 +371,13 @@ class _Asked:
         return bool(others) or bool(names_in(stretch, self._surnames) - asked - topic)
 
     def names_them(self, item: ScoredChunk, sentence: ScoredSentence, lead: Sequence[str]) -> bool:
-        """Whether the sentence, with what it leans on, names each person asked about."""
-        people = self._people()
-        return bool(people) and names_all(self._stretch(item, sentence, lead), people)
+        """Whether the sentence, with what it leans on, names whom the question asks about:
+        each person it names or, naming nobody ("and the armorer?"), each of its words."""
+        stretch = self._stretch(item, sentence, lead)
+        if people := self._people():
+            return names_all(stretch, people)
+        wanted = term_set(self.question)
+        return bool(wanted) and wanted <= term_set(stretch)
 
     def names_a_person(self) -> bool:
         """Whether the question names someone the passages name: the articles are about
@@ -357,9 +386,13 @@ class _Asked:
         return bool(self._people())
 
     def _people(self) -> list[tuple[str, ...]]:
-        """The people the question names: a name of two words or more, or the last word of
-        one the passages name ("Baldwin" of "Alec Baldwin")."""
-        return [name for name in self.names if name[-1] in self._surnames or len(name) > 1]
+        """The people the question names."""
+        return [name for name in self.names if self._is_person(name)]
+
+    def _is_person(self, name: tuple[str, ...]) -> bool:
+        """A name of two words or more, or the last word of one the passages name
+        ("Baldwin" of "Alec Baldwin")."""
+        return name[-1] in self._surnames or len(name) > 1
 
     def _stretch(self, item: ScoredChunk, sentence: ScoredSentence, lead: Sequence[str]) -> str:
         """The sentence with what it leans on: its referent, the speaker of a quote."""
@@ -395,6 +428,8 @@ class _Asked:
 
 
 _OPENING_QUOTES = ("“", '"')
+# "Mickey Rourke's job", "Halls' sentence": the question asks what is someone's own.
+_POSSESSIVE = re.compile(r"\w(['’]s|s['’])(?=\s)")
 _QUOTES = (*_OPENING_QUOTES, "”")
 # Words that report speech even without quotation marks ("added", "shared" attribute a
 # quotation too, but "Prosecutors also added an enhancement" reports no one's words).
@@ -407,6 +442,8 @@ _ASKS_SPEECH = re.compile(
     r"(say|tell|write|share|add|reply|claim|state|announce)\b",
     re.IGNORECASE,
 )
+# "... say about Rourke?": whom the words asked for are about.
+_SAID_ABOUT = re.compile(r"\babout\s+(.+)$", re.IGNORECASE)
 # How news articles attribute a quotation ("he said", "Mickey Rourke added").
 _SPEECH = re.compile(
     r"\b(said|says|added|adds|continued|replied|shared|told|wrote|explained|insisted)\b"

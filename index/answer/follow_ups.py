@@ -8,7 +8,10 @@ can read (measured on the shipped article's follow-ups, tests/index/seed_questio
   side by side gave "Jan. 19" 8.8 against "Instagram" 8.4);
 - a question of its own ("how long could he go to jail?") comes first and the earlier one
   after it, to say who "he" is ("18 months" at 12.4; behind the earlier question the
-  reader hesitated between "18 months" 8.5 and the charges 8.3);
+  reader hesitated between "18 months" 8.5 and the charges 8.3), without its question
+  phrase, so that what it asked is not asked again: "where was he?" after "Which
+  newspaper caught up with Rourke?" is read as "where was he? caught up with Rourke?"
+  (with the whole earlier question the reader answered it: "Daily Mail");
 - anything else ("and what about Halls?", "and the armorer?") says only whom it is about,
   so the earlier question comes first and says what is asked.
 """
@@ -24,6 +27,8 @@ _AUXILIARY = r"(is|are|was|were|do|does|did|can|could|will|would|has|have|had|sh
 # ("Who took a plea deal?" cannot become "why took ...").
 _WH_FIRST = re.compile(rf"^\W*{_WH}\s+(?P<rest>{_AUXILIARY}\s.*)$", re.IGNORECASE)
 _OWN_QUESTION = re.compile(rf"^\W*({_WH}\b(?!\s+about\b)|{_AUXILIARY}\b)", re.IGNORECASE)
+# "Which newspaper caught up ...", "What charges does ...", "Who is ...": what it asked.
+_QUESTION_PHRASE = re.compile(rf"^\W*{_WH}((\s+\w+)?\s+{_AUXILIARY}\b)?\s+", re.IGNORECASE)
 
 
 _ONLY_WHOM = re.compile(r"^\W*(and|but|what about|how about)\b", re.IGNORECASE)
@@ -50,5 +55,5 @@ def as_read(question: str, earlier: str | None) -> str:
     if bare and again:
         return f"{bare.group('wh')} {again.group('rest')}"
     if _OWN_QUESTION.match(question):
-        return f"{question} {earlier}"
+        return f"{question} {_QUESTION_PHRASE.sub('', earlier.strip())}"
     return f"{earlier} {question}"

@@ -134,3 +134,11 @@ def title_topic(title: str) -> set[str]:
 
 def _plain(word: str) -> str:
     return _POSSESSIVE.sub("", word).lower()
+
+
+def name_after(text: str) -> tuple[str, ...] | None:
+    """The full name `text` begins with, past a comma ("Halyna Hutchins" of " Halyna
+    Hutchins."; ", Dave Halls, took"): the person a title just before it belongs to."""
+    rest = text.lstrip(" ,")
+    names = full_names(rest)
+    return names[0] if names and _plain(rest.split(" ", 1)[0]) == names[0][0] else None

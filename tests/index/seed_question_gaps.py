@@ -31,7 +31,7 @@ REASONS: dict[type[Breach], str] = {
     NoClosestPassage: "issue 24: near miss refused without the closest passage",
 }
 
-# Today's engine (the int8 reader computes the same on every CPU, issue 22): 129 of the
+# Today's engine (the int8 reader computes the same on every CPU, issue 22): 133 of the
 # 158 cases pass; the others fail on these rules.
 GAPS: dict[str, type[Breach]] = {
     "what was hutchins's role on the film": Refused,
@@ -53,14 +53,10 @@ GAPS: dict[str, type[Breach]] = {
     "Who else faces the same charges as Baldwin?": WrongSentence,
     "Who was the armorer on Rust? / what charges does she face?": WrongSentence,
     "What did the armorer tell Baldwin about the gun? / what does that mean?": WrongDirect,
-    "Who was the first assistant director of the movie? / and the armorer?": WrongSentence,
     "Whose job is it to make sure the gun is not loaded?": WrongDirect,
-    "Which newspaper caught up with Rourke? / where was he?": WrongDirect,
     "What punishment did Hannah Gutierrez Reed get?": NearMissAnswered,
     "What is Mickey Rourke charged with?": NearMissAnswered,
-    "What did Andrea Reed say about Rourke?": NearMissAnswered,
     "Who does Andrea Reed say is not to blame?": NearMissAnswered,
     "What is Andrea Reed's job on the Rust set?": NearMissAnswered,
     "How many more times would Baldwin dry fire the gun?": NearMissAnswered,
-    "What was Mickey Rourke's job on Rust?": NearMissAnswered,
 }

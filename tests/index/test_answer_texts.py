@@ -157,6 +157,10 @@ def test_asked_what_someone_said_a_sentence_reporting_no_words_is_a_near_miss(
     _assert_near_miss_retrieval_would_answer(
         engine.answer("What did Marta Voss say about the insurance fraud counts?")
     )
+    # his words, but about the ruling: nothing he says in the article names her
+    _assert_near_miss_retrieval_would_answer(
+        engine.answer("What did Pieter Lind say on Friday about Marta Voss appealing the ruling?")
+    )
 
 
 BRIDGE = (

@@ -19,19 +19,21 @@ from index.answer.follow_ups import as_read, names_only_whom
         ("and where?", "When did Rourke post?", "where did Rourke post?"),
         ("how long?", "What did Halls get?", "how long did Halls get?"),
         # a question word that is the earlier question's subject cannot be swapped
-        ("why?", "Who took a plea deal?", "why? Who took a plea deal?"),
-        (
-            "who else?",
-            "What charges does Baldwin face?",
-            "who else? What charges does Baldwin face?",
-        ),
-        # a question of its own comes first, the earlier one says who "he" is
+        ("why?", "Who took a plea deal?", "why? took a plea deal?"),
+        ("who else?", "What charges does Baldwin face?", "who else? Baldwin face?"),
+        # a question of its own comes first, the earlier one says who "he" is, without its
+        # question phrase, so that what it asked is not asked again
         (
             "how long could he go to jail?",
             "What charges does Alec Baldwin face?",
-            "how long could he go to jail? What charges does Alec Baldwin face?",
+            "how long could he go to jail? Alec Baldwin face?",
         ),
-        ("did she plead?", "Who was the armorer?", "did she plead? Who was the armorer?"),
+        ("did she plead?", "Who was the armorer?", "did she plead? the armorer?"),
+        (
+            "where was he?",
+            "Which newspaper caught up with Rourke?",
+            "where was he? newspaper caught up with Rourke?",
+        ),
         # only whom it is about: the earlier question says what is asked
         (
             "and what about Halls?",

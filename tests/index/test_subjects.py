@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from index.answer.subjects import asked_names, name_words, names_all
+from index.answer.subjects import asked_names, name_after, name_words, names_all
 
 ARTICLE = (
     "Prosecutors are handing Rust armorer Hannah Gutierrez Reed the same charges. "
@@ -55,3 +55,21 @@ def test_a_sentence_names_someone_by_whole_name_or_last_name(
     sentence: str, name: tuple[str, ...], named: bool
 ) -> None:
     assert names_all(sentence, [name]) is named
+
+
+@pytest.mark.parametrize(
+    ("after", "name"),
+    [
+        (" Halyna Hutchins.", ("halyna", "hutchins")),  # "Rust cinematographer Halyna Hutchins"
+        (", Dave Halls, took a plea deal", ("dave", "halls")),  # "first assistant director, ..."
+        (" to his sentence, if he is found guilty", None),
+        (" on the Rust set in New Mexico", None),  # a name further on titles nobody here
+        (" New Mexico", ("new", "mexico")),
+    ],
+)
+def test_a_title_belongs_to_the_name_right_after_it(
+    after: str, name: tuple[str, ...] | None
+) -> None:
+    """What the span is followed by says whose title it is (index/answer/composition.py:
+    asked Mickey Rourke's job, "cinematographer" is Halyna Hutchins')."""
+    assert name_after(after) == name
