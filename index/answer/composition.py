@@ -291,6 +291,7 @@ class _Asked:
         self._view = view
         self._words = name_words(item.chunk.text for item in ranked)
         self.names = asked_names(question, self._words)
+        self._asked_words = {word for name in self.names for word in name}
         self._surnames = {name[-1] for item in ranked for name in full_names(item.chunk.text)}
 
     def missing_in(self, context: str) -> tuple[float, float, float]:
@@ -344,12 +345,11 @@ class _Asked:
         """Whether the question asks something of a person's own ("What was Mickey Rourke's
         job on Rust?") and the reader's span is a title put before another person's name
         ("Rust cinematographer Halyna Hutchins"): the title is theirs, not the one asked."""
-        asks_own = _POSSESSIVE.search(self.question) is not None and bool(self._people())
+        asks_own = _OWN_OF_SOMEONE.search(self.question) is not None and bool(self._people())
         if choice.span is None or not choice.within_one_sentence or not asks_own:
             return False
         titled = name_after(choice.read.context[choice.span.end : choice.span.end + 80])
-        asked = {word for name in self.names for word in name}
-        return titled is not None and not set(titled) & asked
+        return titled is not None and not set(titled) & self._asked_words
 
     def about_someone_else(
         self, item: ScoredChunk, sentence: ScoredSentence, lead: Sequence[str]
@@ -366,7 +366,7 @@ class _Asked:
         topic = title_topic(document.title if document else "")
         if all(names_all(stretch, [name]) or set(name) <= topic for name in people):
             return False
-        asked = {word for name in self.names for word in name}
+        asked = self._asked_words
         others = {name for name in full_names(stretch) if not set(name) & (asked | topic)}
         return bool(others) or bool(names_in(stretch, self._surnames) - asked - topic)
 
@@ -429,7 +429,7 @@ class _Asked:
 
 _OPENING_QUOTES = ("“", '"')
 # "Mickey Rourke's job", "Halls' sentence": the question asks what is someone's own.
-_POSSESSIVE = re.compile(r"\w(['’]s|s['’])(?=\s)")
+_OWN_OF_SOMEONE = re.compile(r"\w(['’]s|s['’])(?=\s)")
 _QUOTES = (*_OPENING_QUOTES, "”")
 # Words that report speech even without quotation marks ("added", "shared" attribute a
 # quotation too, but "Prosecutors also added an enhancement" reports no one's words).

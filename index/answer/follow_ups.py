@@ -10,8 +10,8 @@ can read (measured on the shipped article's follow-ups, tests/index/seed_questio
   after it, to say who "he" is ("18 months" at 12.4; behind the earlier question the
   reader hesitated between "18 months" 8.5 and the charges 8.3), without its question
   phrase, so that what it asked is not asked again: "where was he?" after "Which
-  newspaper caught up with Rourke?" is read as "where was he? caught up with Rourke?"
-  (with the whole earlier question the reader answered it: "Daily Mail");
+  newspaper caught up with Rourke?" is read as "where was he? newspaper caught up with
+  Rourke?" (with the whole earlier question the reader answered it: "Daily Mail");
 - anything else ("and what about Halls?", "and the armorer?") says only whom it is about,
   so the earlier question comes first and says what is asked.
 """
