@@ -112,14 +112,23 @@ class AnswerComposer:
         read: Sequence[PassageReading] = (),
         newest_first: bool = False,
         in_scope: frozenset[str] | None = None,
+        follow_up: bool = False,
     ) -> Answer:
         """`read`: the top chunks as the span reader read them (index/answer/reading.py).
         `newest_first`: `ranked` puts the newest answering passage first
         (index/search/recency.py), so the answer comes from it rather than from the best of
         the first three. `in_scope`: the documents the question may read (a refusal names
-        no others)."""
+        no others). `follow_up`: the question leans on earlier ones (`read` was read with
+        them)."""
         decision = self.decide(
-            question, query, ranked, view, read=read, newest_first=newest_first, in_scope=in_scope
+            question,
+            query,
+            ranked,
+            view,
+            read=read,
+            newest_first=newest_first,
+            in_scope=in_scope,
+            follow_up=follow_up,
         )
         return decision.answer(question)
 
@@ -133,6 +142,7 @@ class AnswerComposer:
         read: Sequence[PassageReading] = (),
         newest_first: bool = False,
         in_scope: frozenset[str] | None = None,
+        follow_up: bool = False,
     ) -> Decision:
         """The steps of the module docstring, in order; `compose` words the outcome."""
         documents = _readable(view.documents, in_scope)
@@ -155,7 +165,8 @@ class AnswerComposer:
         about = _Asked(question, query, view, ranked)
         near_miss = probability >= NEAR_MISS or about.names_a_person()
         near = replace(refused, probability=probability, near_miss=near_miss)
-        if probability < self.confidence.threshold:
+        on_the_reader = probability < self.confidence.threshold
+        if on_the_reader and not _read_for_few_words(probability, follow_up):
             return near
         near = replace(near, near_miss=True)
         # 2. the reader's evidence
@@ -174,7 +185,12 @@ class AnswerComposer:
             )
             if choice is None or not about.of_the_kind_asked(choice, kind_margin):
                 return near
+            if choice.margin >= 0 and (on_the_reader or choice.read.second_look):
+                return near  # only what the reader answers outright (`_read_for_few_words`,
+                # the pipeline's second look)
             chunk, chosen, lead = choice.read.item, choice.sentence, choice.lead
+        elif on_the_reader:
+            return near
         else:
             (chunk, chosen), lead = best, ()
             if about.about_someone_else(chunk, chosen, lead):
@@ -207,6 +223,7 @@ class AnswerComposer:
         *,
         newest_first: bool = False,
         in_scope: frozenset[str] | None = None,
+        follow_up: bool = False,
     ) -> bool:
         """Whether the span reader can change the answer: not for a yes/no question (no span
         answers it: retrieval's sentence, no direct answer), nor for one retrieval already
@@ -217,7 +234,12 @@ class AnswerComposer:
         documents = _readable(view.documents, in_scope)
         ranked = [item for item in ranked if item.chunk.doc_id in documents]
         sentence = _best_sentence(ranked[: 1 if newest_first else ANSWER_POOL])
-        return sentence is not None and self._probability(sentence) >= self.confidence.threshold
+        if sentence is None:
+            return False
+        probability = self._probability(sentence)
+        return probability >= self.confidence.threshold or _read_for_few_words(
+            probability, follow_up
+        )
 
     def _probability(self, sentence: tuple[ScoredChunk, ScoredSentence]) -> float:
         """Retrieval's probability that the articles answer, from the best sentence."""
@@ -228,6 +250,14 @@ class AnswerComposer:
         if self.reading is None or evidence is None:
             return False
         return self.reading.probability(*evidence) < self.reading.threshold
+
+
+def _read_for_few_words(probability: float, follow_up: bool) -> bool:
+    """Whether a question retrieval would refuse is left to the reader: a follow-up near
+    miss ("what did she say?" after "Who is the special prosecutor?" scored 0.010-0.068 on
+    the seed article: its own words are too few for retrieval), answered only where the
+    reader, reading it with the earlier question, answers outright."""
+    return follow_up and probability >= NEAR_MISS
 
 
 def _own_line(

@@ -40,9 +40,14 @@ FEATURES = (
 )
 
 
+def asks_explanation(question: str) -> bool:
+    """Why or how something is, not a fact a span can be."""
+    return _EXPLANATION.search(question) is not None
+
+
 def candidate(question: str, choice: Choice, text: str) -> str | None:
     """The span as a person would read it, if it may be a direct answer at all."""
-    if choice.span is None or _EXPLANATION.search(question) or not choice.within_one_sentence:
+    if choice.span is None or asks_explanation(question) or not choice.within_one_sentence:
         return None
     words = choice.read.text(choice.span).strip(" ,;:.\"'“”‘’()")
     if not words or len(words.split()) > DIRECT_MAX_WORDS or words not in text:

@@ -46,6 +46,16 @@ def names_only_whom(question: str) -> bool:
     )
 
 
+def reads_as_one(question: str, earlier: str | None) -> bool:
+    """Whether `as_read` makes one question the reader can answer of `question` after
+    `earlier`: not a bare question word after a question it cannot take the place of
+    ("who else?" after "What charges does Alec Baldwin face?" was read as "who else? Alec
+    Baldwin face?", and the reader answered "Mickey Rourke")."""
+    if not earlier:
+        return False
+    return not _BARE_WH.match(question) or _WH_FIRST.match(earlier.strip()) is not None
+
+
 def as_read(question: str, earlier: str | None) -> str:
     """The one question the reader reads for `question` asked after `earlier`."""
     if not earlier:

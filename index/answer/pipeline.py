@@ -2,7 +2,9 @@
 
 One pass per batch: the questions (and the earlier questions follow-ups lean on) are
 embedded together and the vector index is searched once for all; each question is then
-scored and answered on its own. The pipeline holds no index: every batch reads one
+scored and answered on its own; the span reader reads each question's best chunks in one
+call for the batch, and a second call reads further for those it answered in none
+(`SECOND_LOOK`). The pipeline holds no index: every batch reads one
 `IndexView`, so a snapshot switched meanwhile never mixes into an answer. Built with other
 fitted numbers (`index.fitted.Fitted`), it is what the fitting script and tests measure.
 """
@@ -10,15 +12,22 @@ fitted numbers (`index.fitted.Fitted`), it is what the fitting script and tests 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
 
 from index.answer.composition import ANSWER_POOL, AnswerComposer
 from index.answer.direct import FEATURES as DIRECT_FEATURES
-from index.answer.follow_ups import as_read
-from index.answer.reading import PassageReading, Reader, chunks_to_read, read_passages
+from index.answer.direct import asks_explanation
+from index.answer.follow_ups import as_read, names_only_whom, reads_as_one
+from index.answer.reading import (
+    PassageReading,
+    Reader,
+    chunks_past,
+    chunks_to_read,
+    read_passages,
+)
 from index.api import Answer, Scope, Turn
 from index.fitted import Fitted
 from index.ingest.embedding import Embedder, model_vocabulary
@@ -31,6 +40,7 @@ from index.settings import EngineSettings
 
 FOLLOW_UP_TURNS = 2  # earlier questions a follow-up may lean on
 FOLLOW_UP_MIX = 0.5  # weight of the earlier questions' vector in a follow-up's
+SECOND_LOOK = 4  # the chunks read at most, when the reader answers none of the first outright
 
 
 @dataclass(frozen=True)
@@ -92,6 +102,7 @@ class QuestionPipeline:
                 read=read,
                 newest_first=question.newest_first,
                 in_scope=question.in_scope,
+                follow_up=_read_as_one(question),
             )
             for question, chunks, read in zip(questions, ranked, reads, strict=True)
         ]
@@ -101,7 +112,9 @@ class QuestionPipeline:
     ) -> list[list[PassageReading]]:
         """Each question's top chunks as the span reader read them, in one batch (the chunk
         the answer would come from, and the first one); none for a question whose answer
-        the reader cannot change (`AnswerComposer.needs_reading`)."""
+        the reader cannot change (`AnswerComposer.needs_reading`). Where the reader answers
+        none of them outright, the next chunks, up to `SECOND_LOOK` in all, in a second
+        batch: those it answers outright take their place."""
         if self._reader is None:
             return [[] for _ in questions]
         chosen = [
@@ -112,13 +125,24 @@ class QuestionPipeline:
                 view,
                 newest_first=question.newest_first,
                 in_scope=question.in_scope,
+                follow_up=_read_as_one(question),
             )
             else []
             for question, chunks in zip(questions, ranked, strict=True)
         ]
-        return read_passages(
-            self._reader, [_as_read(question) for question in questions], chosen, view
-        )
+        as_read = [_as_read(question) for question in questions]
+        first = read_passages(self._reader, as_read, chosen, view)
+        again = [
+            chunks_past(chunks, [r.item for r in read], SECOND_LOOK)
+            if _looks_again(question, read)
+            else []
+            for question, chunks, read in zip(questions, ranked, first, strict=True)
+        ]
+        more = read_passages(self._reader, as_read, again, view)
+        return [
+            [replace(r, second_look=True) for r in extra if r.answers_outright] or read
+            for read, extra in zip(first, more, strict=True)
+        ]
 
     def prepare(
         self,
@@ -191,9 +215,28 @@ class QuestionPipeline:
         return break_near_ties(ranked, view.documents)
 
 
+def _read_as_one(question: Question) -> bool:
+    """A follow-up the reader reads as one question with the one before it."""
+    return reads_as_one(question.text, question.earlier[-1] if question.earlier else None)
+
+
 def _as_read(question: Question) -> str:
     """What the span reader reads as the question (index/answer/follow_ups.py)."""
     return as_read(question.text, question.earlier[-1] if question.earlier else None)
+
+
+def _looks_again(question: Question, read: Sequence[PassageReading]) -> bool:
+    """Whether the reader reads the next chunks too: it read, and its span beat its
+    no-answer score in none of the chunks, for a question a span answers (not why or how,
+    nor one that only names whom it asks about: the best sentence naming them answers),
+    and not one asking for the latest (its answer comes from the newest passage)."""
+    return (
+        bool(read)
+        and all(r.reading.margin >= 0 for r in read)
+        and not question.newest_first
+        and not asks_explanation(question.asked)
+        and not names_only_whom(question.asked)
+    )
 
 
 def _allowed_chunks(focused: Focus, view: IndexView) -> np.ndarray | None:

@@ -3,10 +3,13 @@
 What is read, per question: the chunk the retrieval's best sentence comes from, and the
 top-ranked chunk when that is another one, each after the sentence before it that the
 question is nearest (so "the same charges" can be followed back to "two counts of
-involuntary manslaughter"). A chunk longer than `READ_CHARS` is read around its best
-sentence only: reading costs ~19 ms per 1,000 characters on 2 cores (one model run per
-window, index/answer/span_reader.py), and the reader's budget is 15 ms p50 per question; at 700
-characters it added 16-17 ms, at 500 it adds 14 (docs/performance.md).
+involuntary manslaughter"); when the reader answers neither outright, the next chunks
+retrieval ranked, `SECOND_LOOK` in all (index/answer/pipeline.py: "Who died on the set of
+Rust?" is answered in the article's first sentence, the fourth chunk). A chunk longer
+than `READ_CHARS` is read around its best sentence only: reading costs ~19 ms per 1,000
+characters on 2 cores (one model run per window, index/answer/span_reader.py), and the
+reader's budget is 15 ms p50 per question; at 700 characters it added 16-17 ms, at 500 it
+adds 14 (docs/performance.md).
 
 The readings then rank the sentences to show (`ranked_sentences`: retrieval's score and the
 span's), the direct answer (its span, when short and for a question asking for a fact) and,
@@ -68,6 +71,7 @@ class PassageReading:
     begin: int  # where the read part starts in the chunk's text
     reading: Reading
     prefix: tuple[str, ...] = ()
+    second_look: bool = False  # read because the reader answered none of the first outright
 
     def prefix_sentence_at(self, position: int) -> int | None:
         """Which sentence of the prefix holds `position` of the context (None: not one)."""
@@ -101,6 +105,13 @@ class PassageReading:
 
     def text(self, span: Span) -> str:
         return self.context[span.start : span.end].strip()
+
+    @property
+    def answers_outright(self) -> bool:
+        """The best span beats the no-answer score, and lies in the chunk, not in the
+        sentences read before it (which answer only as what a sentence leans on)."""
+        best = self.reading.best
+        return best is not None and self.reading.margin < 0 and best.start >= self.offset
 
 
 @dataclass(frozen=True)
@@ -194,6 +205,15 @@ def chunks_to_read(ranked: Sequence[ScoredChunk], pool: int) -> list[ScoredChunk
         return [ranked[0]]
     best = max(candidates, key=lambda item: item.best_sentence.score)  # type: ignore[union-attr]
     return [best] if best is ranked[0] else [best, ranked[0]]
+
+
+def chunks_past(
+    ranked: Sequence[ScoredChunk], read: Sequence[ScoredChunk], most: int
+) -> list[ScoredChunk]:
+    """The best-ranked chunks not read yet, so that `most` are read in all."""
+    done = {item.chunk.chunk_id for item in read}
+    unread = [item for item in ranked[:most] if item.chunk.chunk_id not in done]
+    return unread[: max(most - len(read), 0)]
 
 
 def surest(readings: Sequence[PassageReading]) -> PassageReading | None:

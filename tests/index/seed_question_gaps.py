@@ -31,7 +31,7 @@ REASONS: dict[type[Breach], str] = {
     NoClosestPassage: "issue 24: near miss refused without the closest passage",
 }
 
-# Today's engine (the int8 reader computes the same on every CPU, issue 22): 133 of the
+# Today's engine (the int8 reader computes the same on every CPU, issue 22): 138 of the
 # 158 cases pass; the others fail on these rules.
 GAPS: dict[str, type[Breach]] = {
     "what was hutchins's role on the film": Refused,
@@ -43,19 +43,14 @@ GAPS: dict[str, type[Breach]] = {
     "what charges does Gutierrez Reed face / and what about Halls? / how long?": Refused,
     "What charges does Alec Baldwin face? / who else?": Refused,
     "Who died on the set of Rust? / what was her job?": Refused,
-    "Who is the special prosecutor? / what did she say?": Refused,
-    "Who died on the set of Rust?": WrongSentence,
     "who was killed in the rust shooting": WrongSentence,
     "WHO DIED?": WrongSentence,
-    "how many more times would mickey rourke do it himself": WrongSentence,
     "In which state was the Rust set?": WrongSentence,
     "WHERE WAS THE RUST SET?": WrongSentence,
-    "Who else faces the same charges as Baldwin?": WrongSentence,
     "Who was the armorer on Rust? / what charges does she face?": WrongSentence,
     "What did the armorer tell Baldwin about the gun? / what does that mean?": WrongDirect,
     "Whose job is it to make sure the gun is not loaded?": WrongDirect,
     "What punishment did Hannah Gutierrez Reed get?": NearMissAnswered,
-    "What is Mickey Rourke charged with?": NearMissAnswered,
     "Who does Andrea Reed say is not to blame?": NearMissAnswered,
     "What is Andrea Reed's job on the Rust set?": NearMissAnswered,
     "How many more times would Baldwin dry fire the gun?": NearMissAnswered,

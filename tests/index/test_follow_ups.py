@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from index.answer.follow_ups import as_read, names_only_whom
+from index.answer.follow_ups import as_read, names_only_whom, reads_as_one
 
 
 @pytest.mark.parametrize(
@@ -69,3 +69,22 @@ def test_a_question_naming_only_whom_it_is_about(question: str, only_whom: bool)
     """Such a question is answered by what the article says of that person (a later
     sentence naming them, index/answer/composition.py), not only by a span it reads."""
     assert names_only_whom(question) is only_whom
+
+
+@pytest.mark.parametrize(
+    ("follow_up", "earlier", "one"),
+    [
+        ("when?", "Where did Rourke post?", True),  # "when did Rourke post?"
+        ("what did she say?", "Who is the special prosecutor?", True),
+        ("and what about Halls?", "what charges does Gutierrez Reed face", True),
+        ("who else?", "What charges does Baldwin face?", False),  # "who else? Baldwin face?"
+        ("why?", "Who took a plea deal?", False),
+        ("when?", None, False),  # no earlier question: not a follow-up
+    ],
+)
+def test_a_follow_up_reads_as_one_question_only_where_the_reading_is_one(
+    follow_up: str, earlier: str | None, one: bool
+) -> None:
+    """Only such a follow-up may be answered below retrieval's threshold, where the reader
+    answers it outright (index/answer/composition.py: `_read_for_few_words`)."""
+    assert reads_as_one(follow_up, earlier) is one
