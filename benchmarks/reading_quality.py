@@ -523,6 +523,11 @@ def open_engine(folder: Path) -> Engine:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fit", action="store_true", help="write the model to index/fitted.json")
+    parser.add_argument(
+        "--fit-direct",
+        action="store_true",
+        help="re-fit the direct-answer model only, keeping the refusal model and sentence weight",
+    )
     parser.add_argument("--report", type=Path, help="write the Markdown tables here")
     parser.add_argument("--curve", type=Path, help="write the refusal curve (PNG) here")
     parser.add_argument(
@@ -546,10 +551,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         confidence = replace(confidence, direct_margin=NO_MARGIN_LIMIT)
         print("fitted on", calibration, confidence)
     direct = fitted.direct
-    if args.fit or direct is None:
+    if args.fit or args.fit_direct or direct is None:
         direct = fit_direct(calibrating, threshold, confidence)
         print("direct answers:", dict(zip(FEATURES, direct.weights, strict=True)), direct)
-    if args.fit:
+    if args.fit or args.fit_direct:
         Fitted(fitted.weights, fitted.confidence, confidence, direct).save(
             FITTED_FILE, json.loads(FITTED_FILE.read_text(encoding="utf-8"))["about"]
         )
