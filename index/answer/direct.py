@@ -25,6 +25,15 @@ _EXPLANATION = re.compile(
     re.IGNORECASE,
 )
 _WORD = re.compile(r"\w+")
+# Asked what something means, the words a passage goes on to explain ("a 'cold gun,'
+# meaning there were no live bullets") are what is asked about, not what it means.
+_ASKS_MEANING = re.compile(
+    r"\bwhat (do|does|did|is|was) \b.*\bmean\b|\bwhat is meant by\b|\bthe meaning of\b",
+    re.IGNORECASE,
+)
+_EXPLAINED_NEXT = re.compile(
+    r"^\W*(meaning\b|which means\b|that is to say\b|i\.\s?e\.)", re.IGNORECASE
+)
 # The reader's own signals about its span. Retrieval's evidence and what the passage lacks
 # of the question decide whether to answer at all (the refusal model); beside them here,
 # they learned SQuAD's habits (a Wikipedia question repeats few of its paragraph's words)
@@ -52,6 +61,10 @@ def candidate(question: str, choice: Choice, text: str) -> str | None:
     words = choice.read.text(choice.span).strip(" ,;:.\"'“”‘’()")
     if not words or len(words.split()) > DIRECT_MAX_WORDS or words not in text:
         return None
+    if _ASKS_MEANING.search(question) and _EXPLAINED_NEXT.match(
+        choice.read.context[choice.span.end :]
+    ):
+        return None  # the term explained, not its meaning
     return words
 
 

@@ -31,7 +31,7 @@ REASONS: dict[type[Breach], str] = {
     NoClosestPassage: "issue 24: near miss refused without the closest passage",
 }
 
-# Today's engine (the int8 reader computes the same on every CPU, issue 22): 138 of the
+# Today's engine (the int8 reader computes the same on every CPU, issue 22): 139 of the
 # 158 cases pass; the others fail on these rules.
 GAPS: dict[str, type[Breach]] = {
     "what was hutchins's role on the film": Refused,
@@ -48,7 +48,6 @@ GAPS: dict[str, type[Breach]] = {
     "In which state was the Rust set?": WrongSentence,
     "WHERE WAS THE RUST SET?": WrongSentence,
     "Who was the armorer on Rust? / what charges does she face?": WrongSentence,
-    "What did the armorer tell Baldwin about the gun? / what does that mean?": WrongDirect,
     "Whose job is it to make sure the gun is not loaded?": WrongDirect,
     "What punishment did Hannah Gutierrez Reed get?": NearMissAnswered,
     "Who does Andrea Reed say is not to blame?": NearMissAnswered,
