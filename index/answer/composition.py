@@ -2,13 +2,16 @@
 
 One stage, in one order (`AnswerComposer.compose`):
 1. retrieval's evidence: too little refuses (a near miss, above NEAR_MISS or naming a
-   person the passages name, shows the closest passage, marked as not the answer); a
-   question asking who wrote the story, or its headline, is answered from its author line
-   or its headline (index/answer/bylines.py, index/answer/headlines.py);
+   person the passages name, shows the closest passage, marked as not the answer), but for
+   a follow-up above NEAR_MISS, which the reader may still answer outright; a question
+   asking who wrote the story, or its headline, is answered from its author line or its
+   headline (index/answer/bylines.py, index/answer/headlines.py);
 2. the reader's evidence: its refusal model may refuse as a near miss;
 3. choose the sentence (index/answer/reading.py: retrieval's score + the reader's span),
    the best one not about someone else than the person asked about
    (index/answer/subjects.py): past the first, only one the reader answers from outright;
+   from chunks read at a second look (index/answer/pipeline.py), or for that follow-up,
+   only one holding a span the reader answers outright;
 4. check it against the question: none left, a span not of the kind asked
    (index/answer/kinds.py), or, asked what someone said, a sentence reporting nobody's
    words makes the question a near miss;
