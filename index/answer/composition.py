@@ -121,8 +121,8 @@ class AnswerComposer:
         `newest_first`: `ranked` puts the newest answering passage first
         (index/search/recency.py), so the answer comes from it rather than from the best of
         the first three. `in_scope`: the documents the question may read (a refusal names
-        no others). `follow_up`: the question leans on earlier ones (`read` was read with
-        them)."""
+        no others). `follow_up`: the question follows another and the reader read them as
+        one question (index/answer/follow_ups.py: `reads_as_one`)."""
         decision = self.decide(
             question,
             query,
