@@ -55,6 +55,11 @@ class Question:
     newest_first: bool = False
     in_scope: frozenset[str] | None = None  # the documents a refusal may name; None: all
 
+    @property
+    def follows(self) -> str | None:
+        """The earlier question it follows directly (None unless a follow-up)."""
+        return self.earlier[-1] if self.earlier else None
+
 
 class QuestionPipeline:
     def __init__(
@@ -217,12 +222,12 @@ class QuestionPipeline:
 
 def _read_as_one(question: Question) -> bool:
     """A follow-up the reader reads as one question with the one before it."""
-    return reads_as_one(question.text, question.earlier[-1] if question.earlier else None)
+    return reads_as_one(question.text, question.follows)
 
 
 def _as_read(question: Question) -> str:
     """What the span reader reads as the question (index/answer/follow_ups.py)."""
-    return as_read(question.text, question.earlier[-1] if question.earlier else None)
+    return as_read(question.text, question.follows)
 
 
 def _looks_again(question: Question, read: Sequence[PassageReading]) -> bool:
